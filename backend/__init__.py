@@ -1,0 +1,1 @@
+"""Tasklane: an async MongoDB document API for projects and tasks."""

@@ -1,0 +1,1 @@
+"""Cross-cutting infrastructure: settings, storage, errors, middleware. Imports no domain."""

@@ -1,0 +1,102 @@
+"""Settings, read once from the environment (and `.env`), validated at startup."""
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_JWT_SECRET = "change-me-in-production"  # noqa: S105 - a placeholder that production refuses
+MIN_PRODUCTION_SECRET_LENGTH = 32
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting is an environment variable of the same name in upper case."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    environment: Environment = Field(
+        Environment.DEVELOPMENT,
+        description="development, test or production; production refuses weak secrets.",
+    )
+    mongodb_url: str | None = Field(
+        None, description="MongoDB connection string; unset means an in-memory MongoDB (data lost on exit)."
+    )
+    mongodb_db: str = Field("tasklane", description="Database name.")
+    mongodb_server_selection_timeout_ms: int = Field(
+        5000, ge=100, description="How long the driver waits to find a server before failing a request."
+    )
+    mongodb_socket_timeout_ms: int = Field(10000, ge=100, description="Socket timeout for one operation.")
+    mongodb_max_pool_size: int = Field(100, ge=1, description="Connections per API process.")
+    mongodb_build_indexes: bool = Field(
+        True,
+        description="Create declared indexes at startup; production runs `tasklane indexes apply` instead.",
+    )
+    redis_url: str | None = Field(
+        None, description="Redis URL; unset means an in-process cache and limiter (one process only)."
+    )
+    redis_max_connections: int = Field(
+        50, ge=1, description="Bounded Redis pool per process; callers wait for a free connection."
+    )
+    redis_timeout_seconds: float = Field(1.0, gt=0, description="Redis connect and command timeout.")
+    health_timeout_seconds: float = Field(
+        1.0, gt=0, description="Timeout for each dependency ping in `/health/ready`."
+    )
+    jwt_secret: SecretStr = Field(
+        SecretStr(DEFAULT_JWT_SECRET),
+        description="HMAC secret for access tokens; production needs 32+ characters.",
+    )
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = Field(
+        "HS256", description="JWT signing algorithm (HMAC)."
+    )
+    access_token_ttl_seconds: int = Field(900, ge=60, description="Access token lifetime.")
+    refresh_token_ttl_seconds: int = Field(1_209_600, ge=300, description="Refresh token lifetime.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated origins allowed by CORS; empty allows none."
+    )
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body accepted (413 above).")
+    log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
+    log_json: bool = Field(True, description="JSON log lines (true) or human-readable console lines (false).")
+    openapi_spec_path: Path = Field(
+        REPO_ROOT / "api-specification.yaml",
+        description="The committed contract served at `/openapi.json`.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_origins(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("cors_origins"), str):
+            raw = data["cors_origins"]
+            data = {**data, "cors_origins": [o.strip() for o in raw.split(",") if o.strip()]}
+        return data
+
+    @model_validator(mode="after")
+    def _refuse_weak_production_secrets(self) -> Self:
+        if self.environment is Environment.PRODUCTION:
+            secret = self.jwt_secret.get_secret_value()
+            if secret == DEFAULT_JWT_SECRET or len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
+                minimum = MIN_PRODUCTION_SECRET_LENGTH
+                raise ValueError(f"JWT_SECRET must be set to at least {minimum} characters in production")
+        return self
+
+    @property
+    def in_memory_mongo(self) -> bool:
+        return self.mongodb_url is None
+
+    @property
+    def in_memory_redis(self) -> bool:
+        return self.redis_url is None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,62 @@
+"""MongoDB wiring. The only module that imports `motor`, so a later move to PyMongo's async API is local."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from beanie import Document, init_beanie
+from mongomock_motor import AsyncMongoMockClient
+from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
+
+from backend.core.config import Settings
+
+log = structlog.get_logger(__name__)
+
+Database = AsyncIOMotorDatabase[dict[str, Any]]
+
+# Every Beanie document of the app; startup, the index script and tests pass this one list.
+DOCUMENT_MODELS: list[type[Document]] = []
+
+
+@dataclass(frozen=True)
+class Mongo:
+    client: Any  # AsyncIOMotorClient or AsyncMongoMockClient: the same Motor surface
+    database: Database
+    in_memory: bool
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def make_client(settings: Settings) -> Mongo:
+    """A Motor client on `MONGODB_URL`, or an in-memory MongoDB when it is unset."""
+    if settings.mongodb_url is None:
+        mock: Any = AsyncMongoMockClient(tz_aware=True)
+        return Mongo(client=mock, database=mock[settings.mongodb_db], in_memory=True)
+    client: AsyncIOMotorClient[dict[str, Any]] = AsyncIOMotorClient(
+        settings.mongodb_url,
+        tz_aware=True,
+        serverSelectionTimeoutMS=settings.mongodb_server_selection_timeout_ms,
+        socketTimeoutMS=settings.mongodb_socket_timeout_ms,
+        maxPoolSize=settings.mongodb_max_pool_size,
+        appname="tasklane",
+    )
+    return Mongo(client=client, database=client[settings.mongodb_db], in_memory=False)
+
+
+async def connect(
+    settings: Settings,
+    *,
+    models: Sequence[type[Document]] = DOCUMENT_MODELS,
+    build_indexes: bool | None = None,
+) -> Mongo:
+    """Make the client and initialise Beanie on it (building declared indexes unless told not to)."""
+    mongo = make_client(settings)
+    skip = not (settings.mongodb_build_indexes if build_indexes is None else build_indexes)
+    await init_beanie(database=mongo.database, document_models=list(models), skip_indexes=skip)
+    return mongo
+
+
+async def ping(database: Database) -> None:
+    await database.command("ping")

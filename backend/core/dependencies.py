@@ -1,0 +1,29 @@
+"""Annotated dependencies for the app-wide resources made at startup (kept on `app.state`)."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from backend.core.config import Settings
+from backend.core.db import Mongo
+from backend.core.redis import RedisClient
+
+
+def get_settings_from_app(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_mongo(request: Request) -> Mongo:
+    mongo: Mongo = request.app.state.mongo
+    return mongo
+
+
+def get_redis(request: Request) -> RedisClient:
+    redis: RedisClient = request.app.state.redis
+    return redis
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
+MongoDep = Annotated[Mongo, Depends(get_mongo)]
+RedisDep = Annotated[RedisClient, Depends(get_redis)]

@@ -1,0 +1,98 @@
+"""Rendering problem responses, and the handlers that turn every failure into one."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+from backend.core.errors import (
+    PROBLEM_MEDIA_TYPE,
+    BadRequest,
+    MalformedJson,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    Problem,
+    ProblemError,
+    RouteNotFound,
+    UnsupportedMediaType,
+    ValidationFailed,
+    problem_type,
+)
+
+log = structlog.get_logger(__name__)
+
+_BY_STATUS: dict[int, type[ProblemError]] = {
+    400: BadRequest,
+    404: RouteNotFound,
+    405: MethodNotAllowed,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+}
+
+
+def request_id_of(scope: Any) -> str:
+    state = scope.get("state") or {}
+    return str(state.get("request_id", ""))
+
+
+def problem_response(error: ProblemError, *, path: str, request_id: str) -> JSONResponse:
+    body = Problem(
+        type=problem_type(error.error_code),
+        title=error.title,
+        status=error.status,
+        detail=error.detail,
+        instance=path,
+        error_code=error.error_code,
+        request_id=request_id,
+        field_errors=error.field_errors,
+    ).model_dump(exclude_none=True)
+    body.update(error.extra)
+    return JSONResponse(body, status_code=error.status, headers=error.headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _respond(request: Request, error: ProblemError) -> JSONResponse:
+    return problem_response(error, path=request.url.path, request_id=request_id_of(request.scope))
+
+
+async def _on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProblemError)
+    return _respond(request, exc)
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    error_class = _BY_STATUS.get(exc.status_code, BadRequest)
+    detail = error_class.default_detail if exc.status_code in (404, 405) else str(exc.detail)
+    headers = dict(exc.headers or {})
+    return _respond(request, error_class(detail, headers=headers))
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        reason = next(e.get("ctx", {}).get("error", "") for e in errors if e.get("type") == "json_invalid")
+        return _respond(request, MalformedJson(f"The request body is not valid JSON: {reason}."))
+    return _respond(request, ValidationFailed(field_errors=field_errors(errors)))
+
+
+def field_errors(errors: Sequence[Any]) -> dict[str, list[str]]:
+    """Group pydantic errors by field path: body fields bare, other locations prefixed (`query.limit`)."""
+    grouped: dict[str, list[str]] = {}
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        if loc and loc[0] == "body":
+            loc = loc[1:] or ["body"]
+        key = ".".join(loc) or "request"
+        grouped.setdefault(key, []).append(str(error.get("msg", "Invalid value")))
+    return grouped
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)

@@ -1,0 +1,50 @@
+"""Endpoints for load balancers, orchestrators and Prometheus."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from prometheus_client import CollectorRegistry, generate_latest
+from starlette.responses import PlainTextResponse, Response
+
+from backend.core.dependencies import MongoDep, RedisDep, SettingsDep
+from backend.core.errors import error_responses
+from backend.core.routing import ApiRoute
+from backend.health.errors import DependencyUnavailable
+from backend.health.schemas import Liveness, Readiness
+from backend.health.service import HealthService
+
+router = APIRouter(tags=["health"], route_class=ApiRoute)
+
+
+def get_health_service(mongo: MongoDep, redis: RedisDep, settings: SettingsDep) -> HealthService:
+    return HealthService(mongo, redis, settings.health_timeout_seconds)
+
+
+HealthServiceDep = Annotated[HealthService, Depends(get_health_service)]
+
+
+@router.get("/health/live", name="live")
+async def live() -> Liveness:
+    """The process is up and serving. Needs no dependency; restart the process when this fails."""
+    return Liveness()
+
+
+@router.get("/health/ready", name="ready", responses=error_responses(DependencyUnavailable))
+async def ready(health: HealthServiceDep) -> Readiness:
+    """MongoDB and Redis answer a ping within `HEALTH_TIMEOUT_SECONDS`; 503 names the one that does not.
+
+    Take the instance out of the load balancer while this fails.
+    """
+    return await health.readiness()
+
+
+@router.get(
+    "/metrics",
+    name="metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"description": "Prometheus text exposition format (version 0.0.4)."}},
+)
+async def metrics(request: Request) -> Response:
+    """Request counts and latencies in the Prometheus text format, for scraping."""
+    registry: CollectorRegistry = request.app.state.metrics_registry
+    return PlainTextResponse(generate_latest(registry))

@@ -1,0 +1,18 @@
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Liveness(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class DependencyCheck(BaseModel):
+    status: Literal["ok", "unavailable"]
+    latency_ms: float = Field(description="How long the ping took, or the timeout when it failed.")
+    error: str | None = Field(None, description="Why the dependency is unavailable (no credentials shown).")
+
+
+class Readiness(BaseModel):
+    status: Literal["ok"] = "ok"
+    checks: dict[str, DependencyCheck] = Field(description="One entry per dependency: `mongodb`, `redis`.")

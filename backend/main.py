@@ -1,0 +1,112 @@
+"""The application factory: settings, storage, middleware, error handlers, routers and the contract."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from prometheus_client import CollectorRegistry
+from prometheus_fastapi_instrumentator import Instrumentator
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
+
+from backend.core.config import Settings, get_settings
+from backend.core.db import connect
+from backend.core.logging import configure_logging
+from backend.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from backend.core.openapi import build_openapi, load_spec, operation_id
+from backend.core.problems import install_problem_handlers
+from backend.core.redis import make_redis
+from backend.core.routing import ApiRoute
+from backend.health.router import router as health_router
+
+log = structlog.get_logger("tasklane")
+
+API_PREFIX = "/api/v1"
+DESCRIPTION = """\
+Tasklane tracks projects and tasks: people sign up, create projects, invite members with roles,
+and track tasks.
+
+Every error is an RFC 9457 problem (`application/problem+json`) with a stable `error_code`
+and the `request_id` of the request, also sent as the `X-Request-ID` header.
+"""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    mongo = await connect(settings)
+    redis = make_redis(settings)
+    app.state.mongo, app.state.redis = mongo, redis
+    if mongo.in_memory:
+        log.warning("storage", mongodb="in-memory", detail="MONGODB_URL is not set: data is lost on exit")
+    if settings.in_memory_redis:
+        log.warning(
+            "storage", redis="in-process", detail="REDIS_URL is not set: cache and limits are per process"
+        )
+    log.info("started", environment=settings.environment.value)
+    try:
+        yield
+    finally:
+        await redis.aclose()
+        mongo.close()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    app = FastAPI(
+        title="Tasklane API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
+    )
+    app.router.route_class = ApiRoute
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.include_router(health_router)
+    _install_contract(app, settings)
+
+    app.state.metrics_registry = CollectorRegistry()
+    Instrumentator(registry=app.state.metrics_registry, excluded_handlers=["/metrics"]).instrument(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=["ETag", "Location", "X-Request-ID", "X-Cache", "Retry-After"],
+    )
+    app.add_middleware(RequestContextMiddleware)  # outermost: ids and the last-resort 500 cover all else
+    return app
+
+
+def _install_contract(app: FastAPI, settings: Settings) -> None:
+    """The app generates its schema for the drift check, and serves the committed file to clients."""
+    generated: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        if not generated:
+            generated.update(build_openapi(app))
+        return generated
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    served: dict[str, Any] = {}
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def contract() -> JSONResponse:
+        if not served:
+            path = settings.openapi_spec_path
+            served.update(load_spec(path) if path.exists() else openapi())
+        return JSONResponse(served)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Tasklane API docs")

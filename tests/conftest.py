@@ -1,0 +1,1 @@
+"""The fixtures come from the `backend.testing` plugin (see pyproject's addopts)."""

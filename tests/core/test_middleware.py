@@ -1,0 +1,70 @@
+import json
+
+import httpx
+import pytest
+
+from backend.core.config import Settings
+from backend.testing import make_test_settings
+
+
+async def test_generated_request_id_is_echoed(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health/live")
+
+    assert len(response.headers["x-request-id"]) == 32
+
+
+async def test_safe_client_request_id_is_kept(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health/live", headers={"X-Request-ID": "checkout-42:retry.1"})
+
+    assert response.headers["x-request-id"] == "checkout-42:retry.1"
+
+
+@pytest.mark.parametrize("unsafe", ["a" * 129, "has space", "new\u00e9line", "<script>", ""])
+async def test_unsafe_client_request_id_is_replaced(client: httpx.AsyncClient, unsafe: str) -> None:
+    response = await client.get("/health/live", headers={b"X-Request-ID": unsafe.encode("utf-8")})
+
+    assert response.headers["x-request-id"] != unsafe
+    assert len(response.headers["x-request-id"]) == 32
+
+
+async def test_request_id_is_echoed_on_errors(client: httpx.AsyncClient) -> None:
+    response = await client.get("/nowhere", headers={"X-Request-ID": "trace-me"})
+
+    assert response.headers["x-request-id"] == "trace-me"
+    assert response.json()["request_id"] == "trace-me"
+
+
+async def test_one_json_access_line_per_request(
+    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    await client.get("/health/live", headers={"X-Request-ID": "log-me"})
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["event"] == "request"]
+    assert len(access) == 1
+    assert access[0]["request_id"] == "log-me"
+    assert access[0]["method"] == "GET"
+    assert access[0]["path"] == "/health/live"
+    assert access[0]["status"] == 200
+    assert access[0]["duration_ms"] >= 0
+
+
+class TestCors:
+    @pytest.fixture
+    def settings(self) -> Settings:
+        return make_test_settings(cors_origins="https://app.example.com, https://admin.example.com")
+
+    async def test_allowed_origin_gets_cors_headers(self, client: httpx.AsyncClient) -> None:
+        response = await client.options(
+            "/health/live",
+            headers={"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"},
+        )
+
+        assert response.status_code == 200
+        assert response.headers["access-control-allow-origin"] == "https://app.example.com"
+
+    async def test_other_origin_gets_none(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/health/live", headers={"Origin": "https://evil.example.com"})
+
+        assert "access-control-allow-origin" not in response.headers

@@ -1,0 +1,77 @@
+"""The committed api-specification.yaml is exactly what the app serves."""
+
+from pathlib import Path
+
+import httpx
+from fastapi import APIRouter, FastAPI
+from openapi_spec_validator import validate
+
+from backend.core.config import REPO_ROOT
+from backend.core.openapi import build_openapi, drift, export_yaml, load_spec
+from backend.core.routing import ApiRoute
+from backend.main import create_app
+from backend.testing import make_test_settings
+
+SPEC = REPO_ROOT / "api-specification.yaml"
+HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def test_committed_contract_matches_the_app() -> None:
+    lines = drift(create_app(make_test_settings()), SPEC)
+
+    assert lines == [], "api-specification.yaml is stale; run `tasklane openapi export`:\n" + "\n".join(lines)
+
+
+def test_committed_contract_is_valid_openapi() -> None:
+    validate(load_spec(SPEC))
+
+
+def test_drift_is_caught_until_exported(tmp_path: Path) -> None:
+    app = create_app(make_test_settings())
+    exported = tmp_path / "spec.yaml"
+    exported.write_text(export_yaml(app.openapi()), encoding="utf-8")
+    changed = create_app(make_test_settings())
+    extra = APIRouter(tags=["probe"], route_class=ApiRoute)
+
+    @extra.get("/probe/new", name="new")
+    async def new_route() -> dict[str, str]:
+        return {}
+
+    changed.include_router(extra)
+
+    assert any("probe-new" in line for line in drift(changed, exported))
+    exported.write_text(export_yaml(changed.openapi()), encoding="utf-8")
+    assert drift(changed, exported) == []
+
+
+def test_export_is_deterministic() -> None:
+    first = export_yaml(build_openapi(create_app(make_test_settings())))
+    second = export_yaml(build_openapi(create_app(make_test_settings())))
+
+    assert first == second
+
+
+def test_every_operation_has_a_tagged_id_and_documents_its_errors() -> None:
+    spec = load_spec(SPEC)
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            tag = operation["tags"][0]
+            assert operation["operationId"].startswith(f"{tag}-"), (method, path)
+            assert operation.get("description"), f"{method} {path} has no description"
+            errors = {s: r for s, r in operation["responses"].items() if int(s) >= 400}
+            assert "500" in errors, (method, path)
+            for status, response in errors.items():
+                content = response["content"]["application/problem+json"]
+                assert content["schema"] == {"$ref": "#/components/schemas/Problem"}, (method, path, status)
+                assert response["x-error-codes"], (method, path, status)
+            if "requestBody" in operation:
+                assert {"413", "415", "422"} <= set(errors), (method, path)
+
+
+async def test_server_serves_the_committed_document(client: httpx.AsyncClient, app: FastAPI) -> None:
+    response = await client.get("/openapi.json")
+
+    assert response.status_code == 200
+    assert response.json() == load_spec(SPEC)
