@@ -10,6 +10,8 @@ from backend.core.config import get_settings
 app = typer.Typer(help="Tasklane: run the API and manage its contract.", no_args_is_help=True)
 openapi_app = typer.Typer(help="The OpenAPI contract in api-specification.yaml.", no_args_is_help=True)
 app.add_typer(openapi_app, name="openapi")
+users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 SpecPath = Annotated[Path | None, typer.Option(help="Contract file; default OPENAPI_SPEC_PATH.")]
 
@@ -63,3 +65,36 @@ def openapi_check(path: SpecPath = None) -> None:
         typer.echo(f"{target} is out of date: run `tasklane openapi export` and commit it.", err=True)
         raise typer.Exit(1)
     typer.echo(f"{target} matches the app.")
+
+
+@users_app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="The admin's email (also the login).")],
+    display_name: Annotated[str, typer.Option(help="Name shown to others.")] = "Administrator",
+    password: Annotated[
+        str,
+        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Prompted when omitted."),
+    ] = "",
+) -> None:
+    """Create the first global admin, or promote an existing account with this email to admin."""
+    import asyncio
+
+    from pydantic import ValidationError
+
+    from backend.users.bootstrap import ensure_admin
+
+    settings = get_settings()
+    if settings.mongodb_url is None:
+        typer.echo(
+            "MONGODB_URL is not set: the admin would live in a throwaway in-memory database.", err=True
+        )
+        raise typer.Exit(2)
+    try:
+        created = asyncio.run(
+            ensure_admin(settings, email=email, password=password, display_name=display_name)
+        )
+    except ValidationError as exc:
+        for error in exc.errors():
+            typer.echo(f"{'.'.join(map(str, error['loc']))}: {error['msg']}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{'created' if created else 'promoted'} admin {email.strip().lower()}")

@@ -13,15 +13,20 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 
+from backend.auth.router import router as auth_router
 from backend.core.config import Settings, get_settings
 from backend.core.db import connect
 from backend.core.logging import configure_logging
 from backend.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from backend.core.openapi import build_openapi, load_spec, operation_id
+from backend.core.pagination import CursorCodec
 from backend.core.problems import install_problem_handlers
+from backend.core.ratelimit import make_rate_limiter
 from backend.core.redis import make_redis
 from backend.core.routing import ApiRoute
+from backend.core.security import AccessTokens, PasswordHasher, derive_key
 from backend.health.router import router as health_router
+from backend.users.router import router as users_router
 
 log = structlog.get_logger("tasklane")
 
@@ -41,6 +46,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     mongo = await connect(settings)
     redis = make_redis(settings)
     app.state.mongo, app.state.redis = mongo, redis
+    app.state.rate_limiter = make_rate_limiter(settings, redis)
     if mongo.in_memory:
         log.warning("storage", mongodb="in-memory", detail="MONGODB_URL is not set: data is lost on exit")
     if settings.in_memory_redis:
@@ -70,8 +76,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.router.route_class = ApiRoute
     app.state.settings = settings
+    app.state.hasher = PasswordHasher(settings)
+    app.state.access_tokens = AccessTokens(settings)
+    app.state.cursors = CursorCodec(derive_key(settings, "cursor"))
     install_problem_handlers(app)
     app.include_router(health_router)
+    for router in (auth_router, users_router):
+        app.include_router(router, prefix=API_PREFIX)
     _install_contract(app, settings)
 
     app.state.metrics_registry = CollectorRegistry()

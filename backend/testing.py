@@ -9,11 +9,13 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from beanie import PydanticObjectId
 from fastapi import FastAPI
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -21,6 +23,7 @@ from backend.core.config import Environment, Settings
 from backend.core.db import Database
 from backend.core.redis import RedisClient
 from backend.main import create_app
+from backend.users.documents import GlobalRole, User
 
 BASE_URL = "http://tasklane.test"
 
@@ -40,6 +43,9 @@ def make_test_settings(**overrides: Any) -> Settings:
         "environment": Environment.TEST,
         "mongodb_db": f"tasklane_test_{uuid.uuid4().hex[:12]}",
         "log_json": True,
+        # Cheap argon2 costs: the suite registers hundreds of users; production costs are settings.
+        "password_hash_time_cost": 1,
+        "password_hash_memory_kib": 1024,
         **overrides,
     }
     return Settings(_env_file=None, **values)
@@ -88,3 +94,90 @@ def redis(app: FastAPI) -> RedisClient:
     """The Redis client the app uses (fakeredis in-process, or the real server)."""
     client: RedisClient = app.state.redis
     return client
+
+
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Actor:
+    """A registered, logged-in user, with a client that sends their access token."""
+
+    id: str
+    email: str
+    password: str
+    display_name: str
+    access_token: str
+    refresh_token: str
+    client: httpx.AsyncClient
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+class UserFactory:
+    """`await users.create()` registers and logs in a user through the API; `role="admin"` makes an admin."""
+
+    def __init__(self, app: FastAPI, client: httpx.AsyncClient) -> None:
+        self._app = app
+        self._client = client
+        self._clients: list[httpx.AsyncClient] = []
+        self._count = 0
+
+    async def create(
+        self,
+        *,
+        email: str | None = None,
+        password: str = DEFAULT_PASSWORD,
+        display_name: str | None = None,
+        role: str = "user",
+    ) -> Actor:
+        self._count += 1
+        email = email or f"user{self._count}-{uuid.uuid4().hex[:6]}@example.com"
+        display_name = display_name or f"User {self._count}"
+        registered = await self._client.post(
+            "/api/v1/auth/register", json={"email": email, "password": password, "display_name": display_name}
+        )
+        assert registered.status_code == 201, registered.text
+        user_id = registered.json()["id"]
+        if role != "user":
+            await User.find_one(User.id == PydanticObjectId(user_id)).set({User.role: GlobalRole(role)})
+        tokens = await self.login(email, password)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self._app),
+            base_url=BASE_URL,
+            headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        )
+        self._clients.append(client)
+        return Actor(
+            id=user_id,
+            email=email,
+            password=password,
+            display_name=display_name,
+            access_token=tokens["access_token"],
+            refresh_token=tokens["refresh_token"],
+            client=client,
+        )
+
+    async def login(self, email: str, password: str = DEFAULT_PASSWORD) -> dict[str, Any]:
+        response = await self._client.post(
+            "/api/v1/auth/token", data={"username": email, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        tokens: dict[str, Any] = response.json()
+        return tokens
+
+    async def close(self) -> None:
+        for client in self._clients:
+            await client.aclose()
+
+
+@pytest.fixture
+async def users(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[UserFactory]:
+    """Makes logged-in users: `alice = await users.create(); await alice.client.get(...)`."""
+    factory = UserFactory(app, client)
+    try:
+        yield factory
+    finally:
+        await factory.close()

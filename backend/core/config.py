@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_JWT_SECRET = "change-me-in-production"  # noqa: S105 - a placeholder that production refuses
+DEFAULT_JWT_SECRET = "change-me-in-production-not-a-secret"  # noqa: S105 - a placeholder that production refuses
 MIN_PRODUCTION_SECRET_LENGTH = 32
 
 
@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     )
     access_token_ttl_seconds: int = Field(900, ge=60, description="Access token lifetime.")
     refresh_token_ttl_seconds: int = Field(1_209_600, ge=300, description="Refresh token lifetime.")
+    password_hash_time_cost: int = Field(3, ge=1, description="argon2id passes per password hash.")
+    password_hash_memory_kib: int = Field(
+        65536, ge=8, description="argon2id memory per password hash, in KiB."
+    )
+    login_rate_limit_per_ip: str = Field(
+        "20/minute", description="Login attempts per client IP (`limits` notation: `N/second|minute|hour`)."
+    )
+    login_rate_limit_per_email: str = Field("5/minute", description="Login attempts per email address.")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated origins allowed by CORS; empty allows none."
     )

@@ -9,14 +9,16 @@ from beanie import Document, init_beanie
 from mongomock_motor import AsyncMongoMockClient
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 
+from backend.auth.documents import PersonalAccessToken, RefreshToken
 from backend.core.config import Settings
+from backend.users.documents import User
 
 log = structlog.get_logger(__name__)
 
 Database = AsyncIOMotorDatabase[dict[str, Any]]
 
 # Every Beanie document of the app; startup, the index script and tests pass this one list.
-DOCUMENT_MODELS: list[type[Document]] = []
+DOCUMENT_MODELS: list[type[Document]] = [User, RefreshToken, PersonalAccessToken]
 
 
 @dataclass(frozen=True)

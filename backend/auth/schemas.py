@@ -1,0 +1,51 @@
+from typing import Annotated, Literal
+
+from beanie import PydanticObjectId
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from backend.core.time import UtcDatetime, as_utc, utcnow
+
+RefreshTokenValue = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class TokenPair(BaseModel):
+    access_token: str = Field(description="A JWT to send as `Authorization: Bearer <token>`.")
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    refresh_token: str = Field(description="Opaque; spend it once at /auth/refresh for a new pair.")
+
+
+class RefreshRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: RefreshTokenValue
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    expires_at: UtcDatetime | None = Field(
+        None, description="Optional expiry, in the future; none means never."
+    )
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_the_future(cls, value: UtcDatetime | None) -> UtcDatetime | None:
+        if value is not None and as_utc(value) <= utcnow():
+            raise ValueError("expires_at must be in the future")
+        return value
+
+
+class TokenRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: PydanticObjectId
+    name: str
+    token_prefix: str = Field(description="The first characters of the token, to recognise it.")
+    created_at: UtcDatetime
+    expires_at: UtcDatetime | None
+
+
+class TokenCreated(TokenRead):
+    token: str = Field(description="The secret, shown only in this response. Send it as a bearer token.")

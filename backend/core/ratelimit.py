@@ -1,0 +1,74 @@
+"""Rate limits with the `limits` library: on Redis when configured, in process otherwise.
+
+A limiter failure (Redis down) lets the request through: losing a limit for a while is better than
+refusing every request.
+"""
+
+import math
+import time
+from dataclasses import dataclass
+
+import structlog
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from backend.core.config import Settings
+from backend.core.errors import ProblemError
+from backend.core.redis import RedisClient
+
+log = structlog.get_logger(__name__)
+
+
+class RateLimited(ProblemError):
+    status = 429
+    error_code = "RATE_LIMITED"
+    title = "Too many requests"
+    default_detail = "Too many requests; retry after the time in Retry-After."
+
+
+@dataclass(frozen=True)
+class Quota:
+    limit: int
+    remaining: int
+    reset_after: int  # seconds until the window frees a request
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset_after),
+        }
+
+
+class RateLimiter:
+    def __init__(self, storage: Storage) -> None:
+        self._strategy = MovingWindowRateLimiter(storage)
+
+    async def hit(self, rule: str | RateLimitItem, *key: str) -> Quota:
+        """Count one request against `rule` for `key`; raise RateLimited when the window is full."""
+        item = parse(rule) if isinstance(rule, str) else rule
+        try:
+            allowed = await self._strategy.hit(item, *key)
+            stats = await self._strategy.get_window_stats(item, *key)
+        except Exception as exc:  # the storage failing must not fail the request
+            log.warning("rate_limiter_unavailable", error=type(exc).__name__)
+            return Quota(item.amount, item.amount, item.get_expiry())
+        reset_after = max(1, math.ceil(stats.reset_time - time.time()))
+        quota = Quota(item.amount, max(0, stats.remaining), reset_after)
+        if not allowed:
+            headers = {**quota.headers(), "Retry-After": str(reset_after)}
+            raise RateLimited(f"Rate limit of {item} exceeded; retry in {reset_after} s.", headers=headers)
+        return quota
+
+
+def make_rate_limiter(settings: Settings, redis: RedisClient) -> RateLimiter:
+    if settings.redis_url is None:
+        return RateLimiter(MemoryStorage())
+    storage = RedisStorage(
+        f"async+{settings.redis_url}",
+        implementation="redispy",
+        connection_pool=redis.connection_pool,  # type: ignore[arg-type]  # passed through to redis-py
+        key_prefix="tasklane:rl",
+    )
+    return RateLimiter(storage)

@@ -1,0 +1,25 @@
+"""Bootstrapping the first global admin from the command line."""
+
+from backend.core.config import Settings
+from backend.core.db import connect
+from backend.core.pagination import CursorCodec
+from backend.core.security import PasswordHasher, derive_key
+from backend.users.documents import GlobalRole
+from backend.users.schemas import UserRegister
+from backend.users.service import UserService
+
+
+async def ensure_admin(settings: Settings, *, email: str, password: str, display_name: str) -> bool:
+    """Make `email` a global admin: register it when new (True), or promote the existing account (False)."""
+    data = UserRegister(email=email, password=password, display_name=display_name)
+    mongo = await connect(settings)
+    try:
+        users = UserService(PasswordHasher(settings), CursorCodec(derive_key(settings, "cursor")))
+        existing = await users.find_by_email(data.email)
+        if existing is None:
+            await users.register(data, role=GlobalRole.ADMIN)
+            return True
+        await existing.set({"role": GlobalRole.ADMIN, "disabled": False})
+        return False
+    finally:
+        mongo.close()

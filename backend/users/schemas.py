@@ -1,0 +1,62 @@
+from typing import Annotated, Self
+
+from beanie import PydanticObjectId
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+
+from backend.core.time import UtcDatetime
+from backend.users.documents import GlobalRole
+
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Password = Annotated[str, Field(min_length=10, max_length=128, description="10 to 128 characters.")]
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: PydanticObjectId
+    email: str
+    display_name: str
+    role: GlobalRole
+    disabled: bool
+    created_at: UtcDatetime
+
+
+class UserRegister(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[EmailStr, Field(max_length=254)]
+    password: Password
+    display_name: DisplayName
+
+    @model_validator(mode="after")
+    def _password_is_not_the_email(self) -> Self:
+        if self.password.strip().lower() == normalize_email(self.email):
+            raise ValueError("password must not be the email address")
+        return self
+
+
+class ProfileUpdate(BaseModel):
+    """Change your display name and/or password; a new password needs the current one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: DisplayName | None = None
+    password: Password | None = None
+    current_password: Annotated[str, Field(max_length=128)] | None = None
+
+    @model_validator(mode="after")
+    def _password_change_needs_current(self) -> Self:
+        if self.password is not None and not self.current_password:
+            raise ValueError("current_password is required to change the password")
+        return self
+
+
+class UserAdminUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: GlobalRole | None = None
+    disabled: bool | None = None

@@ -1,0 +1,111 @@
+"""Accounts: registration, profiles, and global roles managed by admins."""
+
+import re
+from typing import Any
+
+from beanie import PydanticObjectId
+from beanie.operators import In
+from pymongo.errors import DuplicateKeyError
+
+from backend.core.pagination import CursorCodec, Page, after
+from backend.core.security import PasswordHasher
+from backend.core.time import utcnow
+from backend.users.documents import GlobalRole, User
+from backend.users.errors import EmailTaken, LastAdmin, UserNotFound, WrongCurrentPassword
+from backend.users.schemas import ProfileUpdate, UserAdminUpdate, UserRead, UserRegister, normalize_email
+
+USERS_CURSOR_SCOPE = "users"
+
+
+class UserService:
+    def __init__(self, hasher: PasswordHasher, cursors: CursorCodec) -> None:
+        self._hasher = hasher
+        self._cursors = cursors
+
+    async def register(self, data: UserRegister, *, role: GlobalRole = GlobalRole.USER) -> User:
+        user = User(
+            email=normalize_email(data.email),
+            email_normalized=normalize_email(data.email),
+            display_name=data.display_name,
+            password_hash=self._hasher.hash(data.password),
+            role=role,
+        )
+        try:
+            await user.insert()
+        except DuplicateKeyError as exc:
+            raise EmailTaken() from exc
+        return user
+
+    async def get(self, user_id: PydanticObjectId) -> User:
+        user = await User.get(user_id)
+        if user is None:
+            raise UserNotFound()
+        return user
+
+    async def find_by_email(self, email: str) -> User | None:
+        return await User.find_one(User.email_normalized == normalize_email(email))
+
+    async def display_names(self, user_ids: set[PydanticObjectId]) -> dict[PydanticObjectId, str]:
+        """Names for many users in one query (never one query per user)."""
+        if not user_ids:
+            return {}
+        users = await User.find(In(User.id, list(user_ids))).to_list()
+        return {u.id: u.display_name for u in users if u.id is not None}
+
+    async def update_profile(self, user: User, data: ProfileUpdate) -> bool:
+        """Apply the changes; True when the password changed (the caller then ends other sessions)."""
+        changes: dict[str, Any] = {}
+        if data.display_name is not None:
+            changes["display_name"] = data.display_name
+        if data.password is not None:
+            if not self._hasher.verify(data.current_password or "", user.password_hash):
+                raise WrongCurrentPassword(field_errors={"current_password": ["Does not match."]})
+            changes["password_hash"] = self._hasher.hash(data.password)
+        if changes:
+            changes["updated_at"] = utcnow()
+            await user.set(changes)
+        return "password_hash" in changes
+
+    async def list(
+        self, *, email_prefix: str | None, cursor: str | None, limit: int, include_total: bool
+    ) -> Page[UserRead]:
+        conditions: dict[str, Any] = {}
+        if email_prefix:
+            # Anchored and escaped: an index range scan on email_normalized, never a user-supplied regex.
+            conditions["email_normalized"] = {"$regex": f"^{re.escape(normalize_email(email_prefix))}"}
+        query: dict[str, Any] = dict(conditions)
+        if cursor:
+            position = self._cursors.decode(USERS_CURSOR_SCOPE, cursor)
+            last = after("email_normalized", position.get("e"), PydanticObjectId(position.get("i")))
+            query = {"$and": [conditions, last]} if conditions else last
+        found = await User.find(query).sort("+email_normalized", "+_id").limit(limit + 1).to_list()
+        items, more = found[:limit], len(found) > limit
+        next_cursor = None
+        if more:
+            last_user = items[-1]
+            next_cursor = self._cursors.encode(
+                USERS_CURSOR_SCOPE, {"e": last_user.email_normalized, "i": str(last_user.id)}
+            )
+        total = await User.find(conditions).count() if include_total else None
+        return Page[UserRead](
+            items=[UserRead.model_validate(u) for u in items], next_cursor=next_cursor, total=total
+        )
+
+    async def administer(self, target: User, data: UserAdminUpdate) -> User:
+        """Change a user's global role or disabled flag; never leave the system without an active admin."""
+        changes = data.model_dump(exclude_none=True)
+        loses_admin = (
+            target.role is GlobalRole.ADMIN
+            and not target.disabled
+            and (changes.get("role", target.role) is not GlobalRole.ADMIN or changes.get("disabled", False))
+        )
+        if loses_admin:
+            other_admins = await User.find(
+                {"role": GlobalRole.ADMIN.value, "disabled": False, "_id": {"$ne": target.id}}
+            ).count()
+            if other_admins == 0:
+                raise LastAdmin()
+        if changes:
+            changes["updated_at"] = utcnow()
+            await target.set(changes)
+        return target
