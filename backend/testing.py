@@ -46,6 +46,9 @@ def make_test_settings(**overrides: Any) -> Settings:
         # Cheap argon2 costs: the suite registers hundreds of users; production costs are settings.
         "password_hash_time_cost": 1,
         "password_hash_memory_kib": 1024,
+        # Factories log users in by the dozen from one address; tests of the limits set their own.
+        "login_rate_limit_per_ip": "10000/minute",
+        "login_rate_limit_per_email": "10000/minute",
         **overrides,
     }
     return Settings(_env_file=None, **values)

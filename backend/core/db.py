@@ -11,6 +11,7 @@ from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 
 from backend.auth.documents import PersonalAccessToken, RefreshToken
 from backend.core.config import Settings
+from backend.projects.documents import Project
 from backend.users.documents import User
 
 log = structlog.get_logger(__name__)
@@ -18,7 +19,7 @@ log = structlog.get_logger(__name__)
 Database = AsyncIOMotorDatabase[dict[str, Any]]
 
 # Every Beanie document of the app; startup, the index script and tests pass this one list.
-DOCUMENT_MODELS: list[type[Document]] = [User, RefreshToken, PersonalAccessToken]
+DOCUMENT_MODELS: list[type[Document]] = [User, RefreshToken, PersonalAccessToken, Project]
 
 
 @dataclass(frozen=True)

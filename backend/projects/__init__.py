@@ -1,0 +1,1 @@
+"""Projects and their members: the access rules every project resource inherits."""

@@ -1,0 +1,276 @@
+"""Projects and membership rules. Every change is one conditional update of the project document."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from beanie import PydanticObjectId
+from pymongo.errors import DuplicateKeyError
+
+from backend.core.pagination import CursorCodec, Page
+from backend.core.preconditions import PreconditionFailed, check_if_match
+from backend.core.time import utcnow
+from backend.projects.documents import Member, Project, ProjectRole
+from backend.projects.errors import (
+    AlreadyMember,
+    ConcurrentUpdate,
+    InsufficientRole,
+    LastOwner,
+    MemberLimitReached,
+    MemberNotFound,
+    ProjectArchived,
+    ProjectKeyTaken,
+    UnknownUser,
+)
+from backend.projects.schemas import MemberAdd, MemberRead, ProjectCreate, ProjectRead, ProjectUpdate
+from backend.users.documents import User
+from backend.users.service import UserService
+
+MAX_MEMBERS = 500
+_RETRIES = 8
+
+
+@dataclass(frozen=True)
+class ProjectAccess:
+    """A project as one caller may see it: their role (None for a global admin who is not a member)."""
+
+    project: Project
+    user_id: PydanticObjectId
+    role: ProjectRole | None
+
+    def require(self, minimum: ProjectRole) -> None:
+        if self.role is None or not self.role.at_least(minimum):
+            raise InsufficientRole(f"This needs the {minimum.value} role or higher in the project.")
+
+
+def read_project(project: Project, role: ProjectRole | None) -> ProjectRead:
+    assert project.id is not None
+    return ProjectRead(
+        **project.model_dump(include=set(ProjectRead.model_fields) - {"member_count", "my_role"}),
+        member_count=len(project.members),
+        my_role=role,
+    )
+
+
+def _stored_member(member: Member) -> dict[str, Any]:
+    return {"user_id": member.user_id, "role": member.role.value, "added_at": member.added_at}
+
+
+class ProjectService:
+    def __init__(self, users: UserService, cursors: CursorCodec) -> None:
+        self._users = users
+        self._cursors = cursors
+
+    async def create(self, data: ProjectCreate, *, owner: PydanticObjectId) -> Project:
+        project = Project(
+            key=data.key,
+            name=data.name,
+            description=data.description,
+            members=[Member(user_id=owner, role=ProjectRole.OWNER)],
+            created_by=owner,
+        )
+        try:
+            await project.insert()
+        except DuplicateKeyError as exc:
+            raise ProjectKeyTaken(f"The key {data.key} is taken.") from exc
+        return project
+
+    async def get_visible(self, project_id: PydanticObjectId, user: User) -> ProjectAccess | None:
+        """The project with the caller's role, or None when the caller may not see it."""
+        project = await Project.get(project_id)
+        if project is None:
+            return None
+        assert user.id is not None
+        role = project.role_of(user.id)
+        if role is None and user.role != "admin":
+            return None
+        return ProjectAccess(project, user.id, role)
+
+    async def list(
+        self,
+        user_id: PydanticObjectId,
+        *,
+        everyone: bool,
+        archived: bool,
+        cursor: str | None,
+        limit: int,
+        include_total: bool,
+    ) -> Page[ProjectRead]:
+        conditions: dict[str, Any] = {"archived": archived}
+        if not everyone:
+            conditions["members.user_id"] = user_id
+        scope = f"projects:{int(everyone)}:{int(archived)}"
+        query = conditions
+        if cursor:
+            position = self._cursors.decode(scope, cursor)
+            query = {**conditions, "_id": {"$lt": PydanticObjectId(position.get("i"))}}
+        found = await Project.find(query).sort("-_id").limit(limit + 1).to_list()
+        items = found[:limit]
+        next_cursor = self._cursors.encode(scope, {"i": str(items[-1].id)}) if len(found) > limit else None
+        total = await Project.find(conditions).count() if include_total else None
+        return Page[ProjectRead](
+            items=[read_project(p, p.role_of(user_id)) for p in items], next_cursor=next_cursor, total=total
+        )
+
+    async def update(self, access: ProjectAccess, data: ProjectUpdate, *, if_match: str | None) -> Project:
+        changes = data.model_dump(exclude_none=True)
+        return await self._change(access, ProjectRole.ADMIN, lambda _, __: changes, if_match=if_match)
+
+    async def archive(self, access: ProjectAccess, *, if_match: str | None) -> Project:
+        return await self._change(
+            access,
+            ProjectRole.OWNER,
+            lambda _, __: {"archived": True, "archived_at": utcnow()},
+            if_match=if_match,
+        )
+
+    async def restore(self, access: ProjectAccess) -> Project:
+        access.require(ProjectRole.OWNER)
+        if not access.project.archived:
+            return access.project
+        return await self._change(
+            access,
+            ProjectRole.OWNER,
+            lambda _, __: {"archived": False, "archived_at": None},
+            if_match=None,
+            allow_archived=True,
+        )
+
+    async def members(self, project: Project, *, cursor: str | None, limit: int) -> Page[MemberRead]:
+        """Members by join date; names come from one batched query for the page."""
+        ordered = sorted(project.members, key=lambda m: (m.added_at, str(m.user_id)))
+        scope = f"members:{project.id}"
+        if cursor:
+            position = self._cursors.decode(scope, cursor)
+            last = (str(position.get("a")), str(position.get("u")))
+            ordered = [m for m in ordered if (m.added_at.isoformat(), str(m.user_id)) > last]
+        page = ordered[:limit]
+        names = await self._users.display_names({m.user_id for m in page})
+        next_cursor = None
+        if len(ordered) > limit:
+            last_member = page[-1]
+            next_cursor = self._cursors.encode(
+                scope, {"a": last_member.added_at.isoformat(), "u": str(last_member.user_id)}
+            )
+        items = [
+            MemberRead(
+                user_id=m.user_id, display_name=names.get(m.user_id, ""), role=m.role, added_at=m.added_at
+            )
+            for m in page
+        ]
+        return Page[MemberRead](items=items, next_cursor=next_cursor)
+
+    async def member(self, project: Project, user_id: PydanticObjectId) -> MemberRead:
+        found = next((m for m in project.members if m.user_id == user_id), None)
+        if found is None:
+            raise MemberNotFound()
+        names = await self._users.display_names({user_id})
+        return MemberRead(
+            user_id=user_id, display_name=names.get(user_id, ""), role=found.role, added_at=found.added_at
+        )
+
+    async def add_member(self, access: ProjectAccess, data: MemberAdd) -> tuple[Project, PydanticObjectId]:
+        access.require(ProjectRole.ADMIN)
+        _check_may_grant(access.role, data.role)
+        user = await (self._users.find_by_email(data.email) if data.email else User.get(data.user_id))
+        if user is None or user.disabled or user.id is None:
+            raise UnknownUser()
+        new_user_id = user.id
+
+        def add(project: Project, actor_role: ProjectRole) -> dict[str, Any]:
+            _check_may_grant(actor_role, data.role)
+            if project.role_of(new_user_id) is not None:
+                raise AlreadyMember()
+            if len(project.members) >= MAX_MEMBERS:
+                raise MemberLimitReached()
+            return {"members": [*project.members, Member(user_id=new_user_id, role=data.role)]}
+
+        return await self._change(access, ProjectRole.ADMIN, add, if_match=None), new_user_id
+
+    async def change_role(
+        self, access: ProjectAccess, target: PydanticObjectId, role: ProjectRole
+    ) -> Project:
+        def change(project: Project, actor_role: ProjectRole) -> dict[str, Any]:
+            current = project.role_of(target)
+            if current is None:
+                raise MemberNotFound()
+            _check_may_grant(actor_role, role)
+            _check_may_grant(actor_role, current)
+            if current is ProjectRole.OWNER and role is not ProjectRole.OWNER:
+                _check_not_last_owner(project, target)
+            members = [
+                m.model_copy(update={"role": role}) if m.user_id == target else m for m in project.members
+            ]
+            return {"members": members}
+
+        return await self._change(access, ProjectRole.ADMIN, change, if_match=None)
+
+    async def remove_member(self, access: ProjectAccess, target: PydanticObjectId) -> Project:
+        leaving = target == access.user_id
+
+        def remove(project: Project, actor_role: ProjectRole) -> dict[str, Any]:
+            current = project.role_of(target)
+            if current is None:
+                raise MemberNotFound()
+            if not leaving:
+                _check_may_grant(actor_role, current)
+            if current is ProjectRole.OWNER:
+                _check_not_last_owner(project, target)
+            return {"members": [m for m in project.members if m.user_id != target]}
+
+        # Anyone may leave; removing someone else takes a project admin.
+        minimum = ProjectRole.VIEWER if leaving else ProjectRole.ADMIN
+        return await self._change(access, minimum, remove, if_match=None)
+
+    async def _change(
+        self,
+        access: ProjectAccess,
+        minimum: ProjectRole,
+        compute: Callable[[Project, ProjectRole], dict[str, Any]],
+        *,
+        if_match: str | None,
+        allow_archived: bool = False,
+    ) -> Project:
+        """Apply `compute(snapshot, actor_role)` if the snapshot is still current, re-reading on a race.
+
+        The caller's role is checked against each snapshot, so a role lost meanwhile is never used.
+        With If-Match the caller asked for one specific version: a race is a failed precondition.
+        """
+        snapshot = access.project
+        for _ in range(_RETRIES):
+            actor_role = snapshot.role_of(access.user_id)
+            ProjectAccess(snapshot, access.user_id, actor_role).require(minimum)
+            assert actor_role is not None
+            check_if_match(if_match, snapshot.etag)
+            if snapshot.archived and not allow_archived:
+                raise ProjectArchived()
+            changes = compute(snapshot, actor_role)
+            stored = {k: [_stored_member(m) for m in v] if k == "members" else v for k, v in changes.items()}
+            now = utcnow()
+            result = await Project.get_motor_collection().update_one(
+                {"_id": snapshot.id, "version": snapshot.version},
+                {"$set": {**stored, "updated_at": now}, "$inc": {"version": 1}},
+            )
+            if result.modified_count == 1:
+                changed: Project = snapshot.model_copy(
+                    update={**changes, "updated_at": now, "version": snapshot.version + 1}
+                )
+                return changed
+            fresh = await Project.get(snapshot.id)
+            if fresh is None:
+                raise ConcurrentUpdate("The project was removed meanwhile.")
+            if if_match is not None:
+                raise PreconditionFailed(headers={"ETag": fresh.etag}, current_etag=fresh.etag)
+            snapshot = fresh
+        raise ConcurrentUpdate()
+
+
+def _check_may_grant(actor_role: ProjectRole | None, role: ProjectRole) -> None:
+    """Admins manage roles up to admin; only owners grant, revoke or remove the owner role."""
+    if role is ProjectRole.OWNER and actor_role is not ProjectRole.OWNER:
+        raise InsufficientRole("Only owners grant, revoke or remove the owner role.")
+
+
+def _check_not_last_owner(project: Project, leaving: PydanticObjectId) -> None:
+    if not any(m.role is ProjectRole.OWNER and m.user_id != leaving for m in project.members):
+        raise LastOwner()
