@@ -28,6 +28,8 @@ from backend.core.security import AccessTokens, PasswordHasher, derive_key
 from backend.health.router import router as health_router
 from backend.projects.router import members_router
 from backend.projects.router import router as projects_router
+from backend.tasks.router import by_key_router
+from backend.tasks.router import router as tasks_router
 from backend.users.router import router as users_router
 
 log = structlog.get_logger("tasklane")
@@ -83,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cursors = CursorCodec(derive_key(settings, "cursor"))
     install_problem_handlers(app)
     app.include_router(health_router)
-    for router in (auth_router, users_router, projects_router, members_router):
+    for router in (auth_router, users_router, projects_router, members_router, tasks_router, by_key_router):
         app.include_router(router, prefix=API_PREFIX)
     _install_contract(app, settings)
 

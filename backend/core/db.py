@@ -6,12 +6,14 @@ from typing import Any
 
 import structlog
 from beanie import Document, init_beanie
-from mongomock_motor import AsyncMongoMockClient
+from mongomock_motor import AsyncMongoMockClient, AsyncMongoMockCollection
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
+from pymongo import UpdateOne
 
 from backend.auth.documents import PersonalAccessToken, RefreshToken
 from backend.core.config import Settings
 from backend.projects.documents import Project
+from backend.tasks.documents import Task
 from backend.users.documents import User
 
 log = structlog.get_logger(__name__)
@@ -19,7 +21,7 @@ log = structlog.get_logger(__name__)
 Database = AsyncIOMotorDatabase[dict[str, Any]]
 
 # Every Beanie document of the app; startup, the index script and tests pass this one list.
-DOCUMENT_MODELS: list[type[Document]] = [User, RefreshToken, PersonalAccessToken, Project]
+DOCUMENT_MODELS: list[type[Document]] = [User, RefreshToken, PersonalAccessToken, Project, Task]
 
 
 @dataclass(frozen=True)
@@ -63,3 +65,28 @@ async def connect(
 
 async def ping(database: Database) -> None:
     await database.command("ping")
+
+
+@dataclass(frozen=True)
+class Update:
+    """One conditional update of one document, for `bulk_update`."""
+
+    filter: dict[str, Any]
+    update: dict[str, Any]
+
+
+async def bulk_update(collection: Any, updates: list[Update]) -> int:
+    """Apply the updates in one round trip; returns how many matched.
+
+    The in-memory mock cannot run `bulk_write` with PyMongo 4.20's operations, so there, and only
+    there, they run one by one (in process, so no round trips are spent).
+    """
+    if not updates:
+        return 0
+    if isinstance(collection, AsyncMongoMockCollection):
+        matched = 0
+        for one in updates:
+            matched += (await collection.update_one(one.filter, one.update)).matched_count
+        return matched
+    result = await collection.bulk_write([UpdateOne(u.filter, u.update) for u in updates], ordered=False)
+    return int(result.matched_count)

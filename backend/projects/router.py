@@ -86,7 +86,7 @@ async def list_projects(
     if all and user.role is not GlobalRole.ADMIN:
         raise AdminRequired("Only global admins may list all projects.")
     assert user.id is not None
-    return await projects.list(
+    return await projects.page(
         user.id, everyone=all, archived=archived, cursor=cursor, limit=limit, include_total=include_total
     )
 

@@ -86,7 +86,7 @@ class ProjectService:
             return None
         return ProjectAccess(project, user.id, role)
 
-    async def list(
+    async def page(
         self,
         user_id: PydanticObjectId,
         *,

@@ -91,7 +91,7 @@ async def list_users(
     include_total: bool = False,
 ) -> Page[UserRead]:
     """All users, by email (global admins only)."""
-    return await users.list(
+    return await users.page(
         email_prefix=email_prefix, cursor=cursor, limit=limit, include_total=include_total
     )
 

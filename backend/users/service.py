@@ -66,7 +66,7 @@ class UserService:
             await user.set(changes)
         return "password_hash" in changes
 
-    async def list(
+    async def page(
         self, *, email_prefix: str | None, cursor: str | None, limit: int, include_total: bool
     ) -> Page[UserRead]:
         conditions: dict[str, Any] = {}

@@ -1,0 +1,57 @@
+"""Subtasks: a parent is a live task of the same project, never the task itself or one of its
+descendants, and no chain is deeper than five levels. Each check is a few indexed reads."""
+
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from backend.tasks.documents import Task
+from backend.tasks.errors import InvalidParent
+
+MAX_DEPTH = 5
+
+
+def _invalid(reason: str) -> InvalidParent:
+    return InvalidParent(reason, field_errors={"parent_id": [reason]})
+
+
+async def check_parent(
+    project_id: PydanticObjectId, task_id: PydanticObjectId | None, parent_id: PydanticObjectId
+) -> None:
+    collection = Task.get_motor_collection()
+    parent: dict[str, Any] | None = await collection.find_one(
+        {"_id": parent_id, "project_id": project_id, "deleted_at": None}, {"parent_id": 1}
+    )
+    if parent is None:
+        raise _invalid("The parent is not a task of this project.")
+    levels_above = 1  # the parent itself
+    current = parent.get("parent_id")
+    if parent_id == task_id:
+        raise _invalid("A task cannot be its own parent.")
+    while current is not None:
+        if current == task_id:
+            raise _invalid("The parent is a subtask of this task; that would make a cycle.")
+        levels_above += 1
+        if levels_above >= MAX_DEPTH:
+            raise _invalid(f"Subtasks nest at most {MAX_DEPTH} levels deep.")
+        ancestor = await collection.find_one({"_id": current}, {"parent_id": 1})
+        current = ancestor.get("parent_id") if ancestor else None
+    height = await _subtree_height(project_id, task_id) if task_id else 1
+    if levels_above + height > MAX_DEPTH:
+        raise _invalid(f"Subtasks nest at most {MAX_DEPTH} levels deep.")
+
+
+async def _subtree_height(project_id: PydanticObjectId, task_id: PydanticObjectId) -> int:
+    """Levels from this task down to its deepest subtask (1 for a task without subtasks)."""
+    collection = Task.get_motor_collection()
+    level = [task_id]
+    height = 1
+    while height <= MAX_DEPTH:
+        children = await collection.find(
+            {"project_id": project_id, "parent_id": {"$in": level}}, {"_id": 1}
+        ).to_list(None)
+        if not children:
+            break
+        level = [c["_id"] for c in children]
+        height += 1
+    return height

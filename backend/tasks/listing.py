@@ -1,0 +1,149 @@
+"""The task list: filters, sort orders and keyset cursors turned into one query."""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from beanie import PydanticObjectId
+from beanie.odm.enums import SortDirection
+
+from backend.core.errors import ValidationFailed
+from backend.core.pagination import CursorCodec, InvalidCursor
+from backend.core.time import as_utc
+from backend.tasks.documents import SORT_FIELDS, Priority, TaskStatus
+from backend.tasks.search import query_terms
+
+SORT_PATTERN = rf"^-?({'|'.join(SORT_FIELDS)})$"
+
+
+@dataclass(frozen=True)
+class TaskFilters:
+    status: list[TaskStatus] = field(default_factory=list)
+    priority: list[Priority] = field(default_factory=list)
+    assignee: str | None = None  # a user id, "me" or "none"
+    label: list[str] = field(default_factory=list)
+    parent: str | None = None  # a task id or "none"
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+    updated_after: datetime | None = None
+    include_deleted: bool = False
+    q: str | None = None
+
+
+@dataclass(frozen=True)
+class SortOrder:
+    field: str
+    descending: bool
+
+    @classmethod
+    def parse(cls, value: str) -> "SortOrder":
+        return cls(value.removeprefix("-"), value.startswith("-"))
+
+    @property
+    def direction(self) -> SortDirection:
+        return SortDirection.DESCENDING if self.descending else SortDirection.ASCENDING
+
+
+def _bad(name: str, message: str) -> ValidationFailed:
+    return ValidationFailed(f"Invalid {name}: {message}", field_errors={f"query.{name}": [message]})
+
+
+def _object_id(name: str, value: str) -> PydanticObjectId:
+    if not PydanticObjectId.is_valid(value) or len(value) != 24:
+        raise _bad(name, "must be a 24-hex id, or `me`/`none` where allowed")
+    return PydanticObjectId(value)
+
+
+def filter_query(
+    project_id: PydanticObjectId, filters: TaskFilters, caller: PydanticObjectId
+) -> dict[str, Any]:
+    query: dict[str, Any] = {"project_id": project_id}
+    if not filters.include_deleted:
+        query["deleted_at"] = None
+    if filters.status:
+        query["status"] = {"$in": [s.value for s in filters.status]}
+    if filters.priority:
+        query["priority"] = {"$in": [int(p) for p in filters.priority]}
+    if filters.assignee == "none":
+        query["assignee_ids"] = {"$size": 0}
+    elif filters.assignee is not None:
+        query["assignee_ids"] = (
+            caller if filters.assignee == "me" else _object_id("assignee", filters.assignee)
+        )
+    if filters.label:
+        query["labels"] = {"$all": sorted(set(filters.label))}
+    if filters.parent == "none":
+        query["parent_id"] = None
+    elif filters.parent is not None:
+        query["parent_id"] = _object_id("parent", filters.parent)
+    due: dict[str, Any] = {}
+    if filters.due_before is not None:
+        due["$lt"] = as_utc(filters.due_before)
+    if filters.due_after is not None:
+        due["$gt"] = as_utc(filters.due_after)
+    if due:
+        query["due_at"] = due
+    if filters.updated_after is not None:
+        query["updated_at"] = {"$gt": as_utc(filters.updated_after)}
+    if filters.q:
+        terms = query_terms(filters.q)
+        if not terms:
+            raise _bad("q", "search for at least one word of two or more letters")
+        query["search_terms"] = {"$all": terms}
+    return query
+
+
+def cursor_scope(project_id: PydanticObjectId, order: SortOrder, query: dict[str, Any]) -> str:
+    """A cursor is valid only for the list it came from: the same project, filters and order."""
+    fingerprint = hashlib.sha256(json.dumps(query, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return f"tasks:{project_id}:{order.field}:{int(order.descending)}:{fingerprint}"
+
+
+def encode_value(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {"t": "null"}
+    if isinstance(value, datetime):
+        return {"t": "dt", "v": as_utc(value).isoformat()}
+    return {"t": "num", "v": value}
+
+
+def decode_value(encoded: Any) -> Any:
+    if not isinstance(encoded, dict):
+        raise ValueError("bad cursor value")
+    kind = encoded.get("t")
+    if kind == "null":
+        return None
+    if kind == "dt":
+        return as_utc(datetime.fromisoformat(str(encoded["v"])))
+    if kind == "num" and isinstance(encoded.get("v"), int | float):
+        return encoded["v"]
+    raise ValueError("bad cursor value")
+
+
+def after_position(order: SortOrder, value: Any, last_id: PydanticObjectId) -> dict[str, Any]:
+    """Everything after (value, last_id) in (field, _id) order, with nulls first when ascending,
+    last when descending (MongoDB's order)."""
+    op = "$lt" if order.descending else "$gt"
+    same_value_later = {order.field: value, "_id": {op: last_id}}
+    if value is None:
+        if order.descending:
+            return same_value_later
+        return {"$or": [same_value_later, {order.field: {"$ne": None}}]}
+    later = [{order.field: {op: value}}, same_value_later]
+    if order.descending:
+        later.append({order.field: None})
+    return {"$or": later}
+
+
+def read_cursor(codec: CursorCodec, scope: str, cursor: str, order: SortOrder) -> dict[str, Any]:
+    position = codec.decode(scope, cursor)
+    last_id = str(position.get("i"))
+    try:
+        value = decode_value(position.get("v"))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InvalidCursor() from exc
+    if not PydanticObjectId.is_valid(last_id):
+        raise InvalidCursor()
+    return after_position(order, value, PydanticObjectId(last_id))

@@ -1,0 +1,209 @@
+"""Tasks of a project, and task lookup by key (`WEB-42`)."""
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+
+from backend.auth.dependencies import AUTH_ERRORS, CurrentUser
+from backend.core.dependencies import RedisDep
+from backend.core.errors import error_responses
+from backend.core.idempotency import Idempotency, IdempotencyKey, IdempotencyKeyInUse, IdempotencyKeyReused
+from backend.core.ids import parse_id
+from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from backend.core.preconditions import IfMatch, IfNoneMatch, PreconditionFailed, none_match
+from backend.core.routing import ApiRoute
+from backend.projects.dependencies import ProjectServiceDep, VisibleProject
+from backend.projects.documents import Project
+from backend.projects.errors import InsufficientRole, ProjectArchived, ProjectNotFound
+from backend.tasks.dependencies import TaskInProject, TaskServiceDep
+from backend.tasks.documents import Priority, Task, TaskStatus
+from backend.tasks.errors import AssigneeNotMember, InvalidParent, TaskNotFound
+from backend.tasks.listing import SORT_PATTERN, SortOrder, TaskFilters
+from backend.tasks.schemas import BulkResult, BulkUpdate, Label, TaskCreate, TaskRead, TaskUpdate
+
+router = APIRouter(prefix="/projects/{project_id}/tasks", tags=["tasks"], route_class=ApiRoute)
+by_key_router = APIRouter(prefix="/tasks", tags=["tasks"], route_class=ApiRoute)
+
+SEEN = (*AUTH_ERRORS, ProjectNotFound, TaskNotFound)
+WRITE = (*AUTH_ERRORS, ProjectNotFound, InsufficientRole, ProjectArchived)
+ETAG = {"ETag": {"description": "The task's revision; send it as If-Match.", "schema": {"type": "string"}}}
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: your If-None-Match is current.", "headers": ETAG}
+}
+_TASK_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([1-9][0-9]{0,9})$")
+
+
+def task_location(task: Task) -> str:
+    return f"/api/v1/projects/{task.project_id}/tasks/{task.id}"
+
+
+async def task_response(
+    tasks: TaskServiceDep, task: Task, status_code: int = 200, **headers: str
+) -> JSONResponse:
+    (read,) = await tasks.read([task])
+    return JSONResponse(
+        read.model_dump(mode="json"), status_code=status_code, headers={"ETag": task.etag, **headers}
+    )
+
+
+@router.post(
+    "",
+    name="create",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TaskRead,
+    responses={
+        201: {"headers": ETAG},
+        **error_responses(
+            *WRITE, AssigneeNotMember, InvalidParent, IdempotencyKeyReused, IdempotencyKeyInUse
+        ),
+    },
+)
+async def create_task(
+    data: TaskCreate,
+    access: VisibleProject,
+    tasks: TaskServiceDep,
+    redis: RedisDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Create a task (members and above). Its number comes from the project's counter: unique, no gaps.
+
+    Send an `Idempotency-Key` to retry safely: the same key and body replay the first response
+    (with `Idempotent-Replayed: true`) for 24 hours; the same key with another body is a 422.
+    """
+    scope = f"tasks:create:{access.project.id}:{access.user_id}"
+
+    async def create() -> Response:
+        task = await tasks.create(access, data)
+        return await task_response(tasks, task, 201, Location=task_location(task))
+
+    return await Idempotency(redis).run(scope, idempotency_key, data.model_dump(mode="json"), create)
+
+
+@router.get("", name="list", responses=error_responses(*AUTH_ERRORS, ProjectNotFound, InsufficientRole))
+async def list_tasks(
+    access: VisibleProject,
+    tasks: TaskServiceDep,
+    status_: Annotated[list[TaskStatus], Query(alias="status", description="Any of these.")] = [],  # noqa: B006
+    priority: Annotated[list[Priority], Query(description="Any of these.")] = [],  # noqa: B006
+    assignee: Annotated[str | None, Query(max_length=24, description="A user id, `me` or `none`.")] = None,
+    label: Annotated[list[Label], Query(description="All of these labels.")] = [],  # noqa: B006
+    parent: Annotated[
+        str | None, Query(max_length=24, description="A task id, or `none` for top level.")
+    ] = None,
+    due_before: Annotated[AwareDatetime | None, Query(description="Due strictly before.")] = None,
+    due_after: Annotated[AwareDatetime | None, Query(description="Due strictly after.")] = None,
+    updated_after: Annotated[AwareDatetime | None, Query(description="Changed strictly after.")] = None,
+    include_deleted: Annotated[bool, Query(description="Also deleted tasks (project admins).")] = False,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Words or word prefixes, all of which must match.")
+    ] = None,
+    sort: Annotated[
+        str, Query(pattern=SORT_PATTERN, description="A field, `-` first for descending; ties by id.")
+    ] = "-created_at",
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    include_total: bool = False,
+) -> Page[TaskRead]:
+    """The project's tasks, filtered and sorted, a page at a time. Cursors survive inserts."""
+    filters = TaskFilters(
+        status=status_,
+        priority=priority,
+        assignee=assignee,
+        label=label,
+        parent=parent,
+        due_before=due_before,
+        due_after=due_after,
+        updated_after=updated_after,
+        include_deleted=include_deleted,
+        q=q,
+    )
+    return await tasks.page(
+        access, filters, SortOrder.parse(sort), cursor=cursor, limit=limit, include_total=include_total
+    )
+
+
+@router.post("/bulk-update", name="bulk-update", responses=error_responses(*WRITE))
+async def bulk_update_tasks(data: BulkUpdate, access: VisibleProject, tasks: TaskServiceDep) -> BulkResult:
+    """Change up to 100 tasks at once. Each id gets a result: `updated`, `not_found` or `invalid`
+    (with why); the database work does not grow with the number of ids."""
+    return await tasks.bulk_update(access, data)
+
+
+@router.get(
+    "/{task_id}",
+    name="get",
+    response_model=TaskRead,
+    responses={200: {"headers": ETAG}, **NOT_MODIFIED, **error_responses(*SEEN)},
+)
+async def read_task(
+    task: TaskInProject, tasks: TaskServiceDep, if_none_match: IfNoneMatch = None
+) -> Response:
+    """One task, with its ETag."""
+    if none_match(if_none_match, task.etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": task.etag})
+    return await task_response(tasks, task)
+
+
+@router.patch(
+    "/{task_id}",
+    name="update",
+    response_model=TaskRead,
+    responses={
+        200: {"headers": ETAG},
+        **error_responses(*WRITE, TaskNotFound, AssigneeNotMember, InvalidParent, PreconditionFailed),
+    },
+)
+async def update_task(
+    data: TaskUpdate,
+    task: TaskInProject,
+    access: VisibleProject,
+    tasks: TaskServiceDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Change some fields of a task (members and above). With If-Match, only if unchanged (else 412)."""
+    return await task_response(tasks, await tasks.update(access, task, data, if_match=if_match))
+
+
+@router.delete(
+    "/{task_id}",
+    name="delete",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(*WRITE, TaskNotFound, PreconditionFailed),
+)
+async def delete_task(
+    task: TaskInProject, access: VisibleProject, tasks: TaskServiceDep, if_match: IfMatch = None
+) -> None:
+    """Delete a task (members and above). It can be restored; project admins can still list it."""
+    await tasks.delete(access, task, if_match=if_match)
+
+
+@router.post(
+    "/{task_id}/restore",
+    name="restore",
+    response_model=TaskRead,
+    responses={200: {"headers": ETAG}, **error_responses(*WRITE, TaskNotFound)},
+)
+async def restore_task(task_id: str, access: VisibleProject, tasks: TaskServiceDep) -> Response:
+    """Bring back a deleted task (members and above)."""
+    return await task_response(tasks, await tasks.restore(access, parse_id(task_id, TaskNotFound)))
+
+
+@by_key_router.get(
+    "/{task_key}",
+    name="get-by-key",
+    response_model=TaskRead,
+    responses={200: {"headers": ETAG}, **error_responses(*AUTH_ERRORS, TaskNotFound)},
+)
+async def read_task_by_key(
+    task_key: str, user: CurrentUser, projects: ProjectServiceDep, tasks: TaskServiceDep
+) -> Response:
+    """A task by its key, `WEB-42`, for members of its project."""
+    match = _TASK_KEY.fullmatch(task_key)
+    project = await Project.find_one(Project.key == match.group(1).upper()) if match else None
+    access = await projects.get_visible(project.id, user) if project and project.id else None
+    if match is None or access is None:
+        raise TaskNotFound()
+    return await task_response(tasks, await tasks.get_by_number(access.project.id, int(match.group(2))))  # type: ignore[arg-type]

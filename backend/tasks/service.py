@@ -1,0 +1,299 @@
+"""Task rules: numbering, validation, partial updates with revisions, soft delete, bulk changes, lists."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from beanie import PydanticObjectId
+from pymongo import ReturnDocument
+
+from backend.core.db import Update, bulk_update
+from backend.core.pagination import CursorCodec, Page
+from backend.core.preconditions import PreconditionFailed, check_if_match
+from backend.core.time import as_utc, utcnow
+from backend.projects.documents import Project, ProjectRole
+from backend.projects.errors import ProjectArchived
+from backend.projects.service import ProjectAccess
+from backend.tasks.documents import Task, TaskStatus
+from backend.tasks.errors import AssigneeNotMember, TaskNotFound
+from backend.tasks.hierarchy import check_parent
+from backend.tasks.listing import (
+    SortOrder,
+    TaskFilters,
+    cursor_scope,
+    encode_value,
+    filter_query,
+    read_cursor,
+)
+from backend.tasks.schemas import (
+    MAX_LABELS,
+    AssigneeSummary,
+    BulkItemResult,
+    BulkResult,
+    BulkUpdate,
+    TaskCreate,
+    TaskRead,
+    TaskUpdate,
+)
+from backend.tasks.search import search_terms
+from backend.users.service import UserService
+
+_RETRIES = 8
+_TEXT_FIELDS = {"title", "description", "labels"}
+
+
+class TaskService:
+    def __init__(self, users: UserService, cursors: CursorCodec) -> None:
+        self._users = users
+        self._cursors = cursors
+
+    async def create(self, access: ProjectAccess, data: TaskCreate) -> Task:
+        project = self._writable(access)
+        _check_assignees(project, data.assignee_ids)
+        if data.parent_id is not None:
+            await check_parent(_id(project), None, data.parent_id)
+        number = await self._next_number(project)
+        now = utcnow()
+        task = Task(
+            project_id=_id(project),
+            number=number,
+            key=f"{project.key}-{number}",
+            title=data.title,
+            description=data.description,
+            status=data.status,
+            priority=data.priority,
+            labels=data.labels,
+            assignee_ids=data.assignee_ids,
+            due_at=as_utc(data.due_at) if data.due_at else None,
+            parent_id=data.parent_id,
+            position=data.position if data.position is not None else float(number),
+            created_by=access.user_id,
+            created_at=now,
+            updated_at=now,
+            completed_at=now if data.status is TaskStatus.DONE else None,
+            search_terms=search_terms(data.title, data.description, data.labels),
+        )
+        await task.insert()
+        return task
+
+    async def get(
+        self, project_id: PydanticObjectId, task_id: PydanticObjectId, *, deleted: bool = False
+    ) -> Task:
+        condition: dict[str, Any] = {"_id": task_id, "project_id": project_id}
+        condition["deleted_at"] = {"$ne": None} if deleted else None
+        task = await Task.find_one(condition)
+        if task is None:
+            raise TaskNotFound()
+        return task
+
+    async def get_by_number(self, project_id: PydanticObjectId, number: int) -> Task:
+        task = await Task.find_one({"project_id": project_id, "number": number, "deleted_at": None})
+        if task is None:
+            raise TaskNotFound()
+        return task
+
+    async def read(self, tasks: list[Task]) -> list[TaskRead]:
+        """Responses with assignee names, from one query for all the tasks."""
+        names = await self._users.display_names({a for t in tasks for a in t.assignee_ids})
+        return [
+            TaskRead(
+                **t.model_dump(exclude={"assignee_ids", "search_terms", "version", "revision_id"}),
+                assignees=[AssigneeSummary(id=a, display_name=names.get(a, "")) for a in t.assignee_ids],
+            )
+            for t in tasks
+        ]
+
+    async def update(
+        self, access: ProjectAccess, task: Task, data: TaskUpdate, *, if_match: str | None
+    ) -> Task:
+        project = self._writable(access)
+        fields = data.model_dump(exclude_unset=True)
+        if "assignee_ids" in fields:
+            _check_assignees(project, data.assignee_ids or [])
+        if fields.get("parent_id") is not None and fields["parent_id"] != task.parent_id:
+            await check_parent(_id(project), task.id, fields["parent_id"])
+        if fields.get("due_at") is not None:
+            fields["due_at"] = as_utc(fields["due_at"])
+        return await self._change(task, lambda snapshot: _changes(snapshot, fields), if_match=if_match)
+
+    async def delete(self, access: ProjectAccess, task: Task, *, if_match: str | None) -> None:
+        self._writable(access)
+        await self._change(task, lambda _: {"deleted_at": utcnow()}, if_match=if_match)
+
+    async def restore(self, access: ProjectAccess, task_id: PydanticObjectId) -> Task:
+        project = self._writable(access)
+        task = await self.get(_id(project), task_id, deleted=True)
+        return await self._change(task, lambda _: {"deleted_at": None}, if_match=None, deleted=True)
+
+    async def bulk_update(self, access: ProjectAccess, data: BulkUpdate) -> BulkResult:
+        """At most four round trips whatever the number of ids: read, write, and one retry of both."""
+        project = self._writable(access)
+        changes = data.set
+        invalid_for_all = None
+        if changes.assignee_ids is not None:
+            try:
+                _check_assignees(project, changes.assignee_ids)
+            except AssigneeNotMember as exc:
+                invalid_for_all = exc.detail
+        outcome: dict[PydanticObjectId, BulkItemResult] = {}
+        pending = list(data.ids)
+        for _ in range(2):
+            found = {
+                t.id: t
+                for t in await Task.find(
+                    {"_id": {"$in": pending}, "project_id": project.id, "deleted_at": None}
+                ).to_list()
+            }
+            updates: list[Update] = []
+            now = utcnow()
+            for task_id in pending:
+                task = found.get(task_id)
+                if task is None:
+                    outcome[task_id] = BulkItemResult(id=task_id, result="not_found")
+                    continue
+                if invalid_for_all:
+                    outcome[task_id] = BulkItemResult(id=task_id, result="invalid", detail=invalid_for_all)
+                    continue
+                fields = changes.model_dump(exclude_none=True, exclude={"add_labels", "remove_labels"})
+                if changes.add_labels or changes.remove_labels:
+                    removed = set(changes.remove_labels or [])
+                    labels = [lb for lb in task.labels if lb not in removed]
+                    labels += [lb for lb in changes.add_labels or [] if lb not in labels]
+                    if len(labels) > MAX_LABELS:
+                        detail = f"A task has at most {MAX_LABELS} labels."
+                        outcome[task_id] = BulkItemResult(id=task_id, result="invalid", detail=detail)
+                        continue
+                    fields["labels"] = labels
+                updates.append(Update(*_versioned_update(task, _changes(task, fields), now)))
+                outcome[task_id] = BulkItemResult(id=task_id, result="updated")
+            if await bulk_update(Task.get_motor_collection(), updates) == len(updates):
+                pending = []
+                break
+            # Some changed meanwhile: find which by their version, and apply to fresh copies once more.
+            pending = await self._not_applied([u.filter for u in updates])
+        for task_id in pending:
+            detail = "The task changed while the bulk update ran; retry."
+            outcome[task_id] = BulkItemResult(id=task_id, result="invalid", detail=detail)
+        return BulkResult(results=[outcome[task_id] for task_id in data.ids])
+
+    async def page(
+        self,
+        access: ProjectAccess,
+        filters: TaskFilters,
+        order: SortOrder,
+        *,
+        cursor: str | None,
+        limit: int,
+        include_total: bool,
+    ) -> Page[TaskRead]:
+        if filters.include_deleted:
+            access.require(ProjectRole.ADMIN)
+        conditions = filter_query(_id(access.project), filters, access.user_id)
+        scope = cursor_scope(_id(access.project), order, conditions)
+        query = conditions
+        if cursor:
+            query = {"$and": [conditions, read_cursor(self._cursors, scope, cursor, order)]}
+        found = (
+            await Task.find(query)
+            .sort([(order.field, order.direction), ("_id", order.direction)])
+            .limit(limit + 1)
+            .to_list()
+        )
+        page = found[:limit]
+        next_cursor = None
+        if len(found) > limit:
+            last = page[-1]
+            position = {"v": encode_value(getattr(last, order.field)), "i": str(last.id)}
+            next_cursor = self._cursors.encode(scope, position)
+        total = await Task.find(conditions).count() if include_total else None
+        return Page[TaskRead](items=await self.read(page), next_cursor=next_cursor, total=total)
+
+    @staticmethod
+    def _writable(access: ProjectAccess) -> Project:
+        access.require(ProjectRole.MEMBER)
+        if access.project.archived:
+            raise ProjectArchived()
+        return access.project
+
+    @staticmethod
+    async def _next_number(project: Project) -> int:
+        """The next number from the project's counter: one atomic `$inc`, so never a duplicate or a gap."""
+        counted = await Project.get_motor_collection().find_one_and_update(
+            {"_id": project.id, "archived": False},
+            {"$inc": {"task_counter": 1}},
+            projection={"task_counter": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if counted is None:
+            raise ProjectArchived()
+        return int(counted["task_counter"])
+
+    async def _change(self, task: Task, compute: Any, *, if_match: str | None, deleted: bool = False) -> Task:
+        snapshot = task
+        for _ in range(_RETRIES):
+            check_if_match(if_match, snapshot.etag)
+            changes = compute(snapshot)
+            if not changes:
+                return snapshot
+            now = utcnow()
+            condition, update = _versioned_update(snapshot, changes, now)
+            result = await Task.get_motor_collection().update_one(condition, update)
+            if result.modified_count == 1:
+                changed: Task = snapshot.model_copy(
+                    update={**changes, "updated_at": now, "version": snapshot.version + 1}
+                )
+                return changed
+            fresh = await Task.find_one(
+                {"_id": snapshot.id, "deleted_at": {"$ne": None} if deleted else None}
+            )
+            if fresh is None:
+                raise TaskNotFound()
+            if if_match is not None:
+                raise PreconditionFailed(headers={"ETag": fresh.etag}, current_etag=fresh.etag)
+            snapshot = fresh
+        raise PreconditionFailed("The task kept changing; read it again and retry.")
+
+    @staticmethod
+    async def _not_applied(conditions: list[dict[str, Any]]) -> list[PydanticObjectId]:
+        expected = {c["_id"]: c["version"] + 1 for c in conditions}
+        current = (
+            await Task.get_motor_collection()
+            .find({"_id": {"$in": list(expected)}}, {"version": 1})
+            .to_list(None)
+        )
+        return [doc["_id"] for doc in current if doc["version"] != expected[doc["_id"]]]
+
+
+def _id(project: Project) -> PydanticObjectId:
+    assert project.id is not None
+    return project.id
+
+
+def _check_assignees(project: Project, assignee_ids: Iterable[PydanticObjectId]) -> None:
+    members = {m.user_id for m in project.members}
+    outsiders = [str(a) for a in assignee_ids if a not in members]
+    if outsiders:
+        message = f"Not members of the project: {', '.join(outsiders)}."
+        raise AssigneeNotMember(message, field_errors={"assignee_ids": [message]})
+
+
+def _changes(task: Task, fields: dict[str, Any]) -> dict[str, Any]:
+    """The stored changes for these field values: completion time and search terms follow."""
+    changes = {k: v for k, v in fields.items() if getattr(task, k) != v}
+    status = changes.get("status")
+    if status is not None:
+        if status == TaskStatus.DONE:
+            changes["completed_at"] = utcnow()
+        elif task.status is TaskStatus.DONE:
+            changes["completed_at"] = None
+    if _TEXT_FIELDS & changes.keys():
+        merged = {f: changes.get(f, getattr(task, f)) for f in _TEXT_FIELDS}
+        changes["search_terms"] = search_terms(merged["title"], merged["description"], merged["labels"])
+    return changes
+
+
+def _versioned_update(task: Task, changes: dict[str, Any], now: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    stored = {k: (v.value if hasattr(v, "value") else v) for k, v in changes.items()}
+    return (
+        {"_id": task.id, "version": task.version},
+        {"$set": {**stored, "updated_at": now}, "$inc": {"version": 1}},
+    )
