@@ -13,7 +13,9 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 
+from backend.activity.router import router as activity_router
 from backend.auth.router import router as auth_router
+from backend.comments.router import router as comments_router
 from backend.core.config import Settings, get_settings
 from backend.core.db import connect
 from backend.core.logging import configure_logging
@@ -28,6 +30,7 @@ from backend.core.security import AccessTokens, PasswordHasher, derive_key
 from backend.health.router import router as health_router
 from backend.projects.router import members_router
 from backend.projects.router import router as projects_router
+from backend.stats.router import router as stats_router
 from backend.tasks.router import by_key_router
 from backend.tasks.router import router as tasks_router
 from backend.users.router import router as users_router
@@ -85,7 +88,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cursors = CursorCodec(derive_key(settings, "cursor"))
     install_problem_handlers(app)
     app.include_router(health_router)
-    for router in (auth_router, users_router, projects_router, members_router, tasks_router, by_key_router):
+    routers = (
+        auth_router,
+        users_router,
+        projects_router,
+        members_router,
+        tasks_router,
+        by_key_router,
+        comments_router,
+        activity_router,
+        stats_router,
+    )
+    for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     _install_contract(app, settings)
 

@@ -5,6 +5,7 @@ the app runs on an in-memory MongoDB (mongomock-motor) and an in-process Redis (
 on real servers, each test in a database of its own and with Redis flushed, so use test servers only.
 """
 
+import asyncio
 import contextlib
 import os
 import uuid
@@ -184,3 +185,69 @@ async def users(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[UserFa
         yield factory
     finally:
         await factory.close()
+
+
+@contextlib.asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[str]:
+    """Run the app under uvicorn on a free loopback port (for streams, which need a real server);
+    yields its base URL. The app's lifespan must not have run yet: uvicorn runs it."""
+    import socket
+
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, access_log=False, timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class Team:
+    """A project with one user in each role, and one user outside it."""
+
+    owner: Actor
+    admin: Actor
+    member: Actor
+    viewer: Actor
+    outsider: Actor
+    project: dict[str, Any]
+
+    @property
+    def project_url(self) -> str:
+        return f"/api/v1/projects/{self.project['id']}"
+
+    @property
+    def tasks_url(self) -> str:
+        return f"{self.project_url}/tasks"
+
+
+async def make_team(users: UserFactory, key: str = "WEB") -> Team:
+    """Project `key` ("Website") owned by Olive, with Ada (admin), Max (member) and Vic (viewer)."""
+    owner = await users.create(display_name="Olive")
+    project = (await owner.client.post("/api/v1/projects", json={"name": "Website", "key": key})).json()
+    members: dict[str, Actor] = {}
+    for role, name in (("admin", "Ada"), ("member", "Max"), ("viewer", "Vic")):
+        members[role] = await users.create(display_name=name)
+        url = f"/api/v1/projects/{project['id']}/members"
+        added = await owner.client.post(url, json={"user_id": members[role].id, "role": role})
+        assert added.status_code == 201, added.text
+    return Team(owner, members["admin"], members["member"], members["viewer"], await users.create(), project)
+
+
+@pytest.fixture
+async def team(users: UserFactory) -> Team:
+    """A project with a user in each role: `await team.member.client.post(team.tasks_url, ...)`."""
+    return await make_team(users)

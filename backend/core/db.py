@@ -10,7 +10,9 @@ from mongomock_motor import AsyncMongoMockClient, AsyncMongoMockCollection
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 from pymongo import UpdateOne
 
+from backend.activity.documents import ActivityRecord
 from backend.auth.documents import PersonalAccessToken, RefreshToken
+from backend.comments.documents import Comment
 from backend.core.config import Settings
 from backend.projects.documents import Project
 from backend.tasks.documents import Task
@@ -21,7 +23,15 @@ log = structlog.get_logger(__name__)
 Database = AsyncIOMotorDatabase[dict[str, Any]]
 
 # Every Beanie document of the app; startup, the index script and tests pass this one list.
-DOCUMENT_MODELS: list[type[Document]] = [User, RefreshToken, PersonalAccessToken, Project, Task]
+DOCUMENT_MODELS: list[type[Document]] = [
+    User,
+    RefreshToken,
+    PersonalAccessToken,
+    Project,
+    Task,
+    Comment,
+    ActivityRecord,
+]
 
 
 @dataclass(frozen=True)

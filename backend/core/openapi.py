@@ -51,6 +51,7 @@ def build_openapi(app: FastAPI, *, app_wide_errors: tuple[type[ProblemError], ..
         schemas.pop(name, None)
     schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     for operation in _operations(spec):
+        _event_streams_as_openapi_31(operation)
         added: list[type[ProblemError]] = [InternalError, *app_wide_errors]
         if "requestBody" in operation:
             added += [PayloadTooLarge, UnsupportedMediaType, MalformedJson, ValidationFailed]
@@ -62,6 +63,16 @@ def build_openapi(app: FastAPI, *, app_wide_errors: tuple[type[ProblemError], ..
 
 def _operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
     return [op for item in spec.get("paths", {}).values() for m, op in item.items() if m in _HTTP_METHODS]
+
+
+def _event_streams_as_openapi_31(operation: dict[str, Any]) -> None:
+    """FastAPI describes SSE items with OpenAPI 3.2's `itemSchema`, which 3.1 tools reject: keep it
+    as an extension and describe the body as the text stream it is."""
+    for response in operation.get("responses", {}).values():
+        media = response.get("content", {}).get("text/event-stream")
+        if media and "itemSchema" in media:
+            media["x-item-schema"] = media.pop("itemSchema")
+            media["schema"] = {"type": "string", "description": "Server-Sent Events (text/event-stream)."}
 
 
 def _add_problem_responses(operation: dict[str, Any], errors: list[type[ProblemError]]) -> None:

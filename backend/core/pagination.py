@@ -8,12 +8,14 @@ import base64
 import hashlib
 import hmac
 import json
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from bson import ObjectId
 from pydantic import BaseModel, Field, model_serializer
 
 from backend.core.errors import ValidationFailed
+from backend.core.time import as_utc
 
 T = TypeVar("T")
 
@@ -67,6 +69,22 @@ class CursorCodec:
             raise InvalidCursor()
         position: dict[str, Any] = data["p"]
         return position
+
+
+def time_position(created_at: datetime, item_id: ObjectId | None) -> dict[str, str]:
+    """The cursor position of an item in a (created_at, _id) order."""
+    return {"t": as_utc(created_at).isoformat(), "i": str(item_id)}
+
+
+def read_time_position(codec: CursorCodec, scope: str, cursor: str) -> tuple[datetime, ObjectId]:
+    position = codec.decode(scope, cursor)
+    item_id = str(position.get("i"))
+    if not ObjectId.is_valid(item_id):
+        raise InvalidCursor()
+    try:
+        return as_utc(datetime.fromisoformat(str(position.get("t")))), ObjectId(item_id)
+    except ValueError as exc:
+        raise InvalidCursor() from exc
 
 
 def after(field: str, value: Any, last_id: ObjectId, *, descending: bool = False) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from backend.activity.dependencies import ActivityServiceDep
 from backend.auth.dependencies import CurrentUser
 from backend.core.ids import parse_id
 from backend.projects.errors import ProjectNotFound
@@ -11,8 +12,10 @@ from backend.projects.service import ProjectAccess, ProjectService
 from backend.users.dependencies import UserServiceDep
 
 
-def get_project_service(request: Request, users: UserServiceDep) -> ProjectService:
-    return ProjectService(users, request.app.state.cursors)
+def get_project_service(
+    request: Request, users: UserServiceDep, activity: ActivityServiceDep
+) -> ProjectService:
+    return ProjectService(users, request.app.state.cursors, activity)
 
 
 ProjectServiceDep = Annotated[ProjectService, Depends(get_project_service)]

@@ -1,12 +1,15 @@
 """Projects and membership rules. Every change is one conditional update of the project document."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
+from backend.activity.diff import diff
+from backend.activity.documents import Target
+from backend.activity.service import ActivityService
 from backend.core.pagination import CursorCodec, Page
 from backend.core.preconditions import PreconditionFailed, check_if_match
 from backend.core.time import utcnow
@@ -42,6 +45,13 @@ class ProjectAccess:
         if self.role is None or not self.role.at_least(minimum):
             raise InsufficientRole(f"This needs the {minimum.value} role or higher in the project.")
 
+    def writable(self) -> Project:
+        """The project, for changing something in it: members and above, and not archived."""
+        self.require(ProjectRole.MEMBER)
+        if self.project.archived:
+            raise ProjectArchived()
+        return self.project
+
 
 def read_project(project: Project, role: ProjectRole | None) -> ProjectRead:
     assert project.id is not None
@@ -57,9 +67,10 @@ def _stored_member(member: Member) -> dict[str, Any]:
 
 
 class ProjectService:
-    def __init__(self, users: UserService, cursors: CursorCodec) -> None:
+    def __init__(self, users: UserService, cursors: CursorCodec, activity: ActivityService) -> None:
         self._users = users
         self._cursors = cursors
+        self._activity = activity
 
     async def create(self, data: ProjectCreate, *, owner: PydanticObjectId) -> Project:
         project = Project(
@@ -73,6 +84,13 @@ class ProjectService:
             await project.insert()
         except DuplicateKeyError as exc:
             raise ProjectKeyTaken(f"The key {data.key} is taken.") from exc
+        await self._activity.record(
+            project_id=_id(project),
+            actor_id=owner,
+            verb="project.created",
+            target=_project_target(project),
+            changes=diff({}, project.model_dump(), ("name", "key", "description")),
+        )
         return project
 
     async def get_visible(self, project_id: PydanticObjectId, user: User) -> ProjectAccess | None:
@@ -113,8 +131,15 @@ class ProjectService:
         )
 
     async def update(self, access: ProjectAccess, data: ProjectUpdate, *, if_match: str | None) -> Project:
-        changes = data.model_dump(exclude_none=True)
-        return await self._change(access, ProjectRole.ADMIN, lambda _, __: changes, if_match=if_match)
+        fields = data.model_dump(exclude_none=True)
+        return await self._change(
+            access,
+            ProjectRole.ADMIN,
+            lambda project, _: {k: v for k, v in fields.items() if getattr(project, k) != v},
+            if_match=if_match,
+            verb="project.updated",
+            describe=lambda before, after: (_project_target(after), _fields_diff(before, after, fields)),
+        )
 
     async def archive(self, access: ProjectAccess, *, if_match: str | None) -> Project:
         return await self._change(
@@ -122,6 +147,11 @@ class ProjectService:
             ProjectRole.OWNER,
             lambda _, __: {"archived": True, "archived_at": utcnow()},
             if_match=if_match,
+            verb="project.archived",
+            describe=lambda before, after: (
+                _project_target(after),
+                _fields_diff(before, after, ["archived"]),
+            ),
         )
 
     async def restore(self, access: ProjectAccess) -> Project:
@@ -134,6 +164,11 @@ class ProjectService:
             lambda _, __: {"archived": False, "archived_at": None},
             if_match=None,
             allow_archived=True,
+            verb="project.restored",
+            describe=lambda before, after: (
+                _project_target(after),
+                _fields_diff(before, after, ["archived"]),
+            ),
         )
 
     async def members(self, project: Project, *, cursor: str | None, limit: int) -> Page[MemberRead]:
@@ -185,7 +220,15 @@ class ProjectService:
                 raise MemberLimitReached()
             return {"members": [*project.members, Member(user_id=new_user_id, role=data.role)]}
 
-        return await self._change(access, ProjectRole.ADMIN, add, if_match=None), new_user_id
+        project = await self._change(
+            access,
+            ProjectRole.ADMIN,
+            add,
+            if_match=None,
+            verb="member.added",
+            describe=lambda before, after: _member_change(new_user_id, before, after),
+        )
+        return project, new_user_id
 
     async def change_role(
         self, access: ProjectAccess, target: PydanticObjectId, role: ProjectRole
@@ -196,6 +239,8 @@ class ProjectService:
                 raise MemberNotFound()
             _check_may_grant(actor_role, role)
             _check_may_grant(actor_role, current)
+            if current is role:
+                return {}
             if current is ProjectRole.OWNER and role is not ProjectRole.OWNER:
                 _check_not_last_owner(project, target)
             members = [
@@ -203,7 +248,14 @@ class ProjectService:
             ]
             return {"members": members}
 
-        return await self._change(access, ProjectRole.ADMIN, change, if_match=None)
+        return await self._change(
+            access,
+            ProjectRole.ADMIN,
+            change,
+            if_match=None,
+            verb="member.updated",
+            describe=lambda before, after: _member_change(target, before, after),
+        )
 
     async def remove_member(self, access: ProjectAccess, target: PydanticObjectId) -> Project:
         leaving = target == access.user_id
@@ -220,7 +272,14 @@ class ProjectService:
 
         # Anyone may leave; removing someone else takes a project admin.
         minimum = ProjectRole.VIEWER if leaving else ProjectRole.ADMIN
-        return await self._change(access, minimum, remove, if_match=None)
+        return await self._change(
+            access,
+            minimum,
+            remove,
+            if_match=None,
+            verb="member.removed",
+            describe=lambda before, after: _member_change(target, before, after),
+        )
 
     async def _change(
         self,
@@ -229,6 +288,8 @@ class ProjectService:
         compute: Callable[[Project, ProjectRole], dict[str, Any]],
         *,
         if_match: str | None,
+        verb: str,
+        describe: Callable[[Project, Project], tuple[Target, dict[str, list[Any]]]],
         allow_archived: bool = False,
     ) -> Project:
         """Apply `compute(snapshot, actor_role)` if the snapshot is still current, re-reading on a race.
@@ -245,6 +306,8 @@ class ProjectService:
             if snapshot.archived and not allow_archived:
                 raise ProjectArchived()
             changes = compute(snapshot, actor_role)
+            if not changes:
+                return snapshot
             stored = {k: [_stored_member(m) for m in v] if k == "members" else v for k, v in changes.items()}
             now = utcnow()
             result = await Project.get_motor_collection().update_one(
@@ -254,6 +317,14 @@ class ProjectService:
             if result.modified_count == 1:
                 changed: Project = snapshot.model_copy(
                     update={**changes, "updated_at": now, "version": snapshot.version + 1}
+                )
+                target, described = describe(snapshot, changed)
+                await self._activity.record(
+                    project_id=_id(changed),
+                    actor_id=access.user_id,
+                    verb=verb,
+                    target=target,
+                    changes=described,
                 )
                 return changed
             fresh = await Project.get(snapshot.id)
@@ -274,3 +345,23 @@ def _check_may_grant(actor_role: ProjectRole | None, role: ProjectRole) -> None:
 def _check_not_last_owner(project: Project, leaving: PydanticObjectId) -> None:
     if not any(m.role is ProjectRole.OWNER and m.user_id != leaving for m in project.members):
         raise LastOwner()
+
+
+def _id(project: Project) -> PydanticObjectId:
+    assert project.id is not None
+    return project.id
+
+
+def _project_target(project: Project) -> Target:
+    return Target(type="project", id=_id(project), key=project.key)
+
+
+def _fields_diff(before: Project, after: Project, fields: Iterable[str]) -> dict[str, list[Any]]:
+    return diff(before.model_dump(), after.model_dump(), fields)
+
+
+def _member_change(
+    user_id: PydanticObjectId, before: Project, after: Project
+) -> tuple[Target, dict[str, list[Any]]]:
+    old, new = before.role_of(user_id), after.role_of(user_id)
+    return Target(type="member", id=user_id), diff({"role": old}, {"role": new}, ["role"])

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from backend.activity.dependencies import ActivityServiceDep
 from backend.core.ids import parse_id
 from backend.projects.dependencies import VisibleProject
 from backend.tasks.documents import Task
@@ -10,8 +11,8 @@ from backend.tasks.service import TaskService
 from backend.users.dependencies import UserServiceDep
 
 
-def get_task_service(request: Request, users: UserServiceDep) -> TaskService:
-    return TaskService(users, request.app.state.cursors)
+def get_task_service(request: Request, users: UserServiceDep, activity: ActivityServiceDep) -> TaskService:
+    return TaskService(users, request.app.state.cursors, activity)
 
 
 TaskServiceDep = Annotated[TaskService, Depends(get_task_service)]

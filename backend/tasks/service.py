@@ -6,6 +6,9 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
+from backend.activity.diff import diff, plain
+from backend.activity.documents import ActivityRecord, Target
+from backend.activity.service import ActivityService
 from backend.core.db import Update, bulk_update
 from backend.core.pagination import CursorCodec, Page
 from backend.core.preconditions import PreconditionFailed, check_if_match
@@ -39,15 +42,28 @@ from backend.users.service import UserService
 
 _RETRIES = 8
 _TEXT_FIELDS = {"title", "description", "labels"}
+# Fields whose changes the activity log shows.
+TRACKED_FIELDS = (
+    "title",
+    "description",
+    "status",
+    "priority",
+    "labels",
+    "assignee_ids",
+    "due_at",
+    "parent_id",
+    "position",
+)
 
 
 class TaskService:
-    def __init__(self, users: UserService, cursors: CursorCodec) -> None:
+    def __init__(self, users: UserService, cursors: CursorCodec, activity: ActivityService) -> None:
         self._users = users
+        self._activity = activity
         self._cursors = cursors
 
     async def create(self, access: ProjectAccess, data: TaskCreate) -> Task:
-        project = self._writable(access)
+        project = access.writable()
         _check_assignees(project, data.assignee_ids)
         if data.parent_id is not None:
             await check_parent(_id(project), None, data.parent_id)
@@ -73,6 +89,10 @@ class TaskService:
             search_terms=search_terms(data.title, data.description, data.labels),
         )
         await task.insert()
+        created = {
+            k: [None, plain(v)] for k in TRACKED_FIELDS if (v := getattr(task, k)) not in (None, "", [])
+        }
+        await self._record(task, access.user_id, "task.created", created)
         return task
 
     async def get(
@@ -105,7 +125,7 @@ class TaskService:
     async def update(
         self, access: ProjectAccess, task: Task, data: TaskUpdate, *, if_match: str | None
     ) -> Task:
-        project = self._writable(access)
+        project = access.writable()
         fields = data.model_dump(exclude_unset=True)
         if "assignee_ids" in fields:
             _check_assignees(project, data.assignee_ids or [])
@@ -113,20 +133,39 @@ class TaskService:
             await check_parent(_id(project), task.id, fields["parent_id"])
         if fields.get("due_at") is not None:
             fields["due_at"] = as_utc(fields["due_at"])
-        return await self._change(task, lambda snapshot: _changes(snapshot, fields), if_match=if_match)
+        return await self._change(
+            task,
+            lambda snapshot: _changes(snapshot, fields),
+            if_match=if_match,
+            actor=access.user_id,
+            verb="task.updated",
+        )
 
     async def delete(self, access: ProjectAccess, task: Task, *, if_match: str | None) -> None:
-        self._writable(access)
-        await self._change(task, lambda _: {"deleted_at": utcnow()}, if_match=if_match)
+        access.writable()
+        await self._change(
+            task,
+            lambda _: {"deleted_at": utcnow()},
+            if_match=if_match,
+            actor=access.user_id,
+            verb="task.deleted",
+        )
 
     async def restore(self, access: ProjectAccess, task_id: PydanticObjectId) -> Task:
-        project = self._writable(access)
+        project = access.writable()
         task = await self.get(_id(project), task_id, deleted=True)
-        return await self._change(task, lambda _: {"deleted_at": None}, if_match=None, deleted=True)
+        return await self._change(
+            task,
+            lambda _: {"deleted_at": None},
+            if_match=None,
+            deleted=True,
+            actor=access.user_id,
+            verb="task.restored",
+        )
 
     async def bulk_update(self, access: ProjectAccess, data: BulkUpdate) -> BulkResult:
         """At most four round trips whatever the number of ids: read, write, and one retry of both."""
-        project = self._writable(access)
+        project = access.writable()
         changes = data.set
         invalid_for_all = None
         if changes.assignee_ids is not None:
@@ -135,6 +174,7 @@ class TaskService:
             except AssigneeNotMember as exc:
                 invalid_for_all = exc.detail
         outcome: dict[PydanticObjectId, BulkItemResult] = {}
+        applied: dict[PydanticObjectId, tuple[Task, dict[str, Any]]] = {}
         pending = list(data.ids)
         for _ in range(2):
             found = {
@@ -163,8 +203,11 @@ class TaskService:
                         outcome[task_id] = BulkItemResult(id=task_id, result="invalid", detail=detail)
                         continue
                     fields["labels"] = labels
-                updates.append(Update(*_versioned_update(task, _changes(task, fields), now)))
                 outcome[task_id] = BulkItemResult(id=task_id, result="updated")
+                task_changes = _changes(task, fields)
+                if task_changes:
+                    updates.append(Update(*_versioned_update(task, task_changes, now)))
+                    applied[task_id] = (task, task_changes)
             if await bulk_update(Task.get_motor_collection(), updates) == len(updates):
                 pending = []
                 break
@@ -173,6 +216,13 @@ class TaskService:
         for task_id in pending:
             detail = "The task changed while the bulk update ran; retry."
             outcome[task_id] = BulkItemResult(id=task_id, result="invalid", detail=detail)
+            applied.pop(task_id, None)
+        await self._activity.record_many(
+            [
+                self._activity_of(before, access.user_id, "task.updated", _changes_diff(before, changes))
+                for before, changes in applied.values()
+            ]
+        )
         return BulkResult(results=[outcome[task_id] for task_id in data.ids])
 
     async def page(
@@ -208,13 +258,6 @@ class TaskService:
         return Page[TaskRead](items=await self.read(page), next_cursor=next_cursor, total=total)
 
     @staticmethod
-    def _writable(access: ProjectAccess) -> Project:
-        access.require(ProjectRole.MEMBER)
-        if access.project.archived:
-            raise ProjectArchived()
-        return access.project
-
-    @staticmethod
     async def _next_number(project: Project) -> int:
         """The next number from the project's counter: one atomic `$inc`, so never a duplicate or a gap."""
         counted = await Project.get_motor_collection().find_one_and_update(
@@ -227,7 +270,35 @@ class TaskService:
             raise ProjectArchived()
         return int(counted["task_counter"])
 
-    async def _change(self, task: Task, compute: Any, *, if_match: str | None, deleted: bool = False) -> Task:
+    async def _record(
+        self, task: Task, actor: PydanticObjectId, verb: str, changes: dict[str, list[Any]]
+    ) -> None:
+        await self._activity.record_many([self._activity_of(task, actor, verb, changes)])
+
+    @staticmethod
+    def _activity_of(
+        task: Task, actor: PydanticObjectId, verb: str, changes: dict[str, list[Any]]
+    ) -> ActivityRecord:
+        assert task.id is not None
+        return ActivityRecord(
+            project_id=task.project_id,
+            task_id=task.id,
+            actor_id=actor,
+            verb=verb,
+            target=Target(type="task", id=task.id, key=task.key),
+            changes=changes,
+        )
+
+    async def _change(
+        self,
+        task: Task,
+        compute: Any,
+        *,
+        if_match: str | None,
+        actor: PydanticObjectId,
+        verb: str,
+        deleted: bool = False,
+    ) -> Task:
         snapshot = task
         for _ in range(_RETRIES):
             check_if_match(if_match, snapshot.etag)
@@ -241,6 +312,7 @@ class TaskService:
                 changed: Task = snapshot.model_copy(
                     update={**changes, "updated_at": now, "version": snapshot.version + 1}
                 )
+                await self._record(changed, actor, verb, _changes_diff(snapshot, changes))
                 return changed
             fresh = await Task.find_one(
                 {"_id": snapshot.id, "deleted_at": {"$ne": None} if deleted else None}
@@ -289,6 +361,11 @@ def _changes(task: Task, fields: dict[str, Any]) -> dict[str, Any]:
         merged = {f: changes.get(f, getattr(task, f)) for f in _TEXT_FIELDS}
         changes["search_terms"] = search_terms(merged["title"], merged["description"], merged["labels"])
     return changes
+
+
+def _changes_diff(before: Task, changes: dict[str, Any]) -> dict[str, list[Any]]:
+    fields = [f for f in (*TRACKED_FIELDS, "deleted_at") if f in changes]
+    return diff(before.model_dump(), {**before.model_dump(), **changes}, fields)
 
 
 def _versioned_update(task: Task, changes: dict[str, Any], now: Any) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -5,8 +5,7 @@ from typing import Any
 import httpx
 import pytest
 
-from backend.testing import UserFactory
-from tests.tasks.conftest import make_team
+from backend.testing import UserFactory, make_team
 
 CALLERS = ("anonymous", "outsider", "viewer", "member", "admin", "owner", "global_admin")
 MATRIX: dict[str, tuple[str, str, Any, tuple[int, ...]]] = {

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from backend.tasks.search import words
-from tests.tasks.conftest import Team
+from backend.testing import Team
 
 VOCABULARY = [
     "login",

@@ -6,8 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from backend.testing import UserFactory
-from tests.tasks.conftest import Team, make_team
+from backend.testing import Team, UserFactory, make_team
 
 
 def problem(response: httpx.Response, status: int, error_code: str) -> dict[str, Any]:

@@ -1,0 +1,61 @@
+from typing import Any
+
+from beanie import Document, PydanticObjectId
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from backend.core.time import UtcDatetime, utcnow
+
+
+class Target(BaseModel):
+    type: str = Field(description="`project`, `member`, `task` or `comment`.")
+    id: PydanticObjectId
+    key: str | None = Field(None, description="A readable name: the project or task key.")
+
+
+class ActivityRecord(Document):
+    """One change, written after it happened. Never edited or deleted."""
+
+    project_id: PydanticObjectId
+    task_id: PydanticObjectId | None = None  # set for task and comment changes, for the task's own feed
+    actor_id: PydanticObjectId
+    verb: str
+    target: Target
+    changes: dict[str, list[Any]] = Field(default_factory=dict)
+    created_at: UtcDatetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "activity"
+        indexes = [
+            IndexModel(
+                [("project_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+                name="project_newest",
+            ),
+            IndexModel(
+                [
+                    ("project_id", ASCENDING),
+                    ("task_id", ASCENDING),
+                    ("created_at", DESCENDING),
+                    ("_id", DESCENDING),
+                ],
+                name="project_task_newest",
+            ),
+            IndexModel(
+                [
+                    ("project_id", ASCENDING),
+                    ("verb", ASCENDING),
+                    ("created_at", DESCENDING),
+                    ("_id", DESCENDING),
+                ],
+                name="project_verb_newest",
+            ),
+            IndexModel(
+                [
+                    ("project_id", ASCENDING),
+                    ("actor_id", ASCENDING),
+                    ("created_at", DESCENDING),
+                    ("_id", DESCENDING),
+                ],
+                name="project_actor_newest",
+            ),
+        ]

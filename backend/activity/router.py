@@ -1,0 +1,102 @@
+"""Reading the activity log (append-only: nothing here changes it) and the live event stream."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from beanie import PydanticObjectId
+from fastapi import APIRouter, Header, Query
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from backend.activity.dependencies import ActivityServiceDep
+from backend.activity.events import EventBus
+from backend.activity.schemas import ActivityRead
+from backend.activity.stream import project_events
+from backend.auth.dependencies import AUTH_ERRORS
+from backend.core.dependencies import RedisDep
+from backend.core.errors import error_responses
+from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from backend.core.routing import ApiRoute
+from backend.projects.dependencies import VisibleProject
+from backend.projects.errors import ProjectNotFound
+from backend.tasks.dependencies import TaskInProject
+from backend.tasks.errors import TaskNotFound
+
+router = APIRouter(prefix="/projects/{project_id}", tags=["activity"], route_class=ApiRoute)
+
+Verbs = Annotated[
+    list[Annotated[str, Query(pattern=r"^[a-z]+\.[a-z_]+$", max_length=40)]],
+    Query(alias="verb", description="Any of these verbs, e.g. `task.updated`."),
+]
+Actor = Annotated[str | None, Query(max_length=24, pattern=r"^[0-9a-f]{24}$", description="A user id.")]
+Cursor = Annotated[str | None, Query(max_length=512)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+
+def _actor(actor: str | None) -> PydanticObjectId | None:
+    return PydanticObjectId(actor) if actor else None  # the query pattern admits only 24-hex ids
+
+
+@router.get("/activity", name="list", responses=error_responses(*AUTH_ERRORS, ProjectNotFound))
+async def project_activity(
+    access: VisibleProject,
+    activity: ActivityServiceDep,
+    verbs: Verbs = [],  # noqa: B006
+    actor: Actor = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[ActivityRead]:
+    """What changed in the project, newest first."""
+    assert access.project.id is not None
+    return await activity.page(
+        access.project.id, verbs=verbs, actor_id=_actor(actor), cursor=cursor, limit=limit
+    )
+
+
+@router.get(
+    "/tasks/{task_id}/activity",
+    name="list-for-task",
+    responses=error_responses(*AUTH_ERRORS, ProjectNotFound, TaskNotFound),
+)
+async def task_activity(
+    task: TaskInProject,
+    activity: ActivityServiceDep,
+    verbs: Verbs = [],  # noqa: B006
+    actor: Actor = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[ActivityRead]:
+    """What changed on one task and its comments, newest first."""
+    return await activity.page(
+        task.project_id, task_id=task.id, verbs=verbs, actor_id=_actor(actor), cursor=cursor, limit=limit
+    )
+
+
+@router.get(
+    "/events",
+    name="stream",
+    response_class=EventSourceResponse,
+    responses=error_responses(*AUTH_ERRORS, ProjectNotFound),
+)
+async def project_event_stream(
+    access: VisibleProject,
+    activity: ActivityServiceDep,
+    redis: RedisDep,
+    last_event_id: Annotated[
+        str | None, Header(alias="Last-Event-ID", max_length=64, description="Resume after this event.")
+    ] = None,
+) -> AsyncIterator[ServerSentEvent]:
+    """Server-Sent Events of the project's changes (tasks, comments, members), for members.
+
+    Each event has the activity id as `id`, the verb as `event` and the activity record as `data`.
+    A `: ping` comment comes every 15 s without events. Reconnect with `Last-Event-ID` to get the
+    missed events first, once each. The stream ends when you are removed from the project.
+    """
+    assert access.project.id is not None
+    async for event in project_events(
+        access.project.id,
+        access.user_id,
+        last_event_id=last_event_id,
+        activity=activity,
+        events=EventBus(redis),
+    ):
+        yield event

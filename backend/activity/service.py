@@ -1,0 +1,117 @@
+"""Writing and reading the activity log. Imports no other domain: names come in as a lookup."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from backend.activity.documents import ActivityRecord, Target
+from backend.activity.events import EventBus
+from backend.activity.schemas import ActivityRead, ActorSummary
+from backend.core.pagination import CursorCodec, Page, after, read_time_position, time_position
+from backend.core.time import as_utc
+
+NameLookup = Callable[[set[PydanticObjectId]], Awaitable[dict[PydanticObjectId, str]]]
+
+
+class ActivityService:
+    def __init__(self, events: EventBus, names: NameLookup, cursors: CursorCodec) -> None:
+        self._events = events
+        self._names = names
+        self._cursors = cursors
+
+    async def record(
+        self,
+        *,
+        project_id: PydanticObjectId,
+        actor_id: PydanticObjectId,
+        verb: str,
+        target: Target,
+        changes: dict[str, list[Any]] | None = None,
+        task_id: PydanticObjectId | None = None,
+    ) -> ActivityRecord:
+        record = ActivityRecord(
+            project_id=project_id,
+            task_id=task_id,
+            actor_id=actor_id,
+            verb=verb,
+            target=target,
+            changes=changes or {},
+        )
+        await self.record_many([record])
+        return record
+
+    async def record_many(self, records: list[ActivityRecord]) -> None:
+        """Append records (one insert for all) and announce each to live streams."""
+        if not records:
+            return
+        for record in records:
+            record.id = record.id or PydanticObjectId()  # insert_many does not fill ids in
+        await ActivityRecord.insert_many(records)
+        for read in await self.read(records):
+            await self._events.publish(read.project_id, read.model_dump(mode="json"))
+
+    async def page(
+        self,
+        project_id: PydanticObjectId,
+        *,
+        task_id: PydanticObjectId | None = None,
+        verbs: list[str],
+        actor_id: PydanticObjectId | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page[ActivityRead]:
+        """Newest first."""
+        conditions: dict[str, Any] = {"project_id": project_id}
+        if task_id is not None:
+            conditions["task_id"] = task_id
+        if verbs:
+            conditions["verb"] = {"$in": verbs}
+        if actor_id is not None:
+            conditions["actor_id"] = actor_id
+        scope = f"activity:{project_id}:{task_id}:{sorted(verbs)}:{actor_id}"
+        query = conditions
+        if cursor:
+            created_at, last_id = read_time_position(self._cursors, scope, cursor)
+            query = {"$and": [conditions, after("created_at", created_at, last_id, descending=True)]}
+        found = await ActivityRecord.find(query).sort("-created_at", "-_id").limit(limit + 1).to_list()
+        items = found[:limit]
+        next_cursor = None
+        if len(found) > limit:
+            last = items[-1]
+            next_cursor = self._cursors.encode(scope, time_position(last.created_at, last.id))
+        return Page[ActivityRead](items=await self.read(items), next_cursor=next_cursor)
+
+    async def since(
+        self, project_id: PydanticObjectId, last_id: PydanticObjectId, limit: int
+    ) -> list[ActivityRecord]:
+        """Records of the project written after `last_id`, oldest first (for resuming a stream)."""
+        last = await ActivityRecord.find_one({"_id": last_id, "project_id": project_id})
+        if last is None or last.id is None:
+            return []
+        later = after("created_at", last.created_at, last.id)
+        return (
+            await ActivityRecord.find({"project_id": project_id, **later})
+            .sort("+created_at", "+_id")
+            .limit(limit)
+            .to_list()
+        )
+
+    async def get(self, record_id: PydanticObjectId) -> ActivityRecord | None:
+        return await ActivityRecord.get(record_id)
+
+    async def read(self, records: list[ActivityRecord]) -> list[ActivityRead]:
+        names = await self._names({r.actor_id for r in records})
+        return [
+            ActivityRead(
+                id=r.id,
+                project_id=r.project_id,
+                task_id=r.task_id,
+                actor=ActorSummary(id=r.actor_id, display_name=names.get(r.actor_id, "")),
+                verb=r.verb,
+                target=r.target,
+                changes=r.changes,
+                created_at=as_utc(r.created_at),
+            )
+            for r in records
+        ]

@@ -1,0 +1,28 @@
+from typing import Annotated
+
+from beanie import PydanticObjectId
+from pydantic import BaseModel, ConfigDict, Field
+
+from backend.core.time import UtcDatetime
+
+Body = Annotated[str, Field(min_length=1, max_length=10_000, description="Markdown, 1 to 10,000 characters.")]
+
+
+class CommentWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: Body
+
+
+class AuthorSummary(BaseModel):
+    id: PydanticObjectId
+    display_name: str
+
+
+class CommentRead(BaseModel):
+    id: PydanticObjectId
+    task_id: PydanticObjectId
+    author: AuthorSummary
+    body: str
+    created_at: UtcDatetime
+    edited_at: UtcDatetime | None = Field(description="When the author last edited it; null if never.")

@@ -1,0 +1,118 @@
+"""Comments: members write, authors edit, authors and project admins delete."""
+
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from backend.activity.diff import diff
+from backend.activity.documents import Target
+from backend.activity.service import ActivityService
+from backend.comments.documents import Comment
+from backend.comments.errors import CommentNotFound, NotCommentAuthor
+from backend.comments.schemas import AuthorSummary, CommentRead, CommentWrite
+from backend.core.pagination import CursorCodec, Page, after, read_time_position, time_position
+from backend.core.time import utcnow
+from backend.projects.documents import ProjectRole
+from backend.projects.service import ProjectAccess
+from backend.tasks.documents import Task
+from backend.users.service import UserService
+
+
+class CommentService:
+    def __init__(self, users: UserService, cursors: CursorCodec, activity: ActivityService) -> None:
+        self._users = users
+        self._cursors = cursors
+        self._activity = activity
+
+    async def create(self, access: ProjectAccess, task: Task, data: CommentWrite) -> Comment:
+        access.writable()
+        assert task.id is not None
+        comment = Comment(
+            project_id=task.project_id, task_id=task.id, author_id=access.user_id, body=data.body
+        )
+        await comment.insert()
+        await self._record(
+            comment, task, access.user_id, "comment.created", diff({}, {"body": data.body}, ["body"])
+        )
+        return comment
+
+    async def get(self, task: Task, comment_id: PydanticObjectId) -> Comment:
+        comment = await Comment.find_one(
+            {"_id": comment_id, "task_id": task.id, "project_id": task.project_id}
+        )
+        if comment is None:
+            raise CommentNotFound()
+        return comment
+
+    async def edit(self, access: ProjectAccess, task: Task, comment: Comment, data: CommentWrite) -> Comment:
+        access.writable()
+        if comment.author_id != access.user_id:
+            raise NotCommentAuthor("Only the author may edit a comment.")
+        before = comment.body
+        await comment.set({"body": data.body, "edited_at": utcnow()})
+        await self._record(
+            comment,
+            task,
+            access.user_id,
+            "comment.updated",
+            diff({"body": before}, {"body": data.body}, ["body"]),
+        )
+        return comment
+
+    async def delete(self, access: ProjectAccess, task: Task, comment: Comment) -> None:
+        access.writable()
+        is_admin = access.role is not None and access.role.at_least(ProjectRole.ADMIN)
+        if comment.author_id != access.user_id and not is_admin:
+            raise NotCommentAuthor("Only the author or a project admin may delete a comment.")
+        await comment.delete()
+        await self._record(
+            comment, task, access.user_id, "comment.deleted", diff({"body": comment.body}, {}, ["body"])
+        )
+
+    async def page(self, task: Task, *, cursor: str | None, limit: int) -> Page[CommentRead]:
+        """Oldest first."""
+        conditions: dict[str, Any] = {"project_id": task.project_id, "task_id": task.id}
+        scope = f"comments:{task.id}"
+        query = conditions
+        if cursor:
+            created_at, last_id = read_time_position(self._cursors, scope, cursor)
+            query = {"$and": [conditions, after("created_at", created_at, last_id)]}
+        found = await Comment.find(query).sort("+created_at", "+_id").limit(limit + 1).to_list()
+        items = found[:limit]
+        next_cursor = None
+        if len(found) > limit:
+            last = items[-1]
+            next_cursor = self._cursors.encode(scope, time_position(last.created_at, last.id))
+        return Page[CommentRead](items=await self.read(items), next_cursor=next_cursor)
+
+    async def read(self, comments: list[Comment]) -> list[CommentRead]:
+        names = await self._users.display_names({c.author_id for c in comments})
+        return [
+            CommentRead(
+                id=c.id,
+                task_id=c.task_id,
+                author=AuthorSummary(id=c.author_id, display_name=names.get(c.author_id, "")),
+                body=c.body,
+                created_at=c.created_at,
+                edited_at=c.edited_at,
+            )
+            for c in comments
+        ]
+
+    async def _record(
+        self,
+        comment: Comment,
+        task: Task,
+        actor: PydanticObjectId,
+        verb: str,
+        changes: dict[str, list[object]],
+    ) -> None:
+        assert comment.id is not None
+        await self._activity.record(
+            project_id=comment.project_id,
+            task_id=comment.task_id,
+            actor_id=actor,
+            verb=verb,
+            target=Target(type="comment", id=comment.id, key=task.key),
+            changes=changes,
+        )

@@ -1,0 +1,1 @@
+"""Project statistics from one aggregation pipeline."""

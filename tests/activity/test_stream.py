@@ -1,0 +1,144 @@
+"""The live event stream, served by uvicorn (a stream needs a real server)."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from backend.core.config import Settings
+from backend.main import create_app
+from backend.testing import Team, UserFactory, make_team, serve
+
+
+async def next_events(lines: AsyncIterator[str], count: int, timeout: float = 10) -> list[dict[str, Any]]:
+    """The next `count` events of a stream (comments skipped)."""
+    events: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+    async with asyncio.timeout(timeout):
+        async for line in lines:
+            if line == "":
+                if "data" in current:
+                    events.append(current)
+                current = {}
+                if len(events) == count:
+                    return events
+            elif not line.startswith(":"):
+                name, _, value = line.partition(":")
+                current[name] = value.removeprefix(" ")
+    return events
+
+
+async def wait_connected(lines: AsyncIterator[str]) -> None:
+    async with asyncio.timeout(10):
+        async for line in lines:
+            if line == ": connected":
+                return
+
+
+@pytest.fixture
+async def served(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    app = create_app(settings)
+    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=15) as http:
+        yield app, http
+
+
+@pytest.fixture
+async def live_team(
+    served: tuple[FastAPI, httpx.AsyncClient],
+) -> AsyncIterator[tuple[Team, httpx.AsyncClient]]:
+    app, http = served
+    users = UserFactory(app, http)
+    try:
+        yield await make_team(users), http
+    finally:
+        await users.close()
+
+
+async def test_member_receives_changes_live(live_team: tuple[Team, httpx.AsyncClient]) -> None:
+    team, http = live_team
+    async with http.stream("GET", f"{team.project_url}/events", headers=team.viewer.headers) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        lines = stream.aiter_lines()
+        await wait_connected(lines)
+
+        task = (await team.member.client.post(team.tasks_url, json={"title": "Live"})).json()
+        await team.member.client.post(f"{team.tasks_url}/{task['id']}/comments", json={"body": "hi"})
+        events = await next_events(lines, 2)
+
+    assert [e["event"] for e in events] == ["task.created", "comment.created"]
+    data = json.loads(events[0]["data"])
+    assert data["target"]["key"] == "WEB-1"
+    assert data["actor"]["display_name"] == "Max"
+    assert events[0]["id"] == data["id"]
+
+
+async def test_last_event_id_resumes_each_missed_event_once(
+    live_team: tuple[Team, httpx.AsyncClient],
+) -> None:
+    team, http = live_team
+    for i in range(3):
+        await team.member.client.post(team.tasks_url, json={"title": f"t{i}"})
+    activity = (
+        await team.member.client.get(f"{team.project_url}/activity", params={"verb": "task.created"})
+    ).json()
+    first_id = activity["items"][-1]["id"]  # newest first: the last is WEB-1's
+
+    headers = {**team.viewer.headers, "Last-Event-ID": first_id}
+    async with http.stream("GET", f"{team.project_url}/events", headers=headers) as stream:
+        lines = stream.aiter_lines()
+        missed = await next_events(lines, 2)
+        await team.member.client.post(team.tasks_url, json={"title": "after"})
+        (live,) = await next_events(lines, 1)
+
+    keys = [json.loads(e["data"])["target"]["key"] for e in [*missed, live]]
+    assert keys == ["WEB-2", "WEB-3", "WEB-4"]
+
+
+async def test_removed_member_stops_receiving(live_team: tuple[Team, httpx.AsyncClient]) -> None:
+    team, http = live_team
+    async with http.stream("GET", f"{team.project_url}/events", headers=team.viewer.headers) as stream:
+        lines = stream.aiter_lines()
+        await wait_connected(lines)
+        await team.owner.client.delete(f"{team.project_url}/members/{team.viewer.id}")
+        (removal,) = await next_events(lines, 1)
+        await team.member.client.post(team.tasks_url, json={"title": "secret after removal"})
+        rest = [line async for line in lines]
+
+    assert removal["event"] == "member.removed"
+    assert not any("secret" in line for line in rest)
+
+
+async def test_non_member_gets_404_not_a_stream(live_team: tuple[Team, httpx.AsyncClient]) -> None:
+    team, http = live_team
+
+    response = await http.get(f"{team.project_url}/events", headers=team.outsider.headers)
+
+    assert response.status_code == 404
+    assert response.json()["error_code"] == "PROJECT_NOT_FOUND"
+
+
+@pytest.mark.real_servers
+async def test_write_through_one_instance_reaches_a_stream_on_another(settings: Settings) -> None:
+    first, second = create_app(settings), create_app(settings)
+    async with (
+        serve(first) as first_url,
+        serve(second) as second_url,
+        httpx.AsyncClient(base_url=first_url, timeout=15) as via_first,
+        httpx.AsyncClient(base_url=second_url, timeout=15) as via_second,
+    ):
+        users = UserFactory(first, via_first)
+        team = await make_team(users)
+        async with via_second.stream(
+            "GET", f"{team.project_url}/events", headers=team.viewer.headers
+        ) as stream:
+            lines = stream.aiter_lines()
+            await wait_connected(lines)
+            await via_first.post(team.tasks_url, json={"title": "Across"}, headers=team.member.headers)
+            (event,) = await next_events(lines, 1)
+        await users.close()
+
+    assert event["event"] == "task.created"
