@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse
 from backend.activity.router import router as activity_router
 from backend.auth.router import router as auth_router
 from backend.comments.router import router as comments_router
+from backend.core.cache import MemoryBackend, RedisBackend, ResponseCache
 from backend.core.config import Settings, get_settings
 from backend.core.db import connect
 from backend.core.logging import configure_logging
@@ -23,7 +24,7 @@ from backend.core.middleware import BodySizeLimitMiddleware, RequestContextMiddl
 from backend.core.openapi import build_openapi, load_spec, operation_id
 from backend.core.pagination import CursorCodec
 from backend.core.problems import install_problem_handlers
-from backend.core.ratelimit import make_rate_limiter
+from backend.core.ratelimit import RateLimitMiddleware, make_rate_limiter
 from backend.core.redis import make_redis
 from backend.core.routing import ApiRoute
 from backend.core.security import AccessTokens, PasswordHasher, derive_key
@@ -54,6 +55,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     redis = make_redis(settings)
     app.state.mongo, app.state.redis = mongo, redis
     app.state.rate_limiter = make_rate_limiter(settings, redis)
+    backend = RedisBackend(redis) if settings.redis_url else MemoryBackend()
+    app.state.cache = ResponseCache(
+        backend, settings.cache_ttl_seconds, enabled=settings.response_cache_enabled
+    )
     if mongo.in_memory:
         log.warning("storage", mongodb="in-memory", detail="MONGODB_URL is not set: data is lost on exit")
     if settings.in_memory_redis:
@@ -106,12 +111,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics_registry = CollectorRegistry()
     Instrumentator(registry=app.state.metrics_registry, excluded_handlers=["/metrics"]).instrument(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimitMiddleware, settings=settings)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["*"],
         allow_headers=["*"],
-        expose_headers=["ETag", "Location", "X-Request-ID", "X-Cache", "Retry-After"],
+        expose_headers=[
+            "ETag",
+            "Location",
+            "X-Request-ID",
+            "X-Cache",
+            "Retry-After",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+            "Idempotent-Replayed",
+        ],
     )
     app.add_middleware(RequestContextMiddleware)  # outermost: ids and the last-resort 500 cover all else
     return app

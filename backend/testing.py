@@ -50,6 +50,8 @@ def make_test_settings(**overrides: Any) -> Settings:
         # Factories log users in by the dozen from one address; tests of the limits set their own.
         "login_rate_limit_per_ip": "10000/minute",
         "login_rate_limit_per_email": "10000/minute",
+        "rate_limit_authenticated": "100000/minute",
+        "rate_limit_anonymous": "100000/minute",
         **overrides,
     }
     return Settings(_env_file=None, **values)

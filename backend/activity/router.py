@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from beanie import PydanticObjectId
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from backend.activity.dependencies import ActivityServiceDep
@@ -12,13 +12,17 @@ from backend.activity.events import EventBus
 from backend.activity.schemas import ActivityRead
 from backend.activity.stream import project_events
 from backend.auth.dependencies import AUTH_ERRORS
-from backend.core.dependencies import RedisDep
+from backend.core.cache import CachedResponse
+from backend.core.cached import cached_response, cached_responses, json_entry
+from backend.core.dependencies import CacheDep, RedisDep
 from backend.core.errors import error_responses
+from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from backend.core.preconditions import IfNoneMatch
 from backend.core.routing import ApiRoute
-from backend.projects.dependencies import VisibleProject
+from backend.projects.dependencies import ProjectScopeDep, VisibleProject
 from backend.projects.errors import ProjectNotFound
-from backend.tasks.dependencies import TaskInProject
+from backend.tasks.dependencies import TaskServiceDep
 from backend.tasks.errors import TaskNotFound
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["activity"], route_class=ApiRoute)
@@ -36,39 +40,63 @@ def _actor(actor: str | None) -> PydanticObjectId | None:
     return PydanticObjectId(actor) if actor else None  # the query pattern admits only 24-hex ids
 
 
-@router.get("/activity", name="list", responses=error_responses(*AUTH_ERRORS, ProjectNotFound))
+@router.get(
+    "/activity",
+    name="list",
+    response_model=Page[ActivityRead],
+    responses={**cached_responses(), **error_responses(*AUTH_ERRORS, ProjectNotFound)},
+)
 async def project_activity(
-    access: VisibleProject,
+    scope: ProjectScopeDep,
     activity: ActivityServiceDep,
+    cache: CacheDep,
+    request: Request,
     verbs: Verbs = [],  # noqa: B006
     actor: Actor = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[ActivityRead]:
+    if_none_match: IfNoneMatch = None,
+) -> Response:
     """What changed in the project, newest first."""
-    assert access.project.id is not None
-    return await activity.page(
-        access.project.id, verbs=verbs, actor_id=_actor(actor), cursor=cursor, limit=limit
-    )
+
+    async def compute() -> CachedResponse:
+        page = await activity.page(
+            scope.project_id, verbs=verbs, actor_id=_actor(actor), cursor=cursor, limit=limit
+        )
+        return json_entry(page.model_dump(mode="json"))
+
+    return await cached_response(request, cache, scope.cache_parts, compute, if_none_match=if_none_match)
 
 
 @router.get(
     "/tasks/{task_id}/activity",
     name="list-for-task",
-    responses=error_responses(*AUTH_ERRORS, ProjectNotFound, TaskNotFound),
+    response_model=Page[ActivityRead],
+    responses={**cached_responses(), **error_responses(*AUTH_ERRORS, ProjectNotFound, TaskNotFound)},
 )
 async def task_activity(
-    task: TaskInProject,
+    task_id: str,
+    scope: ProjectScopeDep,
     activity: ActivityServiceDep,
+    tasks: TaskServiceDep,
+    cache: CacheDep,
+    request: Request,
     verbs: Verbs = [],  # noqa: B006
     actor: Actor = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[ActivityRead]:
+    if_none_match: IfNoneMatch = None,
+) -> Response:
     """What changed on one task and its comments, newest first."""
-    return await activity.page(
-        task.project_id, task_id=task.id, verbs=verbs, actor_id=_actor(actor), cursor=cursor, limit=limit
-    )
+
+    async def compute() -> CachedResponse:
+        task = await tasks.get(scope.project_id, parse_id(task_id, TaskNotFound))
+        page = await activity.page(
+            task.project_id, task_id=task.id, verbs=verbs, actor_id=_actor(actor), cursor=cursor, limit=limit
+        )
+        return json_entry(page.model_dump(mode="json"))
+
+    return await cached_response(request, cache, scope.cache_parts, compute, if_none_match=if_none_match)
 
 
 @router.get(

@@ -191,7 +191,7 @@ class AuthService:
         return Principal(user=user, via="personal_access_token", token_id=str(pat.id))
 
     async def _active_user(self, user_id: str) -> User:
-        user = await User.get(user_id) if PydanticObjectId.is_valid(user_id) else None
+        user = await self._users.active_account(user_id)
         if user is None or user.disabled:
             raise InvalidToken()
         return user

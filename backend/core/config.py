@@ -68,6 +68,16 @@ class Settings(BaseSettings):
         "20/minute", description="Login attempts per client IP (`limits` notation: `N/second|minute|hour`)."
     )
     login_rate_limit_per_email: str = Field("5/minute", description="Login attempts per email address.")
+    cache_ttl_seconds: int = Field(
+        60, ge=1, description="How long a cached response lives (writes end it sooner)."
+    )
+    response_cache_enabled: bool = Field(True, description="Cache GET responses (false: always compute).")
+    rate_limit_authenticated: str = Field(
+        "1200/minute", description="Requests per user or token on every route but health, metrics and docs."
+    )
+    rate_limit_anonymous: str = Field(
+        "120/minute", description="Requests per client IP without a valid token."
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated origins allowed by CORS; empty allows none."
     )

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from backend.core.cache import ResponseCache
 from backend.core.config import Settings
 from backend.core.db import Mongo
 from backend.core.redis import RedisClient
@@ -24,6 +25,12 @@ def get_redis(request: Request) -> RedisClient:
     return redis
 
 
+def get_cache(request: Request) -> ResponseCache:
+    cache: ResponseCache = request.app.state.cache
+    return cache
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
 MongoDep = Annotated[Mongo, Depends(get_mongo)]
 RedisDep = Annotated[RedisClient, Depends(get_redis)]
+CacheDep = Annotated[ResponseCache, Depends(get_cache)]

@@ -25,6 +25,7 @@ from backend.core.errors import (
     problem_response,
     registered_error,
 )
+from backend.core.ratelimit import RateLimited, RateLimitMiddleware
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
@@ -50,9 +51,11 @@ def build_openapi(app: FastAPI, *, app_wide_errors: tuple[type[ProblemError], ..
     for name in _FASTAPI_VALIDATION_SCHEMAS:
         schemas.pop(name, None)
     schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-    for operation in _operations(spec):
+    for path, operation in _operations(spec):
         _event_streams_as_openapi_31(operation)
         added: list[type[ProblemError]] = [InternalError, *app_wide_errors]
+        if not path.startswith(RateLimitMiddleware.EXEMPT):
+            added.append(RateLimited)
         if "requestBody" in operation:
             added += [PayloadTooLarge, UnsupportedMediaType, MalformedJson, ValidationFailed]
         if operation.get("parameters"):
@@ -61,8 +64,9 @@ def build_openapi(app: FastAPI, *, app_wide_errors: tuple[type[ProblemError], ..
     return spec
 
 
-def _operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    return [op for item in spec.get("paths", {}).values() for m, op in item.items() if m in _HTTP_METHODS]
+def _operations(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    paths: dict[str, dict[str, Any]] = spec.get("paths", {})
+    return [(path, op) for path, item in paths.items() for m, op in item.items() if m in _HTTP_METHODS]
 
 
 def _event_streams_as_openapi_31(operation: dict[str, Any]) -> None:

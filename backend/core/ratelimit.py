@@ -12,10 +12,14 @@ import structlog
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.core.config import Settings
 from backend.core.errors import ProblemError
+from backend.core.problems import problem_response, request_id_of
 from backend.core.redis import RedisClient
+from backend.core.security import AccessTokens, InvalidAccessToken, digest
 
 log = structlog.get_logger(__name__)
 
@@ -72,3 +76,55 @@ def make_rate_limiter(settings: Settings, redis: RedisClient) -> RateLimiter:
         key_prefix="tasklane:rl",
     )
     return RateLimiter(storage)
+
+
+class RateLimitMiddleware:
+    """A limit on every route but health, metrics and docs: per user or token when the bearer token
+    is valid, per client IP otherwise. Every limited response carries the RateLimit headers."""
+
+    EXEMPT = ("/health/", "/metrics", "/docs", "/openapi.json")
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self._authenticated = parse(settings.rate_limit_authenticated)
+        self._anonymous = parse(settings.rate_limit_anonymous)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.EXEMPT):
+            await self.app(scope, receive, send)
+            return
+        state = scope["app"].state
+        identity = _identity(scope, state.access_tokens)
+        rule = self._anonymous if identity.startswith("ip:") else self._authenticated
+        try:
+            quota = await state.rate_limiter.hit(rule, "api", identity)
+        except RateLimited as exc:
+            await problem_response(exc, path=scope["path"], request_id=request_id_of(scope))(
+                scope, receive, send
+            )
+            return
+
+        async def send_with_quota(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in quota.headers().items():
+                    headers.setdefault(name, value)  # a route's own, stricter limit (login) speaks first
+            await send(message)
+
+        await self.app(scope, receive, send_with_quota)
+
+
+def _identity(scope: Scope, access_tokens: AccessTokens) -> str:
+    authorization = Headers(scope=scope).get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() == "bearer" and token:
+        if token.startswith("tlp_"):
+            # Unverified here (that costs a database read); a made-up token only buys its own bucket.
+            return "pat:" + digest(token)[:32]
+        try:
+            return "user:" + access_tokens.read(token).subject
+        except InvalidAccessToken:
+            pass
+    client = scope.get("client")
+    return f"ip:{client[0] if client else 'unknown'}"

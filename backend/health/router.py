@@ -31,9 +31,10 @@ async def live() -> Liveness:
 
 @router.get("/health/ready", name="ready", responses=error_responses(DependencyUnavailable))
 async def ready(health: HealthServiceDep) -> Readiness:
-    """MongoDB and Redis answer a ping within `HEALTH_TIMEOUT_SECONDS`; 503 names the one that does not.
+    """MongoDB and Redis answer a ping within `HEALTH_TIMEOUT_SECONDS`.
 
-    Take the instance out of the load balancer while this fails.
+    MongoDB down: 503 (take the instance out of the load balancer). Redis down: 200 with status
+    `degraded` (answers still come, from MongoDB, without cache and with per-process limits).
     """
     return await health.readiness()
 

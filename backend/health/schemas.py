@@ -14,5 +14,7 @@ class DependencyCheck(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "degraded"] = Field(
+        description="`degraded`: Redis is down; the API answers from MongoDB without cache or shared limits."
+    )
     checks: dict[str, DependencyCheck] = Field(description="One entry per dependency: `mongodb`, `redis`.")

@@ -24,13 +24,12 @@ class HealthService:
         names = list(self._probes)
         results = await asyncio.gather(*(self._check(self._probes[n]) for n in names))
         checks = dict(zip(names, results, strict=True))
-        failing = [name for name, check in checks.items() if check.status != "ok"]
-        if failing:
+        # Without MongoDB nothing works; without Redis the API still answers (degraded).
+        if checks["mongodb"].status != "ok":
             raise DependencyUnavailable(
-                f"Unavailable: {', '.join(failing)}.",
-                checks={name: check.model_dump() for name, check in checks.items()},
+                "Unavailable: mongodb.", checks={name: check.model_dump() for name, check in checks.items()}
             )
-        return Readiness(checks=checks)
+        return Readiness(status="ok" if checks["redis"].status == "ok" else "degraded", checks=checks)
 
     async def _check(self, probe: Probe) -> DependencyCheck:
         started = time.perf_counter()

@@ -2,16 +2,19 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from backend.auth.dependencies import AUTH_ERRORS, CurrentUser
 from backend.auth.errors import AdminRequired
+from backend.core.cache import CachedResponse
+from backend.core.cached import cached_response, cached_responses, json_entry
+from backend.core.dependencies import CacheDep
 from backend.core.errors import error_responses
 from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from backend.core.preconditions import IfMatch, IfNoneMatch, PreconditionFailed, none_match
 from backend.core.routing import ApiRoute
-from backend.projects.dependencies import ProjectServiceDep, VisibleProject
+from backend.projects.dependencies import ProjectScopeDep, ProjectServiceDep, VisibleProject
 from backend.projects.documents import Project, ProjectRole
 from backend.projects.errors import (
     AlreadyMember,
@@ -149,12 +152,31 @@ async def restore_project(
     return project_response(response, project, access.role)
 
 
-@members_router.get("", name="list", responses=error_responses(*SEEN))
+@members_router.get(
+    "",
+    name="list",
+    response_model=Page[MemberRead],
+    responses={**cached_responses(), **error_responses(*SEEN)},
+)
 async def list_members(
-    access: VisibleProject, projects: ProjectServiceDep, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
-) -> Page[MemberRead]:
+    scope: ProjectScopeDep,
+    projects: ProjectServiceDep,
+    cache: CacheDep,
+    request: Request,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
     """The project's members in the order they joined, with display names."""
-    return await projects.members(access.project, cursor=cursor, limit=limit)
+
+    async def compute() -> CachedResponse:
+        project = await Project.get(scope.project_id)
+        if project is None:
+            raise ProjectNotFound()
+        page = await projects.members(project, cursor=cursor, limit=limit)
+        return json_entry(page.model_dump(mode="json"))
+
+    return await cached_response(request, cache, scope.cache_parts, compute, if_none_match=if_none_match)
 
 
 @members_router.get("/{user_id}", name="get", responses=error_responses(*SEEN, MemberNotFound))

@@ -42,8 +42,7 @@ class ProjectAccess:
     role: ProjectRole | None
 
     def require(self, minimum: ProjectRole) -> None:
-        if self.role is None or not self.role.at_least(minimum):
-            raise InsufficientRole(f"This needs the {minimum.value} role or higher in the project.")
+        require_role(self.role, minimum)
 
     def writable(self) -> Project:
         """The project, for changing something in it: members and above, and not archived."""
@@ -51,6 +50,11 @@ class ProjectAccess:
         if self.project.archived:
             raise ProjectArchived()
         return self.project
+
+
+def require_role(role: ProjectRole | None, minimum: ProjectRole) -> None:
+    if role is None or not role.at_least(minimum):
+        raise InsufficientRole(f"This needs the {minimum.value} role or higher in the project.")
 
 
 def read_project(project: Project, role: ProjectRole | None) -> ProjectRead:

@@ -1,11 +1,16 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from backend.auth.dependencies import AUTH_ERRORS
+from backend.core.cache import CachedResponse
+from backend.core.cached import cached_response, cached_responses, json_entry
+from backend.core.dependencies import CacheDep
 from backend.core.errors import error_responses
+from backend.core.preconditions import IfNoneMatch
 from backend.core.routing import ApiRoute
-from backend.projects.dependencies import VisibleProject
+from backend.core.time import utcnow
+from backend.projects.dependencies import ProjectScopeDep
 from backend.projects.errors import ProjectNotFound
 from backend.stats.schemas import ProjectStats
 from backend.stats.service import StatsService
@@ -14,14 +19,29 @@ from backend.users.dependencies import UserServiceDep
 router = APIRouter(prefix="/projects/{project_id}", tags=["stats"], route_class=ApiRoute)
 
 
-@router.get("/stats", name="get", responses=error_responses(*AUTH_ERRORS, ProjectNotFound))
+@router.get(
+    "/stats",
+    name="get",
+    response_model=ProjectStats,
+    responses={**cached_responses(), **error_responses(*AUTH_ERRORS, ProjectNotFound)},
+)
 async def project_stats(
-    access: VisibleProject,
+    scope: ProjectScopeDep,
     users: UserServiceDep,
+    cache: CacheDep,
+    request: Request,
     days: Annotated[
         int, Query(ge=1, le=90, description="How many UTC days `daily` covers, today included.")
     ] = 30,
-) -> ProjectStats:
+    if_none_match: IfNoneMatch = None,
+) -> Response:
     """Counts by status, priority and assignee, overdue open tasks, and created vs completed per day."""
-    assert access.project.id is not None
-    return await StatsService(users).project(access.project.id, days=days)
+
+    async def compute() -> CachedResponse:
+        stats = await StatsService(users).project(scope.project_id, days=days)
+        return json_entry(stats.model_dump(mode="json"))
+
+    # The overdue count and the days move with the clock as well as with writes: the hour is in the key,
+    # and entries live CACHE_TTL_SECONDS at most.
+    parts = [*scope.cache_parts, utcnow().strftime("%Y-%m-%dT%H")]
+    return await cached_response(request, cache, parts, compute, if_none_match=if_none_match)

@@ -3,20 +3,22 @@
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
 from backend.auth.dependencies import AUTH_ERRORS, CurrentUser
-from backend.core.dependencies import RedisDep
+from backend.core.cache import CachedResponse
+from backend.core.cached import cached_response, cached_responses, json_entry
+from backend.core.dependencies import CacheDep, RedisDep
 from backend.core.errors import error_responses
 from backend.core.idempotency import Idempotency, IdempotencyKey, IdempotencyKeyInUse, IdempotencyKeyReused
 from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from backend.core.preconditions import IfMatch, IfNoneMatch, PreconditionFailed, none_match
+from backend.core.preconditions import IfMatch, IfNoneMatch, PreconditionFailed
 from backend.core.routing import ApiRoute
-from backend.projects.dependencies import ProjectServiceDep, VisibleProject
-from backend.projects.documents import Project
+from backend.projects.dependencies import ProjectScopeDep, ProjectServiceDep, VisibleProject
+from backend.projects.documents import Project, ProjectRole
 from backend.projects.errors import InsufficientRole, ProjectArchived, ProjectNotFound
 from backend.tasks.dependencies import TaskInProject, TaskServiceDep
 from backend.tasks.documents import Priority, Task, TaskStatus
@@ -82,10 +84,17 @@ async def create_task(
     return await Idempotency(redis).run(scope, idempotency_key, data.model_dump(mode="json"), create)
 
 
-@router.get("", name="list", responses=error_responses(*AUTH_ERRORS, ProjectNotFound, InsufficientRole))
+@router.get(
+    "",
+    name="list",
+    response_model=Page[TaskRead],
+    responses={**cached_responses(), **error_responses(*AUTH_ERRORS, ProjectNotFound, InsufficientRole)},
+)
 async def list_tasks(
-    access: VisibleProject,
+    scope: ProjectScopeDep,
     tasks: TaskServiceDep,
+    cache: CacheDep,
+    request: Request,
     status_: Annotated[list[TaskStatus], Query(alias="status", description="Any of these.")] = [],  # noqa: B006
     priority: Annotated[list[Priority], Query(description="Any of these.")] = [],  # noqa: B006
     assignee: Annotated[str | None, Query(max_length=24, description="A user id, `me` or `none`.")] = None,
@@ -106,7 +115,8 @@ async def list_tasks(
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     include_total: bool = False,
-) -> Page[TaskRead]:
+    if_none_match: IfNoneMatch = None,
+) -> Response:
     """The project's tasks, filtered and sorted, a page at a time. Cursors survive inserts."""
     filters = TaskFilters(
         status=status_,
@@ -120,9 +130,24 @@ async def list_tasks(
         include_deleted=include_deleted,
         q=q,
     )
-    return await tasks.page(
-        access, filters, SortOrder.parse(sort), cursor=cursor, limit=limit, include_total=include_total
-    )
+    if include_deleted:
+        scope.require(ProjectRole.ADMIN)
+
+    async def compute() -> CachedResponse:
+        page = await tasks.page(
+            scope.project_id,
+            scope.user_id,
+            filters,
+            SortOrder.parse(sort),
+            cursor=cursor,
+            limit=limit,
+            include_total=include_total,
+        )
+        return json_entry(page.model_dump(mode="json"))
+
+    # `assignee=me` makes the answer depend on who asks, not only on their role.
+    parts = [*scope.cache_parts, str(scope.user_id) if assignee == "me" else ""]
+    return await cached_response(request, cache, parts, compute, if_none_match=if_none_match)
 
 
 @router.post("/bulk-update", name="bulk-update", responses=error_responses(*WRITE))
@@ -136,15 +161,24 @@ async def bulk_update_tasks(data: BulkUpdate, access: VisibleProject, tasks: Tas
     "/{task_id}",
     name="get",
     response_model=TaskRead,
-    responses={200: {"headers": ETAG}, **NOT_MODIFIED, **error_responses(*SEEN)},
+    responses={**cached_responses(), **error_responses(*SEEN)},
 )
 async def read_task(
-    task: TaskInProject, tasks: TaskServiceDep, if_none_match: IfNoneMatch = None
+    task_id: str,
+    scope: ProjectScopeDep,
+    tasks: TaskServiceDep,
+    cache: CacheDep,
+    request: Request,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """One task, with its ETag."""
-    if none_match(if_none_match, task.etag):
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": task.etag})
-    return await task_response(tasks, task)
+    """One task, with its ETag (its revision)."""
+
+    async def compute() -> CachedResponse:
+        task = await tasks.get(scope.project_id, parse_id(task_id, TaskNotFound))
+        (read,) = await tasks.read([task])
+        return json_entry(read.model_dump(mode="json"), etag=task.etag)
+
+    return await cached_response(request, cache, scope.cache_parts, compute, if_none_match=if_none_match)
 
 
 @router.patch(

@@ -13,7 +13,7 @@ from backend.core.db import Update, bulk_update
 from backend.core.pagination import CursorCodec, Page
 from backend.core.preconditions import PreconditionFailed, check_if_match
 from backend.core.time import as_utc, utcnow
-from backend.projects.documents import Project, ProjectRole
+from backend.projects.documents import Project
 from backend.projects.errors import ProjectArchived
 from backend.projects.service import ProjectAccess
 from backend.tasks.documents import Task, TaskStatus
@@ -227,7 +227,8 @@ class TaskService:
 
     async def page(
         self,
-        access: ProjectAccess,
+        project_id: PydanticObjectId,
+        caller_id: PydanticObjectId,
         filters: TaskFilters,
         order: SortOrder,
         *,
@@ -235,10 +236,9 @@ class TaskService:
         limit: int,
         include_total: bool,
     ) -> Page[TaskRead]:
-        if filters.include_deleted:
-            access.require(ProjectRole.ADMIN)
-        conditions = filter_query(_id(access.project), filters, access.user_id)
-        scope = cursor_scope(_id(access.project), order, conditions)
+        """A page of tasks; the caller's right to `include_deleted` is checked by the router."""
+        conditions = filter_query(project_id, filters, caller_id)
+        scope = cursor_scope(project_id, order, conditions)
         query = conditions
         if cursor:
             query = {"$and": [conditions, read_cursor(self._cursors, scope, cursor, order)]}

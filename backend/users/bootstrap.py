@@ -1,5 +1,6 @@
 """Bootstrapping the first global admin from the command line."""
 
+from backend.core.cache import MemoryBackend, ResponseCache
 from backend.core.config import Settings
 from backend.core.db import connect
 from backend.core.pagination import CursorCodec
@@ -14,7 +15,10 @@ async def ensure_admin(settings: Settings, *, email: str, password: str, display
     data = UserRegister(email=email, password=password, display_name=display_name)
     mongo = await connect(settings)
     try:
-        users = UserService(PasswordHasher(settings), CursorCodec(derive_key(settings, "cursor")))
+        cache = ResponseCache(
+            MemoryBackend(), settings.cache_ttl_seconds
+        )  # a one-off process: nothing to share
+        users = UserService(PasswordHasher(settings), CursorCodec(derive_key(settings, "cursor")), cache)
         existing = await users.find_by_email(data.email)
         if existing is None:
             await users.register(data, role=GlobalRole.ADMIN)

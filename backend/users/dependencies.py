@@ -6,7 +6,8 @@ from backend.users.service import UserService
 
 
 def get_user_service(request: Request) -> UserService:
-    return UserService(request.app.state.hasher, request.app.state.cursors)
+    state = request.app.state
+    return UserService(state.hasher, state.cursors, state.cache)
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]

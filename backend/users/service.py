@@ -1,5 +1,6 @@
 """Accounts: registration, profiles, and global roles managed by admins."""
 
+import asyncio
 import re
 from typing import Any
 
@@ -7,6 +8,7 @@ from beanie import PydanticObjectId
 from beanie.operators import In
 from pymongo.errors import DuplicateKeyError
 
+from backend.core.cache import ResponseCache
 from backend.core.pagination import CursorCodec, Page, after
 from backend.core.security import PasswordHasher
 from backend.core.time import utcnow
@@ -15,19 +17,39 @@ from backend.users.errors import EmailTaken, LastAdmin, UserNotFound, WrongCurre
 from backend.users.schemas import ProfileUpdate, UserAdminUpdate, UserRead, UserRegister, normalize_email
 
 USERS_CURSOR_SCOPE = "users"
+ACCOUNT_TTL = 30
+
+
+def account_key(user_id: object) -> str:
+    return f"tasklane:account:{user_id}"
 
 
 class UserService:
-    def __init__(self, hasher: PasswordHasher, cursors: CursorCodec) -> None:
+    def __init__(self, hasher: PasswordHasher, cursors: CursorCodec, cache: ResponseCache) -> None:
         self._hasher = hasher
         self._cursors = cursors
+        self._cache = cache
+
+    async def active_account(self, user_id: str) -> User | None:
+        """The account behind a token, from a short-lived cache (never with its password hash)."""
+        key = account_key(user_id)
+        cached = await self._cache.get_json(key)
+        if cached is not None:
+            account: User = User.model_validate({**cached, "password_hash": ""})
+            return account
+        user = await User.get(user_id) if PydanticObjectId.is_valid(user_id) else None
+        if user is not None:
+            await self._cache.set_json(
+                key, user.model_dump(mode="json", exclude={"password_hash"}), ACCOUNT_TTL
+            )
+        return user
 
     async def register(self, data: UserRegister, *, role: GlobalRole = GlobalRole.USER) -> User:
         user = User(
             email=normalize_email(data.email),
             email_normalized=normalize_email(data.email),
             display_name=data.display_name,
-            password_hash=self._hasher.hash(data.password),
+            password_hash=await asyncio.to_thread(self._hasher.hash, data.password),
             role=role,
         )
         try:
@@ -58,12 +80,15 @@ class UserService:
         if data.display_name is not None:
             changes["display_name"] = data.display_name
         if data.password is not None:
-            if not self._hasher.verify(data.current_password or "", user.password_hash):
+            stored = await User.get(user.id)  # the principal may come from the cache, without the hash
+            current = stored.password_hash if stored else None
+            if not await asyncio.to_thread(self._hasher.verify, data.current_password or "", current):
                 raise WrongCurrentPassword(field_errors={"current_password": ["Does not match."]})
-            changes["password_hash"] = self._hasher.hash(data.password)
+            changes["password_hash"] = await asyncio.to_thread(self._hasher.hash, data.password)
         if changes:
             changes["updated_at"] = utcnow()
             await user.set(changes)
+            await self._cache.forget(account_key(user.id))
         return "password_hash" in changes
 
     async def page(
@@ -108,4 +133,5 @@ class UserService:
         if changes:
             changes["updated_at"] = utcnow()
             await target.set(changes)
+            await self._cache.forget(account_key(target.id))  # a disabled user is refused at once
         return target

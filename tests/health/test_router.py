@@ -3,6 +3,7 @@ import pytest
 from fastapi import FastAPI
 
 from backend.core.config import Settings
+from backend.core.db import make_client
 from backend.testing import make_test_settings
 
 
@@ -31,18 +32,37 @@ class TestReadyWithRedisDown:
         # Nothing listens on port 1: the connection is refused at once.
         return make_test_settings(redis_url="redis://127.0.0.1:1/0", health_timeout_seconds=0.5)
 
-    async def test_ready_is_503_naming_redis(self, client: httpx.AsyncClient) -> None:
+    async def test_ready_is_degraded_naming_redis(self, client: httpx.AsyncClient) -> None:
         response = await client.get("/health/ready")
 
-        assert response.status_code == 503
-        assert response.headers["content-type"] == "application/problem+json"
+        assert response.status_code == 200
         body = response.json()
-        assert body["error_code"] == "DEPENDENCY_UNAVAILABLE"
-        assert "redis" in body["detail"]
-        assert "mongodb" not in body["detail"]
+        assert body["status"] == "degraded"
         assert body["checks"]["redis"]["status"] == "unavailable"
+        assert body["checks"]["redis"]["error"] == "ConnectionError"
         assert body["checks"]["mongodb"]["status"] == "ok"
-        assert body["request_id"] == response.headers["x-request-id"]
+
+
+async def test_ready_is_503_naming_mongodb_when_it_goes_away(client: httpx.AsyncClient, app: FastAPI) -> None:
+    # The app started on a working MongoDB; now its client points at a port where nothing listens.
+    gone = make_test_settings(
+        mongodb_url="mongodb://127.0.0.1:1/?directConnection=true", mongodb_server_selection_timeout_ms=300
+    )
+    working, app.state.mongo = app.state.mongo, make_client(gone)
+    try:
+        response = await client.get("/health/ready")
+    finally:
+        app.state.mongo.close()
+        app.state.mongo = working
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["error_code"] == "DEPENDENCY_UNAVAILABLE"
+    assert "mongodb" in body["detail"]
+    assert body["checks"]["mongodb"]["status"] == "unavailable"
+    assert "127.0.0.1" not in response.text
+    assert body["request_id"] == response.headers["x-request-id"]
 
 
 async def test_metrics_are_prometheus_text(client: httpx.AsyncClient) -> None:

@@ -1,0 +1,184 @@
+"""Response caching with O(1) invalidation.
+
+Entries are keyed by everything that changes the answer: the caller's access scope, the path, the
+normalised query and the project's generation. A write in a project bumps its generation with one
+INCR, which makes all of the project's entries unreachable at once; nothing scans keys. Concurrent
+misses of one key in a process compute once. When Redis fails, the cache steps aside: answers come
+from MongoDB, and a warning is logged at most once a minute.
+"""
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import structlog
+from redis.exceptions import RedisError
+
+from backend.core.redis import RedisClient
+
+log = structlog.get_logger(__name__)
+WARN_INTERVAL_SECONDS = 60.0
+
+
+class CacheBackend(Protocol):
+    async def get(self, key: str) -> bytes | None: ...
+    async def mget(self, keys: list[str]) -> list[bytes | None]: ...
+    async def set(self, key: str, value: bytes, ttl: int) -> None: ...
+    async def incr(self, key: str) -> int: ...
+    async def delete(self, key: str) -> None: ...
+
+
+class RedisBackend:
+    def __init__(self, redis: RedisClient) -> None:
+        self._redis = redis
+
+    async def get(self, key: str) -> bytes | None:
+        return _as_bytes(await self._redis.get(key))
+
+    async def mget(self, keys: list[str]) -> list[bytes | None]:
+        return [_as_bytes(v) for v in await self._redis.mget(keys)]
+
+    async def set(self, key: str, value: bytes, ttl: int) -> None:
+        await self._redis.set(key, value, ex=ttl)
+
+    async def incr(self, key: str) -> int:
+        return int(await self._redis.incr(key))
+
+    async def delete(self, key: str) -> None:
+        await self._redis.delete(key)
+
+
+def _as_bytes(value: bytes | str | None) -> bytes | None:
+    return value.encode() if isinstance(value, str) else value
+
+
+class MemoryBackend:
+    """One process's cache, for running without Redis. Expired entries go when next touched."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._data: dict[str, tuple[float, bytes]] = {}
+        self._max = max_entries
+
+    async def get(self, key: str) -> bytes | None:
+        found = self._data.get(key)
+        if found is None:
+            return None
+        expires, value = found
+        if expires < time.monotonic():
+            del self._data[key]
+            return None
+        return value
+
+    async def mget(self, keys: list[str]) -> list[bytes | None]:
+        return [await self.get(key) for key in keys]
+
+    async def set(self, key: str, value: bytes, ttl: int) -> None:
+        if len(self._data) >= self._max:
+            self._data.pop(next(iter(self._data)))  # the oldest insertion
+        self._data[key] = (time.monotonic() + ttl, value)
+
+    async def incr(self, key: str) -> int:
+        current = int(await self.get(key) or b"0") + 1
+        self._data[key] = (float("inf"), str(current).encode())
+        return current
+
+    async def delete(self, key: str) -> None:
+        self._data.pop(key, None)
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def dump(self) -> bytes:
+        head = json.dumps({"s": self.status, "h": self.headers}).encode()
+        return len(head).to_bytes(4, "big") + head + self.body
+
+    @classmethod
+    def load(cls, raw: bytes) -> "CachedResponse":
+        size = int.from_bytes(raw[:4], "big")
+        head = json.loads(raw[4 : 4 + size])
+        return cls(status=int(head["s"]), headers=dict(head["h"]), body=raw[4 + size :])
+
+
+class ResponseCache:
+    def __init__(self, backend: CacheBackend, ttl_seconds: int, *, enabled: bool = True) -> None:
+        self._backend = backend
+        self._ttl = ttl_seconds
+        self._enabled = enabled
+        self._inflight: dict[str, asyncio.Future[CachedResponse]] = {}
+        self._last_warning = 0.0
+
+    # -- generations: one counter per project, bumped by every write in it --
+
+    async def generation(self, project_id: object) -> int:
+        raw = await self._quietly(self._backend.get(_generation_key(project_id)), None)
+        return int(raw or 0)
+
+    async def bump(self, project_id: object) -> None:
+        await self._quietly(self._backend.incr(_generation_key(project_id)), None)
+
+    # -- small values: the member map of a project, a user's account --
+
+    async def get_json(self, key: str) -> Any:
+        raw = await self._quietly(self._backend.get(key), None)
+        return json.loads(raw) if raw else None
+
+    async def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
+        await self._quietly(
+            self._backend.set(key, json.dumps(value, default=str).encode(), ttl or self._ttl), None
+        )
+
+    async def forget(self, key: str) -> None:
+        await self._quietly(self._backend.delete(key), None)
+
+    # -- whole responses --
+
+    async def fetch(
+        self, parts: list[str], compute: Callable[[], Awaitable[CachedResponse]]
+    ) -> tuple[CachedResponse, bool]:
+        """The cached response for these key parts, or compute it once; True when it was a hit."""
+        if not self._enabled:
+            return await compute(), False
+        key = "tasklane:resp:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+        raw = await self._quietly(self._backend.get(key), None)
+        if raw is not None:
+            return CachedResponse.load(raw), True
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending), False
+        future: asyncio.Future[CachedResponse] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            response = await compute()
+            if response.status == 200:
+                await self._quietly(self._backend.set(key, response.dump(), self._ttl), None)
+            future.set_result(response)
+            return response, False
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here, so an unawaited future does not warn
+            raise
+        finally:
+            del self._inflight[key]
+
+    async def _quietly(self, operation: Awaitable[Any], fallback: Any) -> Any:
+        """Run a backend call; on a Redis failure answer `fallback` (the cache is an optimisation)."""
+        try:
+            return await operation
+        except (RedisError, OSError) as exc:
+            now = time.monotonic()
+            if now - self._last_warning > WARN_INTERVAL_SECONDS:
+                self._last_warning = now
+                log.warning("cache_unavailable", error=type(exc).__name__, detail="serving from MongoDB")
+            return fallback
+
+
+def _generation_key(project_id: object) -> str:
+    return f"tasklane:gen:{project_id}"

@@ -1,0 +1,82 @@
+"""With Redis gone mid-run, the API keeps answering from MongoDB (real-server tier)."""
+
+import asyncio
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from backend.core.config import Settings
+from backend.testing import Team, make_test_settings
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def private_redis() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    binary = shutil.which("redis-server")
+    assert binary, "the real-server tier needs redis-server"
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield process, port
+    finally:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+async def settings(private_redis: tuple[subprocess.Popen[bytes], int]) -> Settings:
+    _, port = private_redis
+    for _ in range(100):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        await asyncio.sleep(0.05)
+    return make_test_settings(redis_url=f"redis://127.0.0.1:{port}/0", redis_timeout_seconds=0.5)
+
+
+@pytest.mark.real_servers
+async def test_requests_succeed_after_redis_stops(
+    private_redis: tuple[subprocess.Popen[bytes], int], team: Team, client: httpx.AsyncClient
+) -> None:
+    process, _ = private_redis
+    task = (await team.member.client.post(team.tasks_url, json={"title": "before"})).json()
+    url = f"{team.tasks_url}/{task['id']}"
+    await team.member.client.get(url)
+    assert (await team.member.client.get(url)).headers["x-cache"] == "HIT"
+
+    process.kill()
+    process.wait()
+
+    read = await team.member.client.get(url)
+    assert read.status_code == 200
+    assert read.headers["x-cache"] == "MISS"
+    created = await team.member.client.post(
+        team.tasks_url, json={"title": "during outage"}, headers={"Idempotency-Key": "k"}
+    )
+    assert created.status_code == 201
+    listed = await team.member.client.get(team.tasks_url)
+    assert [t["title"] for t in listed.json()["items"]] == ["during outage", "before"]
+    login = await client.post(
+        "/api/v1/auth/token", data={"username": team.member.email, "password": team.member.password}
+    )
+    assert login.status_code == 200
+    assert (
+        await client.get(
+            "/api/v1/users/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"}
+        )
+    ).status_code == 200
+    ready = await client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "degraded"
