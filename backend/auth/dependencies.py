@@ -8,8 +8,7 @@ from fastapi.security import OAuth2PasswordBearer
 from backend.auth.errors import AdminRequired, InvalidToken, NotAuthenticated
 from backend.auth.revocations import RevokedAccessTokens
 from backend.auth.service import AuthService, Principal
-from backend.core.dependencies import RedisDep, SettingsDep
-from backend.users.dependencies import UserServiceDep
+from backend.users.dependencies import user_service
 from backend.users.documents import GlobalRole, User
 
 # The errors every authenticated operation can answer, for its `responses=`.
@@ -22,22 +21,28 @@ bearer = OAuth2PasswordBearer(
 )
 
 
-def get_auth_service(
-    request: Request, users: UserServiceDep, redis: RedisDep, settings: SettingsDep
-) -> AuthService:
+async def get_auth_service(request: Request) -> AuthService:
     state = request.app.state
     return AuthService(
-        users, state.hasher, state.access_tokens, RevokedAccessTokens(redis), state.rate_limiter, settings
+        user_service(state),
+        state.hasher,
+        state.access_tokens,
+        RevokedAccessTokens(state.cache),
+        state.rate_limiter,
+        state.settings,
     )
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 
 
-async def current_principal(token: Annotated[str | None, Depends(bearer)], auth: AuthServiceDep) -> Principal:
+async def current_principal(
+    token: Annotated[str | None, Depends(bearer)], auth: AuthServiceDep, request: Request
+) -> Principal:
     if not token:
         raise NotAuthenticated()
-    return await auth.authenticate(token)
+    checked = getattr(request.state, "access_claims", None)  # verified by the rate limiter
+    return await auth.authenticate(token, checked[1] if checked and checked[0] == token else None)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -22,7 +22,14 @@ from backend.auth.revocations import RevokedAccessTokens
 from backend.auth.schemas import TokenCreate, TokenCreated, TokenPair
 from backend.core.config import Settings
 from backend.core.ratelimit import RateLimiter
-from backend.core.security import AccessTokens, InvalidAccessToken, PasswordHasher, digest, new_secret
+from backend.core.security import (
+    AccessClaims,
+    AccessTokens,
+    InvalidAccessToken,
+    PasswordHasher,
+    digest,
+    new_secret,
+)
 from backend.core.time import as_utc, utcnow
 from backend.users.documents import User
 from backend.users.schemas import normalize_email
@@ -125,11 +132,12 @@ class AuthService:
             condition["family_id"] = {"$ne": principal.session_id}
         await self._revoke_families(condition)
 
-    async def authenticate(self, token: str) -> Principal:
+    async def authenticate(self, token: str, verified: AccessClaims | None = None) -> Principal:
+        """The caller behind a bearer token; `verified` is this token's claims if already checked."""
         if token.startswith(PAT_PREFIX):
             return await self._authenticate_pat(token)
         try:
-            claims = self._access.read(token)
+            claims = verified or self._access.read(token)
         except InvalidAccessToken as exc:
             raise InvalidToken() from exc
         if await self._revoked.is_revoked(claims.token_id):

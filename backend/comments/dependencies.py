@@ -2,19 +2,18 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from backend.activity.dependencies import ActivityServiceDep
+from backend.activity.dependencies import activity_service
 from backend.comments.documents import Comment
 from backend.comments.errors import CommentNotFound
 from backend.comments.service import CommentService
 from backend.core.ids import parse_id
 from backend.tasks.dependencies import TaskInProject
-from backend.users.dependencies import UserServiceDep
+from backend.users.dependencies import user_service
 
 
-def get_comment_service(
-    request: Request, users: UserServiceDep, activity: ActivityServiceDep
-) -> CommentService:
-    return CommentService(users, request.app.state.cursors, activity)
+async def get_comment_service(request: Request) -> CommentService:
+    state = request.app.state
+    return CommentService(user_service(state), state.cursors, activity_service(state))
 
 
 CommentServiceDep = Annotated[CommentService, Depends(get_comment_service)]

@@ -123,8 +123,12 @@ def _identity(scope: Scope, access_tokens: AccessTokens) -> str:
             # Unverified here (that costs a database read); a made-up token only buys its own bucket.
             return "pat:" + digest(token)[:32]
         try:
-            return "user:" + access_tokens.read(token).subject
+            claims = access_tokens.read(token)
         except InvalidAccessToken:
             pass
+        else:
+            # Authentication reads the same header later: it reuses this verified result.
+            scope.setdefault("state", {})["access_claims"] = (token, claims)
+            return "user:" + claims.subject
     client = scope.get("client")
     return f"ip:{client[0] if client else 'unknown'}"

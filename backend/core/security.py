@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -74,10 +75,14 @@ class AccessTokens:
 
     TYPE = "access"
 
+    VERIFIED_CACHE_SIZE = 10_000
+
     def __init__(self, settings: Settings) -> None:
         self._secret = settings.jwt_secret.get_secret_value()
         self._algorithm = settings.jwt_algorithm
         self.ttl = timedelta(seconds=settings.access_token_ttl_seconds)
+        # A client sends the same token many times: verify its signature once, check expiry every time.
+        self._verified: OrderedDict[str, AccessClaims] = OrderedDict()
 
     def issue(self, subject: str, *, session_id: str | None, now: datetime | None = None) -> str:
         issued = now or datetime.now(UTC)
@@ -93,6 +98,20 @@ class AccessTokens:
         return jwt.encode(claims, self._secret, algorithm=self._algorithm)
 
     def read(self, token: str) -> AccessClaims:
+        known = self._verified.get(token)
+        if known is not None:
+            if known.expires_at > datetime.now(UTC):
+                self._verified.move_to_end(token)
+                return known
+            del self._verified[token]
+            raise InvalidAccessToken("expired")
+        claims = self._verify(token)
+        self._verified[token] = claims
+        if len(self._verified) > self.VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         try:
             claims = jwt.decode(
                 token,

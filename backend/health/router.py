@@ -16,7 +16,7 @@ from backend.health.service import HealthService
 router = APIRouter(tags=["health"], route_class=ApiRoute)
 
 
-def get_health_service(mongo: MongoDep, redis: RedisDep, settings: SettingsDep) -> HealthService:
+async def get_health_service(mongo: MongoDep, redis: RedisDep, settings: SettingsDep) -> HealthService:
     return HealthService(mongo, redis, settings.health_timeout_seconds)
 
 

@@ -1,26 +1,28 @@
 """Loading a project for the caller: 404 for anyone who may not see it, whatever the reason."""
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from beanie import PydanticObjectId
 from fastapi import Depends, Request
 
-from backend.activity.dependencies import ActivityServiceDep
+from backend.activity.dependencies import activity_service
 from backend.auth.dependencies import CurrentUser
 from backend.core.dependencies import CacheDep
 from backend.core.ids import parse_id
 from backend.projects.documents import Project, ProjectRole
 from backend.projects.errors import ProjectNotFound
 from backend.projects.service import ProjectAccess, ProjectService, require_role
-from backend.users.dependencies import UserServiceDep
+from backend.users.dependencies import user_service
 from backend.users.documents import GlobalRole
 
 
-def get_project_service(
-    request: Request, users: UserServiceDep, activity: ActivityServiceDep
-) -> ProjectService:
-    return ProjectService(users, request.app.state.cursors, activity)
+def project_service(state: Any) -> ProjectService:
+    return ProjectService(user_service(state), state.cursors, activity_service(state))
+
+
+async def get_project_service(request: Request) -> ProjectService:
+    return project_service(request.app.state)
 
 
 ProjectServiceDep = Annotated[ProjectService, Depends(get_project_service)]

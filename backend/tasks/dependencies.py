@@ -1,18 +1,22 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from backend.activity.dependencies import ActivityServiceDep
+from backend.activity.dependencies import activity_service
 from backend.core.ids import parse_id
 from backend.projects.dependencies import VisibleProject
 from backend.tasks.documents import Task
 from backend.tasks.errors import TaskNotFound
 from backend.tasks.service import TaskService
-from backend.users.dependencies import UserServiceDep
+from backend.users.dependencies import user_service
 
 
-def get_task_service(request: Request, users: UserServiceDep, activity: ActivityServiceDep) -> TaskService:
-    return TaskService(users, request.app.state.cursors, activity)
+def task_service(state: Any) -> TaskService:
+    return TaskService(user_service(state), state.cursors, activity_service(state))
+
+
+async def get_task_service(request: Request) -> TaskService:
+    return task_service(request.app.state)
 
 
 TaskServiceDep = Annotated[TaskService, Depends(get_task_service)]
