@@ -1,17 +1,26 @@
 """The `tasklane` command for developers and ops."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from backend.core.config import get_settings
+
+if TYPE_CHECKING:
+    from backend.ops.seed import Login
 
 app = typer.Typer(help="Tasklane: run the API and manage its contract.", no_args_is_help=True)
 openapi_app = typer.Typer(help="The OpenAPI contract in api-specification.yaml.", no_args_is_help=True)
 app.add_typer(openapi_app, name="openapi")
 users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+indexes_app = typer.Typer(
+    help="MongoDB indexes: declared on the documents, compared with the live ones. "
+    "Exit codes: 0 in sync, 1 drift remains, 2 connection or configuration error.",
+    no_args_is_help=True,
+)
+app.add_typer(indexes_app, name="indexes")
 
 SpecPath = Annotated[Path | None, typer.Option(help="Contract file; default OPENAPI_SPEC_PATH.")]
 
@@ -19,6 +28,7 @@ SpecPath = Annotated[Path | None, typer.Option(help="Contract file; default OPEN
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    demo: Annotated[bool, typer.Option("--demo", help="Start with demo data (sets DEMO_DATA=true).")] = False,
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[
         int, typer.Option(help="Worker processes (each needs real servers to share state).")
@@ -26,7 +36,12 @@ def serve(
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
 ) -> None:
     """Run the API with uvicorn. Without MONGODB_URL/REDIS_URL it runs on in-memory stores."""
+    import os
+
     import uvicorn
+
+    if demo:
+        os.environ["DEMO_DATA"] = "true"
 
     uvicorn.run(
         "backend.main:create_app",
@@ -98,3 +113,94 @@ def create_admin(
             typer.echo(f"{'.'.join(map(str, error['loc']))}: {error['msg']}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"{'created' if created else 'promoted'} admin {email.strip().lower()}")
+
+
+@indexes_app.command("check")
+def indexes_check() -> None:
+    """Report missing, extra and differing indexes on MONGODB_URL; change nothing."""
+    from backend.ops.indexes import run
+
+    raise typer.Exit(run(apply=False, dry_run=True, drop_extra=False))
+
+
+@indexes_app.command("apply")
+def indexes_apply(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
+    ] = False,
+    drop_extra: Annotated[
+        bool,
+        typer.Option(
+            "--drop-extra", help="Also drop indexes not declared (never _id_), and rebuild differing ones."
+        ),
+    ] = False,
+) -> None:
+    """Create the missing indexes (idempotent). Drops nothing unless --drop-extra."""
+    from backend.ops.indexes import run
+
+    raise typer.Exit(run(apply=True, dry_run=dry_run, drop_extra=drop_extra))
+
+
+@indexes_app.command("coverage")
+def indexes_coverage(
+    shapes_file: Annotated[
+        Path, typer.Argument(help="Query shapes recorded by the test suite (TASKLANE_QUERY_SHAPES).")
+    ],
+) -> None:
+    """Exit 1, listing them, when a recorded query shape is served by no declared index."""
+    from backend.core.db import DOCUMENT_MODELS
+    from backend.core.indexes import declared
+    from backend.core.query_shapes import load_shapes, uncovered
+
+    shapes = load_shapes(shapes_file)
+    missing = uncovered(shapes, declared(DOCUMENT_MODELS))
+    for shape in missing:
+        typer.echo(f"uncovered: {shape.describe()}")
+    typer.echo(f"{len(shapes)} query shapes, {len(missing)} without an index.")
+    raise typer.Exit(1 if missing else 0)
+
+
+@app.command()
+def seed(
+    demo: Annotated[bool, typer.Option("--demo", help="Demo users, projects, tasks and comments.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Seed even if the database has data (adds a set).")
+    ] = False,
+) -> None:
+    """Fill MONGODB_URL's database with demo data for the frontend team, and print the logins.
+
+    For an in-memory API, use `tasklane serve --demo` instead: a separate process cannot fill it.
+    """
+    import asyncio
+
+    from backend.main import create_app
+    from backend.ops.seed import is_empty, seed_demo
+
+    if not demo:
+        typer.echo("nothing to seed: pass --demo", err=True)
+        raise typer.Exit(2)
+    settings = get_settings()
+    if settings.mongodb_url is None:
+        typer.echo(
+            "MONGODB_URL is not set: run `tasklane serve --demo` for an in-memory API with demo data.",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+    async def run() -> int:
+        application = create_app(settings)
+        async with application.router.lifespan_context(application):
+            if not force and not await is_empty(application):
+                typer.echo("the database is not empty; pass --force to add the demo data anyway", err=True)
+                return 1
+            logins = await seed_demo(application)
+        print_logins(logins)
+        return 0
+
+    raise typer.Exit(asyncio.run(run()))
+
+
+def print_logins(logins: "list[Login]") -> None:
+    typer.echo("demo logins (password for all: " + logins[0].password + "):")
+    for login in logins:
+        typer.echo(f"  {login.email:<32} {login.display_name}")

@@ -1,6 +1,6 @@
 """The application factory: settings, storage, middleware, error handlers, routers and the contract."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from prometheus_client import CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
+from pymongo import monitoring
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 
@@ -29,6 +30,8 @@ from backend.core.redis import make_redis
 from backend.core.routing import ApiRoute
 from backend.core.security import AccessTokens, PasswordHasher, derive_key
 from backend.health.router import router as health_router
+from backend.health.service import IndexReport
+from backend.ops.seed import DEMO_PASSWORD, is_empty, seed_demo
 from backend.projects.router import members_router
 from backend.projects.router import router as projects_router
 from backend.stats.router import router as stats_router
@@ -51,7 +54,7 @@ and the `request_id` of the request, also sent as the `X-Request-ID` header.
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    mongo = await connect(settings)
+    mongo = await connect(settings, listeners=app.state.command_listeners)
     redis = make_redis(settings)
     app.state.mongo, app.state.redis = mongo, redis
     app.state.rate_limiter = make_rate_limiter(settings, redis)
@@ -65,6 +68,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.warning(
             "storage", redis="in-process", detail="REDIS_URL is not set: cache and limits are per process"
         )
+    if settings.demo_data and await is_empty(app):
+        logins = await seed_demo(app)
+        emails = ", ".join(login.email for login in logins)
+        log.warning("demo_data", detail=f"log in as any of {emails} with the demo password {DEMO_PASSWORD}")
     log.info("started", environment=settings.environment.value)
     try:
         yield
@@ -73,7 +80,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         mongo.close()
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, command_listeners: Sequence[monitoring.CommandListener] = ()
+) -> FastAPI:
+    """The app. `command_listeners` observe every MongoDB command (tests count and record them)."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
     app = FastAPI(
@@ -88,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.router.route_class = ApiRoute
     app.state.settings = settings
+    app.state.command_listeners = list(command_listeners)
+    app.state.index_report = IndexReport()
     app.state.hasher = PasswordHasher(settings)
     app.state.access_tokens = AccessTokens(settings)
     app.state.cursors = CursorCodec(derive_key(settings, "cursor"))

@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,10 +19,12 @@ import pytest
 from asgi_lifespan import LifespanManager
 from beanie import PydanticObjectId
 from fastapi import FastAPI
+from pymongo import monitoring
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from backend.core.config import Environment, Settings
 from backend.core.db import Database
+from backend.core.query_shapes import QueryShapeRecorder
 from backend.core.redis import RedisClient
 from backend.main import create_app
 from backend.users.documents import GlobalRole, User
@@ -31,6 +34,37 @@ BASE_URL = "http://tasklane.test"
 
 def real_servers() -> bool:
     return bool(os.environ.get("MONGODB_URL"))
+
+
+# With TASKLANE_QUERY_SHAPES=file on the real-server tier, every query the suite sends is recorded
+# there, for `tasklane indexes coverage file`.
+_SHAPES_FILE = os.environ.get("TASKLANE_QUERY_SHAPES")
+_SHAPES = QueryShapeRecorder() if _SHAPES_FILE else None
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _SHAPES is not None and _SHAPES_FILE and real_servers():
+        _SHAPES.save(Path(_SHAPES_FILE))
+
+
+class CommandLog(monitoring.CommandListener):
+    """Every MongoDB command an app sends (real-server tier), for round-trip budgets."""
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[str, dict[str, Any]]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name not in ("endSessions", "hello", "isMaster", "ping", "buildInfo"):
+            self.commands.append((event.command_name, dict(event.command)))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+    def clear(self) -> None:
+        self.commands.clear()
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -64,9 +98,16 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+def mongo_commands() -> CommandLog:
+    """The MongoDB commands the app sends during the test (real-server tier only)."""
+    return CommandLog()
+
+
+@pytest.fixture
+async def app(settings: Settings, mongo_commands: CommandLog) -> AsyncIterator[FastAPI]:
     """The app with its lifespan run (storage connected), torn down and its data removed after."""
-    application = create_app(settings)
+    listeners: list[monitoring.CommandListener] = [mongo_commands, *([_SHAPES] if _SHAPES else [])]
+    application = create_app(settings, command_listeners=listeners)
     async with LifespanManager(application, startup_timeout=30, shutdown_timeout=30):
         redis: RedisClient = application.state.redis
         if settings.redis_url:

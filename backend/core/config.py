@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     rate_limit_anonymous: str = Field(
         "120/minute", description="Requests per client IP without a valid token."
     )
+    demo_data: bool = Field(
+        False, description="Fill an empty database with demo users, projects and tasks at startup."
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated origins allowed by CORS; empty allows none."
     )

@@ -8,7 +8,7 @@ import structlog
 from beanie import Document, init_beanie
 from mongomock_motor import AsyncMongoMockClient, AsyncMongoMockCollection
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
-from pymongo import UpdateOne
+from pymongo import UpdateOne, monitoring
 
 from backend.activity.documents import ActivityRecord
 from backend.auth.documents import PersonalAccessToken, RefreshToken
@@ -44,8 +44,12 @@ class Mongo:
         self.client.close()
 
 
-def make_client(settings: Settings) -> Mongo:
-    """A Motor client on `MONGODB_URL`, or an in-memory MongoDB when it is unset."""
+def make_client(settings: Settings, *, listeners: Sequence[monitoring.CommandListener] = ()) -> Mongo:
+    """A Motor client on `MONGODB_URL`, or an in-memory MongoDB when it is unset.
+
+    `listeners` see every command sent to a real server (tests count round trips and record query
+    shapes with them); the in-memory MongoDB sends none.
+    """
     if settings.mongodb_url is None:
         mock: Any = AsyncMongoMockClient(tz_aware=True)
         return Mongo(client=mock, database=mock[settings.mongodb_db], in_memory=True)
@@ -56,6 +60,7 @@ def make_client(settings: Settings) -> Mongo:
         socketTimeoutMS=settings.mongodb_socket_timeout_ms,
         maxPoolSize=settings.mongodb_max_pool_size,
         appname="tasklane",
+        event_listeners=list(listeners),
     )
     return Mongo(client=client, database=client[settings.mongodb_db], in_memory=False)
 
@@ -65,9 +70,10 @@ async def connect(
     *,
     models: Sequence[type[Document]] = DOCUMENT_MODELS,
     build_indexes: bool | None = None,
+    listeners: Sequence[monitoring.CommandListener] = (),
 ) -> Mongo:
     """Make the client and initialise Beanie on it (building declared indexes unless told not to)."""
-    mongo = make_client(settings)
+    mongo = make_client(settings, listeners=listeners)
     skip = not (settings.mongodb_build_indexes if build_indexes is None else build_indexes)
     await init_beanie(database=mongo.database, document_models=list(models), skip_indexes=skip)
     return mongo

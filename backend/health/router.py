@@ -11,13 +11,16 @@ from backend.core.errors import error_responses
 from backend.core.routing import ApiRoute
 from backend.health.errors import DependencyUnavailable
 from backend.health.schemas import Liveness, Readiness
-from backend.health.service import HealthService
+from backend.health.service import HealthService, IndexReport
 
 router = APIRouter(tags=["health"], route_class=ApiRoute)
 
 
-async def get_health_service(mongo: MongoDep, redis: RedisDep, settings: SettingsDep) -> HealthService:
-    return HealthService(mongo, redis, settings.health_timeout_seconds)
+async def get_health_service(
+    mongo: MongoDep, redis: RedisDep, settings: SettingsDep, request: Request
+) -> HealthService:
+    report: IndexReport = request.app.state.index_report
+    return HealthService(mongo, redis, settings.health_timeout_seconds, report)
 
 
 HealthServiceDep = Annotated[HealthService, Depends(get_health_service)]

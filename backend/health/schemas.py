@@ -15,6 +15,10 @@ class DependencyCheck(BaseModel):
 
 class Readiness(BaseModel):
     status: Literal["ok", "degraded"] = Field(
-        description="`degraded`: Redis is down; the API answers from MongoDB without cache or shared limits."
+        description="`degraded`: Redis is down (answers come from MongoDB, without cache or shared limits), "
+        "or declared indexes are missing (run `tasklane indexes apply`)."
+    )
+    missing_indexes: list[str] = Field(
+        default_factory=list, description="Declared indexes not on the server, as `collection.index`."
     )
     checks: dict[str, DependencyCheck] = Field(description="One entry per dependency: `mongodb`, `redis`.")

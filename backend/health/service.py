@@ -3,22 +3,37 @@
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
-from backend.core.db import Mongo, ping
+from pymongo.errors import PyMongoError
+
+from backend.core.db import DOCUMENT_MODELS, Mongo, ping
+from backend.core.indexes import check
 from backend.core.redis import RedisClient
 from backend.health.errors import DependencyUnavailable
 from backend.health.schemas import DependencyCheck, Readiness
 
 Probe = Callable[[], Awaitable[object]]
+INDEX_CHECK_SECONDS = 60.0
+
+
+@dataclass
+class IndexReport:
+    """The last index check of this process (kept on app.state; a service lives one request)."""
+
+    checked_at: float = float("-inf")
+    missing: list[str] = field(default_factory=list)
 
 
 class HealthService:
-    def __init__(self, mongo: Mongo, redis: RedisClient, timeout_seconds: float) -> None:
+    def __init__(self, mongo: Mongo, redis: RedisClient, timeout_seconds: float, report: IndexReport) -> None:
         self._probes: dict[str, Probe] = {
             "mongodb": lambda: ping(mongo.database),
             "redis": redis.ping,
         }
         self._timeout = timeout_seconds
+        self._database = mongo.database
+        self._report = report
 
     async def readiness(self) -> Readiness:
         names = list(self._probes)
@@ -29,7 +44,21 @@ class HealthService:
             raise DependencyUnavailable(
                 "Unavailable: mongodb.", checks={name: check.model_dump() for name, check in checks.items()}
             )
-        return Readiness(status="ok" if checks["redis"].status == "ok" else "degraded", checks=checks)
+        missing = await self._missing_indexes()
+        degraded = checks["redis"].status != "ok" or bool(missing)
+        return Readiness(status="degraded" if degraded else "ok", checks=checks, missing_indexes=missing)
+
+    async def _missing_indexes(self) -> list[str]:
+        """Declared indexes absent from the server; listed at most once a minute per process."""
+        now = time.monotonic()
+        if now - self._report.checked_at > INDEX_CHECK_SECONDS:
+            try:
+                drift = await asyncio.wait_for(check(self._database, DOCUMENT_MODELS), timeout=self._timeout)
+            except (TimeoutError, PyMongoError):
+                return []  # unknown is not missing; the ping above already speaks for MongoDB
+            self._report.checked_at = now
+            self._report.missing = sorted(f"{s.collection}.{s.name}" for s in drift.missing)
+        return self._report.missing
 
     async def _check(self, probe: Probe) -> DependencyCheck:
         started = time.perf_counter()

@@ -63,7 +63,7 @@ class Task(Document):
             IndexModel(
                 [("project_id", ASCENDING), ("number", ASCENDING)], name="project_number_unique", unique=True
             ),
-            *(_sort_index(field) for field in SORT_FIELDS if field != "number"),
+            *(_sort_index(field) for field in SORT_FIELDS),
             IndexModel([("project_id", ASCENDING), ("search_terms", ASCENDING)], name="project_search_terms"),
             IndexModel(
                 [("project_id", ASCENDING), ("assignee_ids", ASCENDING), ("_id", DESCENDING)],

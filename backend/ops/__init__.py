@@ -1,0 +1,1 @@
+"""Operations: index setup and demo data, for the `tasklane` command."""

@@ -1,0 +1,152 @@
+"""The index script as ops run it, and the index coverage check."""
+
+import uuid
+from collections.abc import Iterator
+
+import pymongo
+import pytest
+from typer.testing import CliRunner
+
+from backend.cli import app
+from backend.core.config import get_settings
+from backend.core.db import DOCUMENT_MODELS
+from backend.core.indexes import declared
+from backend.core.query_shapes import QueryShape, shapes_of, uncovered
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def empty_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[pymongo.database.Database[dict[str, object]]]:
+    name = f"tasklane_indexes_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("MONGODB_DB", name)
+    get_settings.cache_clear()
+    client: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(get_settings().mongodb_url)
+    try:
+        yield client[name]
+    finally:
+        client.drop_database(name)
+        client.close()
+        get_settings.cache_clear()
+
+
+@pytest.mark.real_servers
+def test_check_apply_check(empty_database: pymongo.database.Database[dict[str, object]]) -> None:
+    total = sum(len(specs) for specs in declared(DOCUMENT_MODELS).values())
+
+    first = runner.invoke(app, ["indexes", "check"])
+    dry = runner.invoke(app, ["indexes", "apply", "--dry-run"])
+    applied = runner.invoke(app, ["indexes", "apply"])
+    again = runner.invoke(app, ["indexes", "apply"])
+    final = runner.invoke(app, ["indexes", "check"])
+
+    assert first.exit_code == 1
+    assert first.output.count(" missing ") == total
+    assert dry.exit_code == 1
+    assert "dry run: nothing changed" in dry.output
+    assert applied.exit_code == 0, applied.output
+    assert again.exit_code == 0
+    assert final.exit_code == 0
+    assert "indexes in sync" in final.output
+    assert empty_database["refresh_tokens"].index_information()["expires_ttl"]["expireAfterSeconds"] == 0
+
+
+@pytest.mark.real_servers
+def test_extra_index_is_reported_and_kept_unless_asked(
+    empty_database: pymongo.database.Database[dict[str, object]],
+) -> None:
+    runner.invoke(app, ["indexes", "apply"])
+    empty_database["tasks"].create_index([("title", 1)], name="hand_made")
+
+    checked = runner.invoke(app, ["indexes", "check"])
+    applied = runner.invoke(app, ["indexes", "apply"])
+
+    assert checked.exit_code == 1
+    assert "hand_made" in checked.output
+    assert "extra" in checked.output
+    assert applied.exit_code == 1
+    assert "hand_made" in empty_database["tasks"].index_information()
+    dropped = runner.invoke(app, ["indexes", "apply", "--drop-extra"])
+    assert dropped.exit_code == 0, dropped.output
+    assert "hand_made" not in empty_database["tasks"].index_information()
+    assert "_id_" in empty_database["tasks"].index_information()
+
+
+@pytest.mark.parametrize("url", ["mongodb://127.0.0.1:1/?directConnection=true", "mongodb://bad host/"])
+def test_bad_url_exits_2_with_one_line(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("MONGODB_URL", url)
+    monkeypatch.setenv("MONGODB_SERVER_SELECTION_TIMEOUT_MS", "300")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["indexes", "check"])
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: cannot use MongoDB")
+    assert "Traceback" not in result.output
+
+
+def test_missing_url_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MONGODB_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["indexes", "check"])
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 2
+    assert "MONGODB_URL is not set" in result.output
+
+
+# Shapes the services really send (as the recorder sees them), to check the rule itself.
+TASK_PAGE = shapes_of(
+    "find",
+    {
+        "find": "tasks",
+        "filter": {
+            "$and": [
+                {"project_id": 1, "deleted_at": None, "status": {"$in": ["todo"]}},
+                {"$or": [{"created_at": {"$lt": 1}}, {"created_at": 1, "_id": {"$lt": 2}}]},
+            ]
+        },
+        "sort": {"created_at": -1, "_id": -1},
+    },
+)
+
+
+def test_task_list_pages_are_covered_by_the_declared_indexes() -> None:
+    assert len(TASK_PAGE) == 2
+    assert uncovered(TASK_PAGE, declared(DOCUMENT_MODELS)) == []
+
+
+def test_removing_an_index_from_a_document_is_caught() -> None:
+    indexes = declared(DOCUMENT_MODELS)
+    del indexes["tasks"]["project_created_at"]
+
+    missing = uncovered(TASK_PAGE, indexes)
+
+    assert missing == sorted(TASK_PAGE)
+    assert all(shape.sort == (("created_at", -1), ("_id", -1)) for shape in missing)
+
+
+def test_unindexed_filter_is_caught() -> None:
+    shape = QueryShape("tasks", ("title",), (), ())
+
+    assert uncovered([shape], declared(DOCUMENT_MODELS)) == [shape]
+
+
+def test_coverage_command_lists_uncovered_shapes(tmp_path: object) -> None:
+    import json
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "shapes.json"
+    rows = [{"collection": "tasks", "equality": ["title"], "other": [], "sort": []}]
+    path.write_text(json.dumps(rows))
+
+    result = runner.invoke(app, ["indexes", "coverage", str(path)])
+
+    assert result.exit_code == 1
+    assert "uncovered: tasks: equality ['title']" in result.output
