@@ -97,10 +97,48 @@ def settings() -> Settings:
     return make_test_settings()
 
 
+# The in-memory MongoDB sends no commands to monitor: these of its methods are counted instead,
+# each as the wire command it stands for (a cursor counts once, when made).
+_MOCK_COMMANDS = {
+    "find": "find",
+    "find_one": "find",
+    "aggregate": "aggregate",
+    "count_documents": "aggregate",
+    "distinct": "distinct",
+    "insert_one": "insert",
+    "insert_many": "insert",
+    "update_one": "update",
+    "update_many": "update",
+    "replace_one": "update",
+    "delete_one": "delete",
+    "delete_many": "delete",
+    "find_one_and_update": "findAndModify",
+}
+
+
+def _count_mock_commands(log: CommandLog, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mongomock_motor import AsyncMongoMockCollection
+
+    for method, command in _MOCK_COMMANDS.items():
+        original = getattr(AsyncMongoMockCollection, method)
+
+        def counted(
+            self: Any, *args: Any, __original: Any = original, __command: str = command, **kwargs: Any
+        ) -> Any:
+            log.commands.append((__command, {__command: self.name}))
+            return __original(self, *args, **kwargs)
+
+        monkeypatch.setattr(AsyncMongoMockCollection, method, counted)
+
+
 @pytest.fixture
-def mongo_commands() -> CommandLog:
-    """The MongoDB commands the app sends during the test (real-server tier only)."""
-    return CommandLog()
+def mongo_commands(monkeypatch: pytest.MonkeyPatch) -> CommandLog:
+    """The MongoDB commands the app sends during the test: through PyMongo command monitoring on
+    real servers, by counting the mock's methods in memory. `clear()` it, make a request, count."""
+    log = CommandLog()
+    if not real_servers():
+        _count_mock_commands(log, monkeypatch)
+    return log
 
 
 @pytest.fixture

@@ -117,18 +117,30 @@ class ResponseCache:
 
     # -- generations: one counter per project, bumped by every write in it --
 
-    async def generation(self, project_id: object) -> int:
-        raw = await self._quietly(self._backend.get(_generation_key(project_id)), None)
-        return int(raw or 0)
+    async def generations(self, project_id: object) -> tuple[int, int]:
+        """(data, membership) generations of a project, in one round trip."""
+        keys = [_generation_key(project_id), _generation_key(project_id, "members")]
+        raw = await self._quietly(self._backend.mget(keys), [None, None])
+        return int(raw[0] or 0), int(raw[1] or 0)
 
-    async def bump(self, project_id: object) -> None:
+    async def bump(self, project_id: object, *, membership: bool = False) -> None:
+        """Every write bumps the data generation; changes of members or of the project itself also
+        bump the membership one, which keys the cached member map."""
         await self._quietly(self._backend.incr(_generation_key(project_id)), None)
+        if membership:
+            await self._quietly(self._backend.incr(_generation_key(project_id, "members")), None)
 
     # -- small values: the member map of a project, a user's account --
 
     async def get_json(self, key: str) -> Any:
         raw = await self._quietly(self._backend.get(key), None)
         return json.loads(raw) if raw else None
+
+    async def get_many_json(self, keys: list[str]) -> list[Any]:
+        if not keys:
+            return []
+        raw = await self._quietly(self._backend.mget(keys), [None] * len(keys))
+        return [json.loads(value) if value else None for value in raw]
 
     async def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
         await self._quietly(
@@ -180,5 +192,5 @@ class ResponseCache:
             return fallback
 
 
-def _generation_key(project_id: object) -> str:
-    return f"tasklane:gen:{project_id}"
+def _generation_key(project_id: object, kind: str = "data") -> str:
+    return f"tasklane:gen:{kind}:{project_id}"

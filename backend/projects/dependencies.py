@@ -1,6 +1,5 @@
 """Loading a project for the caller: 404 for anyone who may not see it, whatever the reason."""
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from beanie import PydanticObjectId
@@ -12,7 +11,7 @@ from backend.core.dependencies import CacheDep
 from backend.core.ids import parse_id
 from backend.projects.documents import Project, ProjectRole
 from backend.projects.errors import ProjectNotFound
-from backend.projects.service import ProjectAccess, ProjectService, require_role
+from backend.projects.service import ProjectAccess, ProjectScope, ProjectService
 from backend.users.dependencies import user_service
 from backend.users.documents import GlobalRole
 
@@ -39,41 +38,36 @@ async def visible_project(project_id: str, user: CurrentUser, projects: ProjectS
 VisibleProject = Annotated[ProjectAccess, Depends(visible_project)]
 
 
-@dataclass(frozen=True)
-class ProjectScope:
-    """What a cached read needs to know of the caller and the project, without loading the project:
-    the caller's role comes from the project's member map, itself cached per generation."""
-
-    project_id: PydanticObjectId
-    user_id: PydanticObjectId
-    role: ProjectRole | None  # None: a global admin who is not a member
-    generation: int
-
-    @property
-    def cache_parts(self) -> list[str]:
-        return [str(self.project_id), self.role.value if self.role else "global-admin", str(self.generation)]
-
-    def require(self, minimum: ProjectRole) -> None:
-        require_role(self.role, minimum)
-
-
 async def project_scope(project_id: str, user: CurrentUser, cache: CacheDep) -> ProjectScope:
     """Like VisibleProject (404 for anyone who may not see the project), for cached reads."""
     pid = parse_id(project_id, ProjectNotFound)
-    generation = await cache.generation(pid)
-    key = f"tasklane:members:{pid}:{generation}"
-    members: dict[str, str] | None = await cache.get_json(key)
-    if members is None:
+    generation, membership = await cache.generations(pid)
+    key = f"tasklane:members:{pid}:{membership}"
+    summary: dict[str, Any] | None = await cache.get_json(key)
+    if summary is None:
         project = await Project.get(pid)
         if project is None:
             raise ProjectNotFound()
-        members = {str(m.user_id): m.role.value for m in project.members}
-        await cache.set_json(key, members)
+        summary = {
+            "key": project.key,
+            "archived": project.archived,
+            "members": {str(m.user_id): m.role.value for m in project.members},
+        }
+        await cache.set_json(key, summary)
+    members: dict[str, str] = summary["members"]
     role = members.get(str(user.id))
     if role is None and user.role is not GlobalRole.ADMIN:
         raise ProjectNotFound()
     assert user.id is not None
-    return ProjectScope(pid, user.id, ProjectRole(role) if role else None, generation)
+    return ProjectScope(
+        project_id=pid,
+        user_id=user.id,
+        role=ProjectRole(role) if role else None,
+        generation=generation,
+        key=summary["key"],
+        archived=summary["archived"],
+        member_ids=frozenset(PydanticObjectId(m) for m in members),
+    )
 
 
 ProjectScopeDep = Annotated[ProjectScope, Depends(project_scope)]

@@ -52,6 +52,33 @@ class ProjectAccess:
         return self.project
 
 
+@dataclass(frozen=True)
+class ProjectScope:
+    """A project as one caller may see it, without loading the project: the caller's role and the
+    project's members come from its member map, cached per membership generation."""
+
+    project_id: PydanticObjectId
+    user_id: PydanticObjectId
+    role: ProjectRole | None  # None: a global admin who is not a member
+    generation: int
+    key: str
+    archived: bool
+    member_ids: frozenset[PydanticObjectId]
+
+    @property
+    def cache_parts(self) -> list[str]:
+        return [str(self.project_id), self.role.value if self.role else "global-admin", str(self.generation)]
+
+    def require(self, minimum: ProjectRole) -> None:
+        require_role(self.role, minimum)
+
+    def writable(self) -> None:
+        """For changing something in the project: members and above, and not archived."""
+        self.require(ProjectRole.MEMBER)
+        if self.archived:
+            raise ProjectArchived()
+
+
 def require_role(role: ProjectRole | None, minimum: ProjectRole) -> None:
     if role is None or not role.at_least(minimum):
         raise InsufficientRole(f"This needs the {minimum.value} role or higher in the project.")

@@ -65,7 +65,7 @@ async def task_response(
 )
 async def create_task(
     data: TaskCreate,
-    access: VisibleProject,
+    scope: ProjectScopeDep,
     tasks: TaskServiceDep,
     redis: RedisDep,
     idempotency_key: IdempotencyKey = None,
@@ -75,13 +75,13 @@ async def create_task(
     Send an `Idempotency-Key` to retry safely: the same key and body replay the first response
     (with `Idempotent-Replayed: true`) for 24 hours; the same key with another body is a 422.
     """
-    scope = f"tasks:create:{access.project.id}:{access.user_id}"
+    replay_scope = f"tasks:create:{scope.project_id}:{scope.user_id}"
 
     async def create() -> Response:
-        task = await tasks.create(access, data)
+        task = await tasks.create(scope, data)
         return await task_response(tasks, task, 201, Location=task_location(task))
 
-    return await Idempotency(redis).run(scope, idempotency_key, data.model_dump(mode="json"), create)
+    return await Idempotency(redis).run(replay_scope, idempotency_key, data.model_dump(mode="json"), create)
 
 
 @router.get(

@@ -1,6 +1,6 @@
 """Task rules: numbering, validation, partial updates with revisions, soft delete, bulk changes, lists."""
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -15,7 +15,7 @@ from backend.core.preconditions import PreconditionFailed, check_if_match
 from backend.core.time import as_utc, utcnow
 from backend.projects.documents import Project
 from backend.projects.errors import ProjectArchived
-from backend.projects.service import ProjectAccess
+from backend.projects.service import ProjectAccess, ProjectScope
 from backend.tasks.documents import Task, TaskStatus
 from backend.tasks.errors import AssigneeNotMember, TaskNotFound
 from backend.tasks.hierarchy import check_parent
@@ -62,17 +62,18 @@ class TaskService:
         self._activity = activity
         self._cursors = cursors
 
-    async def create(self, access: ProjectAccess, data: TaskCreate) -> Task:
-        project = access.writable()
-        _check_assignees(project, data.assignee_ids)
+    async def create(self, scope: ProjectScope, data: TaskCreate) -> Task:
+        """Needs no project read: the member map gives roles and members, the counter the key."""
+        scope.writable()
+        _check_assignees(scope.member_ids, data.assignee_ids)
         if data.parent_id is not None:
-            await check_parent(_id(project), None, data.parent_id)
-        number = await self._next_number(project)
+            await check_parent(scope.project_id, None, data.parent_id)
+        number, project_key = await self._next_number(scope.project_id)
         now = utcnow()
         task = Task(
-            project_id=_id(project),
+            project_id=scope.project_id,
             number=number,
-            key=f"{project.key}-{number}",
+            key=f"{project_key}-{number}",
             title=data.title,
             description=data.description,
             status=data.status,
@@ -82,7 +83,7 @@ class TaskService:
             due_at=as_utc(data.due_at) if data.due_at else None,
             parent_id=data.parent_id,
             position=data.position if data.position is not None else float(number),
-            created_by=access.user_id,
+            created_by=scope.user_id,
             created_at=now,
             updated_at=now,
             completed_at=now if data.status is TaskStatus.DONE else None,
@@ -92,7 +93,7 @@ class TaskService:
         created = {
             k: [None, plain(v)] for k in TRACKED_FIELDS if (v := getattr(task, k)) not in (None, "", [])
         }
-        await self._record(task, access.user_id, "task.created", created)
+        await self._record(task, scope.user_id, "task.created", created)
         return task
 
     async def get(
@@ -128,7 +129,7 @@ class TaskService:
         project = access.writable()
         fields = data.model_dump(exclude_unset=True)
         if "assignee_ids" in fields:
-            _check_assignees(project, data.assignee_ids or [])
+            _check_assignees({m.user_id for m in project.members}, data.assignee_ids or [])
         if fields.get("parent_id") is not None and fields["parent_id"] != task.parent_id:
             await check_parent(_id(project), task.id, fields["parent_id"])
         if fields.get("due_at") is not None:
@@ -170,7 +171,7 @@ class TaskService:
         invalid_for_all = None
         if changes.assignee_ids is not None:
             try:
-                _check_assignees(project, changes.assignee_ids)
+                _check_assignees({m.user_id for m in project.members}, changes.assignee_ids)
             except AssigneeNotMember as exc:
                 invalid_for_all = exc.detail
         outcome: dict[PydanticObjectId, BulkItemResult] = {}
@@ -258,17 +259,18 @@ class TaskService:
         return Page[TaskRead](items=await self.read(page), next_cursor=next_cursor, total=total)
 
     @staticmethod
-    async def _next_number(project: Project) -> int:
-        """The next number from the project's counter: one atomic `$inc`, so never a duplicate or a gap."""
+    async def _next_number(project_id: PydanticObjectId) -> tuple[int, str]:
+        """The next number from the project's counter: one atomic `$inc`, so never a duplicate or a
+        gap; refused for an archived project (checked in the same update). Also the project's key."""
         counted = await Project.get_motor_collection().find_one_and_update(
-            {"_id": project.id, "archived": False},
+            {"_id": project_id, "archived": False},
             {"$inc": {"task_counter": 1}},
-            projection={"task_counter": 1},
+            projection={"task_counter": 1, "key": 1},
             return_document=ReturnDocument.AFTER,
         )
         if counted is None:
             raise ProjectArchived()
-        return int(counted["task_counter"])
+        return int(counted["task_counter"]), str(counted["key"])
 
     async def _record(
         self, task: Task, actor: PydanticObjectId, verb: str, changes: dict[str, list[Any]]
@@ -340,8 +342,7 @@ def _id(project: Project) -> PydanticObjectId:
     return project.id
 
 
-def _check_assignees(project: Project, assignee_ids: Iterable[PydanticObjectId]) -> None:
-    members = {m.user_id for m in project.members}
+def _check_assignees(members: Collection[PydanticObjectId], assignee_ids: Iterable[PydanticObjectId]) -> None:
     outsiders = [str(a) for a in assignee_ids if a not in members]
     if outsiders:
         message = f"Not members of the project: {', '.join(outsiders)}."

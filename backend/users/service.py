@@ -68,11 +68,24 @@ class UserService:
         return await User.find_one(User.email_normalized == normalize_email(email))
 
     async def display_names(self, user_ids: set[PydanticObjectId]) -> dict[PydanticObjectId, str]:
-        """Names for many users in one query (never one query per user)."""
+        """Names for many users: from the account cache, and the rest in one query (never one per user)."""
         if not user_ids:
             return {}
-        users = await User.find(In(User.id, list(user_ids))).to_list()
-        return {u.id: u.display_name for u in users if u.id is not None}
+        wanted = sorted(user_ids)
+        cached = await self._cache.get_many_json([account_key(u) for u in wanted])
+        names = {u: c["display_name"] for u, c in zip(wanted, cached, strict=True) if c}
+        missing = [u for u in wanted if u not in names]
+        if missing:
+            for user in await User.find(In(User.id, missing)).to_list():
+                assert user.id is not None
+                names[user.id] = user.display_name
+                await self._remember(user)
+        return names
+
+    async def _remember(self, user: User) -> None:
+        await self._cache.set_json(
+            account_key(user.id), user.model_dump(mode="json", exclude={"password_hash"}), ACCOUNT_TTL
+        )
 
     async def update_profile(self, user: User, data: ProfileUpdate) -> bool:
         """Apply the changes; True when the password changed (the caller then ends other sessions)."""

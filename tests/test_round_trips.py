@@ -1,0 +1,115 @@
+"""Database work per request does not grow: round trips are counted, and page 200 of a list is
+read exactly as page 1 is (a range on the sort key from the cursor, a limit, never a skip)."""
+
+import uuid
+from typing import Any
+
+import pytest
+
+from backend.testing import CommandLog, Team
+
+
+def uncached(url: str) -> str:
+    """The URL with a unique, ignored parameter: a cache miss, so the database is asked."""
+    return f"{url}{'&' if '?' in url else '?'}_budget={uuid.uuid4().hex}"
+
+
+async def warm(team: Team) -> dict[str, Any]:
+    """A task with assignees (so names are loaded), and the caller's account and the project's
+    member map already cached, as they are for every request but a client's first."""
+    task: dict[str, Any] = (
+        await team.member.client.post(
+            team.tasks_url, json={"title": "Budget", "assignee_ids": [team.member.id, team.admin.id]}
+        )
+    ).json()
+    await team.member.client.get(uncached(team.tasks_url))
+    return task
+
+
+async def test_get_task_takes_at_most_two_round_trips(team: Team, mongo_commands: CommandLog) -> None:
+    task = await warm(team)
+    mongo_commands.clear()
+
+    response = await team.member.client.get(uncached(f"{team.tasks_url}/{task['id']}"))
+
+    assert response.status_code == 200
+    assert response.headers["x-cache"] == "MISS"
+    assert len(mongo_commands.commands) <= 2, mongo_commands.commands
+
+
+@pytest.mark.parametrize("limit", [1, 100])
+async def test_list_takes_at_most_three_round_trips(
+    team: Team, mongo_commands: CommandLog, limit: int
+) -> None:
+    await warm(team)
+    for i in range(5):
+        await team.member.client.post(
+            team.tasks_url, json={"title": f"t{i}", "assignee_ids": [team.member.id]}
+        )
+    await team.member.client.get(uncached(team.tasks_url))
+    mongo_commands.clear()
+
+    response = await team.member.client.get(uncached(f"{team.tasks_url}?limit={limit}&include_total=true"))
+
+    assert response.status_code == 200
+    assert len(mongo_commands.commands) <= 3, mongo_commands.commands
+
+
+async def test_create_takes_at_most_four_round_trips(team: Team, mongo_commands: CommandLog) -> None:
+    await warm(team)
+    mongo_commands.clear()
+
+    response = await team.member.client.post(
+        team.tasks_url, json={"title": "Counted", "assignee_ids": [team.member.id], "labels": ["x"]}
+    )
+
+    assert response.status_code == 201
+    assert len(mongo_commands.commands) <= 4, mongo_commands.commands
+
+
+async def test_cache_hit_takes_no_round_trip(team: Team, mongo_commands: CommandLog) -> None:
+    task = await warm(team)
+    url = f"{team.tasks_url}/{task['id']}"
+    await team.member.client.get(url)
+    mongo_commands.clear()
+
+    response = await team.member.client.get(url)
+
+    assert response.headers["x-cache"] == "HIT"
+    assert mongo_commands.commands == []
+
+
+def _shape(value: Any) -> Any:
+    """The structure of a command with its values blanked: what the server is asked to do."""
+    if isinstance(value, dict):
+        return {
+            k: _shape(v) for k, v in value.items() if k not in ("lsid", "$clusterTime", "$db", "txnNumber")
+        }
+    if isinstance(value, list):
+        return [_shape(v) for v in value]
+    return type(value).__name__
+
+
+@pytest.mark.real_servers
+async def test_page_200_is_read_like_page_2(team: Team, mongo_commands: CommandLog) -> None:
+    for i in range(201):
+        await team.member.client.post(team.tasks_url, json={"title": f"t{i}"})
+
+    for sort in ("-created_at", "number", "due_at"):
+        finds: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": 1, "sort": sort}
+        for _ in range(200):
+            mongo_commands.clear()
+            page = (await team.member.client.get(uncached(team.tasks_url), params=params)).json()
+            finds.append(
+                next(c for name, c in mongo_commands.commands if name == "find" and c["find"] == "tasks")
+            )
+            params["cursor"] = page["next_cursor"]
+
+        second, last = finds[1], finds[199]
+        for command in (second, last):
+            assert command["limit"] == 2
+            assert "skip" not in command
+            keyset = command["filter"]["$and"][1]["$or"]
+            assert any(sort.removeprefix("-") in branch for branch in keyset), sort
+        assert _shape(last) == _shape(second), sort
