@@ -43,7 +43,12 @@ class PersonalAccessToken(Document):
         indexes = [
             IndexModel([("token_hash", ASCENDING)], name="token_hash_unique", unique=True),
             IndexModel(
-                [("user_id", ASCENDING), ("revoked_at", ASCENDING), ("created_at", ASCENDING)],
+                [
+                    ("user_id", ASCENDING),
+                    ("revoked_at", ASCENDING),
+                    ("created_at", ASCENDING),
+                    ("_id", ASCENDING),
+                ],
                 name="user_active_created",
             ),
         ]

@@ -1,9 +1,11 @@
+from datetime import datetime
 from typing import Annotated, Literal
 
 from beanie import PydanticObjectId
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from backend.core.time import UtcDatetime, as_utc, utcnow
+from backend.core.types import VISIBLE, RequestBody
 
 RefreshTokenValue = Annotated[str, Field(min_length=1, max_length=256)]
 
@@ -15,23 +17,21 @@ class TokenPair(BaseModel):
     refresh_token: str = Field(description="Opaque; spend it once at /auth/refresh for a new pair.")
 
 
-class RefreshRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RefreshRequest(RequestBody):
     refresh_token: RefreshTokenValue
 
 
-class TokenCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+class TokenCreate(RequestBody):
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=VISIBLE)
+    ]
     expires_at: UtcDatetime | None = Field(
         None, description="Optional expiry, in the future; none means never."
     )
 
     @field_validator("expires_at")
     @classmethod
-    def _in_the_future(cls, value: UtcDatetime | None) -> UtcDatetime | None:
+    def _in_the_future(cls, value: datetime | None) -> datetime | None:
         if value is not None and as_utc(value) <= utcnow():
             raise ValueError("expires_at must be in the future")
         return value

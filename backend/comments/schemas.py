@@ -1,16 +1,15 @@
 from typing import Annotated
 
 from beanie import PydanticObjectId
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from backend.core.time import UtcDatetime
+from backend.core.types import RequestBody
 
 Body = Annotated[str, Field(min_length=1, max_length=10_000, description="Markdown, 1 to 10,000 characters.")]
 
 
-class CommentWrite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CommentWrite(RequestBody):
     body: Body
 
 

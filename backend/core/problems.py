@@ -65,6 +65,9 @@ async def _on_problem(request: Request, exc: Exception) -> Response:
 
 async def _on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot decode (not UTF-8): malformed JSON, like any other.
+        return _respond(request, MalformedJson("The request body is not valid UTF-8 JSON."))
     error_class = _BY_STATUS.get(exc.status_code, BadRequest)
     detail = error_class.default_detail if exc.status_code in (404, 405) else str(exc.detail)
     headers = dict(exc.headers or {})

@@ -51,7 +51,7 @@ class LastOwner(ProblemError):
 
 
 class UnknownUser(ProblemError):
-    status = 422
+    status = 404
     error_code = "UNKNOWN_USER"
     title = "Unknown user"
     default_detail = "No active user matches this user_id or email."

@@ -1,54 +1,40 @@
-import re
 from typing import Annotated, Self
 
 from beanie import PydanticObjectId
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
     model_validator,
 )
 
 from backend.core.time import UtcDatetime
+from backend.core.types import VISIBLE, Email, ObjectIdIn, PartialUpdate, RequestBody
 from backend.projects.documents import ProjectRole
-
-_KEY = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
-
-
-def _valid_key(value: str) -> str:
-    key = value.upper()
-    if not _KEY.fullmatch(key):
-        raise ValueError("2 to 10 characters A-Z and 0-9, starting with a letter")
-    return key
-
 
 ProjectKey = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=2, max_length=10),
-    AfterValidator(_valid_key),
+    StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]{1,9}$"),
+    AfterValidator(str.upper),
     Field(description="2 to 10 characters A-Z and 0-9, starting with a letter; upper-cased; immutable."),
 ]
-ProjectName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ProjectName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=VISIBLE)
+]
 Description = Annotated[
     str, Field(max_length=5000, description="Plain text or markdown, up to 5,000 characters.")
 ]
 
 
-class ProjectCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ProjectCreate(RequestBody):
     name: ProjectName
     key: ProjectKey
     description: Description = ""
 
 
-class ProjectUpdate(BaseModel):
+class ProjectUpdate(PartialUpdate):
     """Fields to change; the key cannot change."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: ProjectName | None = None
     description: Description | None = None
@@ -68,13 +54,13 @@ class ProjectRead(BaseModel):
     my_role: ProjectRole | None = Field(description="Your role; null for a global admin who is not a member.")
 
 
-class MemberAdd(BaseModel):
+class MemberAdd(PartialUpdate):
     """Exactly one of `user_id` and `email` names the user to add."""
 
-    model_config = ConfigDict(extra="forbid")
+    SCHEMA_EXTRA = {"oneOf": [{"required": ["user_id"]}, {"required": ["email"]}]}
 
-    user_id: PydanticObjectId | None = None
-    email: Annotated[EmailStr, Field(max_length=254)] | None = None
+    user_id: ObjectIdIn | None = None
+    email: Email | None = None
     role: ProjectRole = ProjectRole.MEMBER
 
     @model_validator(mode="after")
@@ -84,9 +70,7 @@ class MemberAdd(BaseModel):
         return self
 
 
-class MemberUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MemberUpdate(RequestBody):
     role: ProjectRole
 
 

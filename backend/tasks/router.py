@@ -5,7 +5,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 
 from backend.auth.dependencies import AUTH_ERRORS, CurrentUser
 from backend.core.cache import CachedResponse
@@ -17,6 +16,7 @@ from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from backend.core.preconditions import IfMatch, IfNoneMatch, PreconditionFailed
 from backend.core.routing import ApiRoute
+from backend.core.types import Rfc3339
 from backend.projects.dependencies import ProjectScopeDep, ProjectServiceDep, VisibleProject
 from backend.projects.documents import Project, ProjectRole
 from backend.projects.errors import InsufficientRole, ProjectArchived, ProjectNotFound
@@ -97,17 +97,25 @@ async def list_tasks(
     request: Request,
     status_: Annotated[list[TaskStatus], Query(alias="status", description="Any of these.")] = [],  # noqa: B006
     priority: Annotated[list[Priority], Query(description="Any of these.")] = [],  # noqa: B006
-    assignee: Annotated[str | None, Query(max_length=24, description="A user id, `me` or `none`.")] = None,
+    assignee: Annotated[
+        str | None, Query(pattern=r"^(me|none|[0-9a-fA-F]{24})$", description="A user id, `me` or `none`.")
+    ] = None,
     label: Annotated[list[Label], Query(description="All of these labels.")] = [],  # noqa: B006
     parent: Annotated[
-        str | None, Query(max_length=24, description="A task id, or `none` for top level.")
+        str | None,
+        Query(pattern=r"^(none|[0-9a-fA-F]{24})$", description="A task id, or `none` for top level."),
     ] = None,
-    due_before: Annotated[AwareDatetime | None, Query(description="Due strictly before.")] = None,
-    due_after: Annotated[AwareDatetime | None, Query(description="Due strictly after.")] = None,
-    updated_after: Annotated[AwareDatetime | None, Query(description="Changed strictly after.")] = None,
+    due_before: Annotated[Rfc3339 | None, Query(description="Due strictly before.")] = None,
+    due_after: Annotated[Rfc3339 | None, Query(description="Due strictly after.")] = None,
+    updated_after: Annotated[Rfc3339 | None, Query(description="Changed strictly after.")] = None,
     include_deleted: Annotated[bool, Query(description="Also deleted tasks (project admins).")] = False,
     q: Annotated[
-        str | None, Query(max_length=200, description="Words or word prefixes, all of which must match.")
+        str | None,
+        Query(
+            max_length=200,
+            pattern=r"\w\w",
+            description="Words or word prefixes (two letters or more), all of which must match.",
+        ),
     ] = None,
     sort: Annotated[
         str, Query(pattern=SORT_PATTERN, description="A field, `-` first for descending; ties by id.")

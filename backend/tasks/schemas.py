@@ -1,89 +1,88 @@
 from typing import Annotated, Any, Literal, Self
 
+from annotated_types import Ge, Le
 from beanie import PydanticObjectId
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
-    ConfigDict,
+    BeforeValidator,
     Field,
     StringConstraints,
     model_validator,
 )
 
 from backend.core.time import UtcDatetime
+from backend.core.types import VISIBLE, ObjectIdIn, PartialUpdate, RequestBody, Rfc3339, json_number
 from backend.tasks.documents import Priority, TaskStatus
 
 MAX_LABELS = 20
 MAX_ASSIGNEES = 10
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=VISIBLE)
+]
 Description = Annotated[str, Field(max_length=20_000, description="Markdown, stored as given.")]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40)]
+Label = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40, pattern=VISIBLE)
+]
 
 
 def _unique(values: list[Any]) -> list[Any]:
     return list(dict.fromkeys(values))
 
 
+# The limits count the items sent (as the schema's maxItems says); duplicates are then dropped.
 Labels = Annotated[
     list[Label],
+    Field(max_length=MAX_LABELS),
     AfterValidator(_unique),
-    AfterValidator(lambda v: _at_most(v, MAX_LABELS, "labels")),
     Field(description=f"Up to {MAX_LABELS} labels of 1 to 40 characters; lower-cased, duplicates dropped."),
 ]
 AssigneeIds = Annotated[
-    list[PydanticObjectId],
+    list[ObjectIdIn],
+    Field(max_length=MAX_ASSIGNEES),
     AfterValidator(_unique),
-    AfterValidator(lambda v: _at_most(v, MAX_ASSIGNEES, "assignees")),
     Field(description=f"Up to {MAX_ASSIGNEES} user ids, each a member of the project."),
 ]
-Position = Annotated[float, Field(ge=-1e15, le=1e15, description="Manual order; any number.")]
+PriorityIn = Annotated[
+    Priority, BeforeValidator(json_number), Field(description="0 none, 1 urgent, 2 high, 3 medium, 4 low.")
+]
+Position = Annotated[
+    # Bounds before the validator, so that they stay JSON Schema's minimum and maximum.
+    float, Ge(-1e15), Le(1e15), BeforeValidator(json_number), Field(description="Manual order; any number.")
+]
 
 
-def _at_most(values: list[Any], limit: int, what: str) -> list[Any]:
-    if len(values) > limit:
-        raise ValueError(f"at most {limit} {what}")
-    return values
+class TaskCreate(PartialUpdate):
+    """A new task; `null` only for `due_at` and `parent_id` (the same as leaving them out)."""
 
-
-class TaskCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    CLEARABLE = frozenset({"due_at", "parent_id"})
 
     title: Title
     description: Description = ""
     status: TaskStatus = TaskStatus.BACKLOG
-    priority: Priority = Field(Priority.NONE, description="0 none, 1 urgent, 2 high, 3 medium, 4 low.")
+    priority: PriorityIn = Priority.NONE
     labels: Labels = Field(default_factory=list)
     assignee_ids: AssigneeIds = Field(default_factory=list)
-    due_at: AwareDatetime | None = Field(None, description="RFC 3339 with an offset.")
-    parent_id: PydanticObjectId | None = None
+    due_at: Rfc3339 | None = Field(None, description="RFC 3339 with an offset.")
+    parent_id: ObjectIdIn | None = None
     position: Position | None = Field(None, description="Defaults to the task's number: new tasks go last.")
 
 
-class TaskUpdate(BaseModel):
+class TaskUpdate(PartialUpdate):
     """Only the fields sent change; `null` clears `due_at`, `parent_id`."""
 
-    model_config = ConfigDict(extra="forbid")
+    CLEARABLE = frozenset({"due_at", "parent_id"})
 
     title: Title | None = None
     description: Description | None = None
     status: TaskStatus | None = None
-    priority: Priority | None = None
+    priority: PriorityIn | None = None
     labels: Labels | None = None
     assignee_ids: AssigneeIds | None = None
-    due_at: AwareDatetime | None = None
-    parent_id: PydanticObjectId | None = None
+    due_at: Rfc3339 | None = None
+    parent_id: ObjectIdIn | None = None
     position: Position | None = None
-
-    @model_validator(mode="after")
-    def _only_clearable_fields_may_be_null(self) -> Self:
-        nulled = [
-            f for f in self.model_fields_set if getattr(self, f) is None and f not in ("due_at", "parent_id")
-        ]
-        if nulled:
-            raise ValueError(f"{', '.join(sorted(nulled))} cannot be null")
-        return self
 
 
 class AssigneeSummary(BaseModel):
@@ -112,11 +111,11 @@ class TaskRead(BaseModel):
     deleted_at: UtcDatetime | None
 
 
-class BulkChanges(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BulkChanges(PartialUpdate):
+    SCHEMA_EXTRA = {"minProperties": 1}
 
     status: TaskStatus | None = None
-    priority: Priority | None = None
+    priority: PriorityIn | None = None
     assignee_ids: AssigneeIds | None = None
     add_labels: Labels | None = None
     remove_labels: Labels | None = None
@@ -128,10 +127,8 @@ class BulkChanges(BaseModel):
         return self
 
 
-class BulkUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    ids: Annotated[list[PydanticObjectId], AfterValidator(_unique), Field(min_length=1, max_length=100)]
+class BulkUpdate(RequestBody):
+    ids: Annotated[list[ObjectIdIn], AfterValidator(_unique), Field(min_length=1, max_length=100)]
     set: BulkChanges
 
 

@@ -23,7 +23,9 @@ class LastAdmin(ProblemError):
 
 
 class WrongCurrentPassword(ProblemError):
-    status = 422
+    """403: the request is well formed, but the caller failed to prove they know the password."""
+
+    status = 403
     error_code = "WRONG_CURRENT_PASSWORD"
     title = "Current password is wrong"
     default_detail = "current_password does not match."

@@ -1,12 +1,15 @@
 from typing import Annotated, Self
 
 from beanie import PydanticObjectId
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from backend.core.time import UtcDatetime
+from backend.core.types import VISIBLE, Email, PartialUpdate, RequestBody
 from backend.users.documents import GlobalRole
 
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+DisplayName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80, pattern=VISIBLE)
+]
 Password = Annotated[str, Field(min_length=10, max_length=128, description="10 to 128 characters.")]
 
 
@@ -25,10 +28,8 @@ class UserRead(BaseModel):
     created_at: UtcDatetime
 
 
-class UserRegister(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    email: Annotated[EmailStr, Field(max_length=254)]
+class UserRegister(RequestBody):
+    email: Email
     password: Password
     display_name: DisplayName
 
@@ -39,14 +40,14 @@ class UserRegister(BaseModel):
         return self
 
 
-class ProfileUpdate(BaseModel):
+class ProfileUpdate(PartialUpdate):
     """Change your display name and/or password; a new password needs the current one."""
 
-    model_config = ConfigDict(extra="forbid")
+    SCHEMA_EXTRA = {"dependentRequired": {"password": ["current_password"]}}
 
     display_name: DisplayName | None = None
     password: Password | None = None
-    current_password: Annotated[str, Field(max_length=128)] | None = None
+    current_password: Annotated[str, Field(min_length=1, max_length=128)] | None = None
 
     @model_validator(mode="after")
     def _password_change_needs_current(self) -> Self:
@@ -55,8 +56,6 @@ class ProfileUpdate(BaseModel):
         return self
 
 
-class UserAdminUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserAdminUpdate(PartialUpdate):
     role: GlobalRole | None = None
-    disabled: bool | None = None
+    disabled: StrictBool | None = None  # 1 and "true" are not booleans

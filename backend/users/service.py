@@ -9,7 +9,7 @@ from beanie.operators import In
 from pymongo.errors import DuplicateKeyError
 
 from backend.core.cache import ResponseCache
-from backend.core.pagination import CursorCodec, Page, after
+from backend.core.pagination import CursorCodec, InvalidCursor, Page
 from backend.core.security import PasswordHasher
 from backend.core.time import utcnow
 from backend.users.documents import GlobalRole, User
@@ -113,17 +113,18 @@ class UserService:
             conditions["email_normalized"] = {"$regex": f"^{re.escape(normalize_email(email_prefix))}"}
         query: dict[str, Any] = dict(conditions)
         if cursor:
-            position = self._cursors.decode(USERS_CURSOR_SCOPE, cursor)
-            last = after("email_normalized", position.get("e"), PydanticObjectId(position.get("i")))
+            last_email = self._cursors.decode(USERS_CURSOR_SCOPE, cursor).get("e")
+            if not isinstance(last_email, str):
+                raise InvalidCursor()
+            # Emails are unique: the email alone orders and resumes the list (its unique index serves it).
+            last = {"email_normalized": {"$gt": last_email}}
             query = {"$and": [conditions, last]} if conditions else last
-        found = await User.find(query).sort("+email_normalized", "+_id").limit(limit + 1).to_list()
+        found = await User.find(query).sort("+email_normalized").limit(limit + 1).to_list()
         items, more = found[:limit], len(found) > limit
         next_cursor = None
         if more:
             last_user = items[-1]
-            next_cursor = self._cursors.encode(
-                USERS_CURSOR_SCOPE, {"e": last_user.email_normalized, "i": str(last_user.id)}
-            )
+            next_cursor = self._cursors.encode(USERS_CURSOR_SCOPE, {"e": last_user.email_normalized})
         total = await User.find(conditions).count() if include_total else None
         return Page[UserRead](
             items=[UserRead.model_validate(u) for u in items], next_cursor=next_cursor, total=total

@@ -120,9 +120,9 @@ class TestMembers:
     async def test_bad_member_reference_is_422(self, world: World, payload: dict[str, Any]) -> None:
         problem(await world.owner.client.post(f"{world.url}/members", json=payload), 422, "VALIDATION_FAILED")
 
-    async def test_unknown_user_is_422(self, world: World) -> None:
+    async def test_unknown_user_is_404(self, world: World) -> None:
         for payload in ({"user_id": "0" * 24}, {"email": "ghost@example.com"}):
-            problem(await world.owner.client.post(f"{world.url}/members", json=payload), 422, "UNKNOWN_USER")
+            problem(await world.owner.client.post(f"{world.url}/members", json=payload), 404, "UNKNOWN_USER")
 
     async def test_already_member_is_409(self, world: World) -> None:
         response = await world.owner.client.post(f"{world.url}/members", json={"user_id": world.viewer.id})

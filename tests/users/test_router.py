@@ -56,7 +56,7 @@ class TestMe:
         )
 
         assert "current_password" in str(problem(missing, 422, "VALIDATION_FAILED")["field_errors"])
-        assert problem(wrong, 422, "WRONG_CURRENT_PASSWORD")["field_errors"] == {
+        assert problem(wrong, 403, "WRONG_CURRENT_PASSWORD")["field_errors"] == {
             "current_password": ["Does not match."]
         }
 
