@@ -39,6 +39,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     bare_rps: float | None = None
+    find_one_rps: float | None = None  # real servers: a bare Motor find_one endpoint, same run
 
     @property
     def ratio(self) -> float | None:
@@ -51,8 +52,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass
+class Server:
+    url: str
+    pid: int
+
+
 @contextmanager
-def server(app: str, env: dict[str, str], *, factory: bool = False) -> Iterator[str]:
+def server(app: str, env: dict[str, str], *, factory: bool = False) -> Iterator[Server]:
     port = free_port()
     command = [
         PYTHON,
@@ -83,7 +90,7 @@ def server(app: str, env: dict[str, str], *, factory: bool = False) -> Iterator[
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"{app} did not start")
             time.sleep(0.2)
-        yield url
+        yield Server(url, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -115,6 +122,20 @@ def wrk(
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
     return rps, percentile("50"), percentile("99")
+
+
+def rss_check(
+    target: Server, url: str, headers: dict[str, str], requests: int, connections: int
+) -> dict[str, int]:
+    """The worker's resident memory after a warm-up, and again after `requests` more (mixed hits,
+    misses and creates would each grow a cache; this measures the steady state of a hot read)."""
+    wrk(url, duration=3, connections=connections, headers=headers)  # warm-up: caches, pools, imports
+    before = rss_kib(target.pid)
+    done = 0
+    while done < requests:
+        rps, _, _ = wrk(url, duration=5, connections=connections, headers=headers)
+        done += int(rps * 5)
+    return {"before": before, "after": rss_kib(target.pid), "requests": done}
 
 
 def lua(body: str, *, unique_query: bool, method: str = "GET") -> str:
@@ -168,6 +189,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--tasks", type=int, default=60, help="tasks seeded in the project")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "load.json")
+    parser.add_argument(
+        "--rss-requests", type=int, default=50_000, help="requests for the memory check (0: skip)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -181,7 +205,10 @@ def main() -> None:
     mode = "real servers" if os.environ.get("MONGODB_URL") else "in-memory"
     results: list[Result] = []
     bodies = Path(tempfile.mkdtemp())
-    with server("backend.main:create_app", env, factory=True) as tasklane:
+    real = bool(os.environ.get("MONGODB_URL"))
+    memory: dict[str, int] = {}
+    with server("backend.main:create_app", env, factory=True) as tasklane_server:
+        tasklane = tasklane_server.url
         data = seed(tasklane, args.tasks)
         auth, task_url = data["auth"], f"{data['tasks_url']}/{data['task_id']}"
         list_url = f"{data['tasks_url']}?limit=50"
@@ -202,7 +229,8 @@ def main() -> None:
             (bodies / str(index)).write_bytes(httpx.get(tasklane + path, headers=headers).content)
         with server(
             "benchmarks.bare_app:app", {"BARE_BODY_DIR": str(bodies), "MONGODB_DB": env["MONGODB_DB"]}
-        ) as bare:
+        ) as bare_server:
+            bare = bare_server.url
             for index, (name, path, headers, script) in enumerate(scenarios):
                 httpx.get(tasklane + path, headers=headers)  # warm the cache for the cached scenarios
                 rps, p50, p99 = wrk(
@@ -217,20 +245,43 @@ def main() -> None:
                 )
                 results.append(Result(name, rps, p50, p99, bare_rps))
                 print(f"  {name}: {rps:.0f} req/s (bare {bare_rps:.0f})", file=sys.stderr, flush=True)
+            if real:
+                # The yardstick for an uncached GET: one Motor find_one by id on the same server.
+                uncached = next(r for r in results if r.scenario == "GET task, uncached")
+                found_rps, _, _ = wrk(
+                    f"{bare}/find-one/{data['task_id']}",
+                    duration=args.duration,
+                    connections=args.connections,
+                    headers={},
+                )
+                results.append(Result("bare Motor find_one", found_rps, 0, 0, None))
+                uncached.find_one_rps = found_rps
+                print(f"  GET task uncached / find_one: {uncached.rps / found_rps:.2f}", file=sys.stderr)
+        if args.rss_requests:
+            memory = rss_check(
+                tasklane_server, f"{tasklane}{task_url}", auth, args.rss_requests, args.connections
+            )
     setup = f"{mode}; 1 uvicorn worker; wrk -t1 -c{args.connections} -d{args.duration}s"
     print(f"\nTasklane load benchmark ({setup})\n")
     print("| scenario | req/s | p50 ms | p99 ms | bare req/s | ratio |")
     print("|---|---:|---:|---:|---:|---:|")
     for r in results:
-        row = [
-            r.scenario,
-            f"{r.rps:.0f}",
-            f"{r.p50_ms:.2f}",
-            f"{r.p99_ms:.2f}",
-            f"{r.bare_rps:.0f}",
-            f"{r.ratio:.2f}",
-        ]
+        bare_cell = f"{r.bare_rps:.0f}" if r.bare_rps else "-"
+        ratio = f"{r.ratio:.2f}" if r.ratio else "-"
+        row = [r.scenario, f"{r.rps:.0f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}", bare_cell, ratio]
         print("| " + " | ".join(row) + " |")
+    for r in results:
+        if r.find_one_rps:
+            print(
+                f"\nGET task uncached: {r.rps / r.find_one_rps:.2f}x a bare Motor find_one endpoint "
+                f"({r.rps:.0f} vs {r.find_one_rps:.0f} req/s)"
+            )
+    if memory:
+        growth = (memory["after"] - memory["before"]) / memory["before"] * 100
+        print(
+            f"\nworker RSS: {memory['before'] / 1024:.1f} MiB before, {memory['after'] / 1024:.1f} MiB after "
+            f"{memory['requests']} requests ({growth:+.1f}%)"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps({"mode": mode, "results": [asdict(r) | {"ratio": r.ratio} for r in results]}, indent=2)

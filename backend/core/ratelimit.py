@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import structlog
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -47,7 +47,8 @@ class Quota:
 
 class RateLimiter:
     def __init__(self, storage: Storage) -> None:
-        self._strategy = MovingWindowRateLimiter(storage)
+        # Two counters per key (O(1) memory), unlike a moving window that keeps every hit it counts.
+        self._strategy = SlidingWindowCounterRateLimiter(storage)
 
     async def hit(self, rule: str | RateLimitItem, *key: str) -> Quota:
         """Count one request against `rule` for `key`; raise RateLimited when the window is full."""
