@@ -184,6 +184,16 @@ def redis(app: FastAPI) -> RedisClient:
 DEFAULT_PASSWORD = "correct horse battery"
 
 
+def problem(response: httpx.Response, status: int, error_code: str) -> dict[str, Any]:
+    """Assert an RFC 9457 problem answer with this status and error_code; return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["error_code"] == error_code
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
+
 @dataclass
 class Actor:
     """A registered, logged-in user, with a client that sends their access token."""

@@ -12,22 +12,13 @@ from fastapi import FastAPI
 
 from backend.auth.documents import RefreshToken
 from backend.core.config import Settings
-from backend.testing import DEFAULT_PASSWORD, UserFactory, make_test_settings
+from backend.testing import DEFAULT_PASSWORD, UserFactory, make_test_settings, problem
 
 REGISTER = "/api/v1/auth/register"
 TOKEN = "/api/v1/auth/token"
 REFRESH = "/api/v1/auth/refresh"
 LOGOUT = "/api/v1/auth/logout"
 ME = "/api/v1/users/me"
-
-
-def problem(response: httpx.Response, status: int, error_code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["error_code"] == error_code
-    assert body["request_id"] == response.headers["x-request-id"]
-    return body
 
 
 def assert_unauthorized(response: httpx.Response, error_code: str = "INVALID_TOKEN") -> None:

@@ -2,17 +2,9 @@
 
 from typing import Any
 
-import httpx
 import pytest
 
-from backend.testing import Team
-
-
-def problem(response: httpx.Response, status: int, error_code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body["error_code"] == error_code
-    return body
+from backend.testing import Team, problem
 
 
 @pytest.fixture

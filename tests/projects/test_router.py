@@ -2,20 +2,11 @@
 
 from typing import Any
 
-import httpx
 import pytest
 
-from backend.testing import Actor, UserFactory
+from backend.testing import Actor, UserFactory, problem
 
 PROJECTS = "/api/v1/projects"
-
-
-def problem(response: httpx.Response, status: int, error_code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["error_code"] == error_code
-    return body
 
 
 async def create_project(owner: Actor, key: str = "WEB", name: str = "Website") -> dict[str, Any]:

@@ -28,7 +28,7 @@ STATUSES = ["backlog", "todo", "in_progress", "in_review", "done", "canceled"]
 BASE = datetime(2026, 12, 1, tzinfo=UTC)
 
 
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+def answer(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -162,7 +162,7 @@ async def walk(http: httpx.AsyncClient, url: str, params: dict[str, Any], limit:
     seen: list[str] = []
     query = {**params, "limit": limit, "include_total": True}
     while True:
-        page = problem(await http.get(url, params=query), 200)
+        page = answer(await http.get(url, params=query), 200)
         seen += [t["id"] for t in page["items"]]
         if page["next_cursor"] is None:
             return seen
@@ -179,7 +179,7 @@ async def test_filters_and_sorts_agree_with_the_oracle(team: Team, seed_value: i
         expected = oracle(tasks, params, team.admin.id)
 
         got = await walk(team.admin.client, team.tasks_url, params, rng.randrange(1, 15))
-        total = problem(
+        total = answer(
             await team.admin.client.get(team.tasks_url, params={**params, "include_total": True}), 200
         )
 
@@ -253,7 +253,7 @@ async def test_paging_while_inserting_returns_every_old_task_once(team: Team) ->
     ],
 )
 async def test_bad_list_parameters_are_422(team: Team, params: dict[str, Any], field: str) -> None:
-    body = problem(await team.member.client.get(team.tasks_url, params=params), 422)
+    body = answer(await team.member.client.get(team.tasks_url, params=params), 422)
 
     assert body["error_code"] == "VALIDATION_FAILED"
     assert field in body["field_errors"], body["field_errors"]
@@ -268,4 +268,4 @@ async def test_cursor_is_bound_to_its_filters(team: Team) -> None:
         team.tasks_url, params={"limit": 1, "cursor": cursor, "status": "todo"}
     )
 
-    assert "query.cursor" in problem(response, 422)["field_errors"]
+    assert "query.cursor" in answer(response, 422)["field_errors"]

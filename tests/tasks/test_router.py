@@ -3,18 +3,9 @@
 import asyncio
 from typing import Any
 
-import httpx
 import pytest
 
-from backend.testing import Team, UserFactory, make_team
-
-
-def problem(response: httpx.Response, status: int, error_code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["error_code"] == error_code
-    return body
+from backend.testing import Team, UserFactory, make_team, problem
 
 
 async def create(team: Team, **fields: Any) -> dict[str, Any]:

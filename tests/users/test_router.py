@@ -6,19 +6,11 @@ from typing import Any
 import httpx
 import pytest
 
-from backend.testing import UserFactory
+from backend.testing import UserFactory, problem
 
 ME = "/api/v1/users/me"
 TOKENS = "/api/v1/users/me/tokens"
 REFRESH = "/api/v1/auth/refresh"
-
-
-def problem(response: httpx.Response, status: int, error_code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["error_code"] == error_code
-    return body
 
 
 class TestMe:
