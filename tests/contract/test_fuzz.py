@@ -107,7 +107,8 @@ def _seed(url: str) -> dict[str, Any]:
 def live_api() -> Iterator[dict[str, Any]]:
     """The app under uvicorn in a thread of its own, seeded, and the schema pointed at it."""
     port = _free_port()
-    app = create_app(make_test_settings())
+    # Warnings only: the server thread's request lines would go around pytest's capture, into CI's log.
+    app = create_app(make_test_settings(log_level="WARNING"))
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
     )
