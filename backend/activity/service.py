@@ -9,7 +9,7 @@ from backend.activity.documents import ActivityRecord, Target
 from backend.activity.events import EventBus
 from backend.activity.schemas import ActivityRead, ActorSummary
 from backend.core.cache import ResponseCache
-from backend.core.pagination import CursorCodec, Page, after, read_time_position, time_position
+from backend.core.pagination import CursorCodec, Page, after, time_ordered_page
 from backend.core.time import as_utc
 
 NameLookup = Callable[[set[PydanticObjectId]], Awaitable[dict[PydanticObjectId, str]]]
@@ -80,16 +80,15 @@ class ActivityService:
         if actor_id is not None:
             conditions["actor_id"] = actor_id
         scope = f"activity:{project_id}:{task_id}:{sorted(verbs)}:{actor_id}"
-        query = conditions
-        if cursor:
-            created_at, last_id = read_time_position(self._cursors, scope, cursor)
-            query = {"$and": [conditions, after("created_at", created_at, last_id, descending=True)]}
-        found = await ActivityRecord.find(query).sort("-created_at", "-_id").limit(limit + 1).to_list()
-        items = found[:limit]
-        next_cursor = None
-        if len(found) > limit:
-            last = items[-1]
-            next_cursor = self._cursors.encode(scope, time_position(last.created_at, last.id))
+        items, next_cursor = await time_ordered_page(
+            ActivityRecord,
+            conditions,
+            codec=self._cursors,
+            scope=scope,
+            cursor=cursor,
+            limit=limit,
+            newest_first=True,
+        )
         return Page[ActivityRead](items=await self.read(items), next_cursor=next_cursor)
 
     async def since(

@@ -10,7 +10,7 @@ from backend.activity.service import ActivityService
 from backend.comments.documents import Comment
 from backend.comments.errors import CommentNotFound, NotCommentAuthor
 from backend.comments.schemas import AuthorSummary, CommentRead, CommentWrite
-from backend.core.pagination import CursorCodec, Page, after, read_time_position, time_position
+from backend.core.pagination import CursorCodec, Page, time_ordered_page
 from backend.core.time import utcnow
 from backend.projects.documents import ProjectRole
 from backend.projects.service import ProjectAccess
@@ -72,17 +72,15 @@ class CommentService:
     async def page(self, task: Task, *, cursor: str | None, limit: int) -> Page[CommentRead]:
         """Oldest first."""
         conditions: dict[str, Any] = {"project_id": task.project_id, "task_id": task.id}
-        scope = f"comments:{task.id}"
-        query = conditions
-        if cursor:
-            created_at, last_id = read_time_position(self._cursors, scope, cursor)
-            query = {"$and": [conditions, after("created_at", created_at, last_id)]}
-        found = await Comment.find(query).sort("+created_at", "+_id").limit(limit + 1).to_list()
-        items = found[:limit]
-        next_cursor = None
-        if len(found) > limit:
-            last = items[-1]
-            next_cursor = self._cursors.encode(scope, time_position(last.created_at, last.id))
+        items, next_cursor = await time_ordered_page(
+            Comment,
+            conditions,
+            codec=self._cursors,
+            scope=f"comments:{task.id}",
+            cursor=cursor,
+            limit=limit,
+            newest_first=False,
+        )
         return Page[CommentRead](items=await self.read(items), next_cursor=next_cursor)
 
     async def read(self, comments: list[Comment]) -> list[CommentRead]:
