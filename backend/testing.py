@@ -27,6 +27,7 @@ from backend.core.db import Database
 from backend.core.query_shapes import QueryShapeRecorder
 from backend.core.redis import RedisClient
 from backend.main import create_app
+from backend.projects.cached_reads import CachedReads
 from backend.users.documents import GlobalRole, User
 
 BASE_URL = "http://tasklane.test"
@@ -182,6 +183,16 @@ def redis(app: FastAPI) -> RedisClient:
 
 
 DEFAULT_PASSWORD = "correct horse battery"
+
+
+def cached_reads(app: FastAPI) -> CachedReads:
+    """The app's cache-hit fast path (built with the middleware stack on the first request): its
+    `served` count tells a test whether a hit skipped routing."""
+    layer: Any = app.middleware_stack
+    while layer is not None and not isinstance(layer, CachedReads):
+        layer = getattr(layer, "app", None)
+    assert layer is not None, "no request has built the middleware stack yet"
+    return layer
 
 
 def problem(response: httpx.Response, status: int, error_code: str) -> dict[str, Any]:

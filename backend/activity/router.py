@@ -13,19 +13,22 @@ from backend.activity.schemas import ActivityRead
 from backend.activity.stream import project_events
 from backend.auth.dependencies import AUTH_ERRORS
 from backend.core.cache import CachedResponse
-from backend.core.cached import cached_response, cached_responses, json_entry
+from backend.core.cached import CachedRead, cached_response, cached_responses, json_entry
 from backend.core.dependencies import CacheDep, RedisDep
 from backend.core.errors import error_responses
 from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from backend.core.preconditions import IfNoneMatch
-from backend.core.routing import ApiRoute
+from backend.core.routing import API_PREFIX, ApiRoute
 from backend.projects.dependencies import ProjectScopeDep, VisibleProject
 from backend.projects.errors import ProjectNotFound
 from backend.tasks.dependencies import TaskServiceDep
 from backend.tasks.errors import TaskNotFound
 
-router = APIRouter(prefix="/projects/{project_id}", tags=["activity"], route_class=ApiRoute)
+router = APIRouter(prefix=API_PREFIX + "/projects/{project_id}", tags=["activity"], route_class=ApiRoute)
+PROJECT_ACTIVITY = CachedRead(router.prefix + "/activity")
+TASK_ACTIVITY = CachedRead(router.prefix + "/tasks/{task_id}/activity")
+CACHED_READS = (PROJECT_ACTIVITY, TASK_ACTIVITY)
 
 Verbs = Annotated[
     list[Annotated[str, Query(pattern=r"^[a-z]+\.[a-z_]+$", max_length=40)]],
@@ -65,7 +68,15 @@ async def project_activity(
         )
         return json_entry(page.model_dump(mode="json"))
 
-    return await cached_response(request, cache, scope.cache_parts, compute, if_none_match=if_none_match)
+    return await cached_response(
+        request,
+        cache,
+        PROJECT_ACTIVITY,
+        scope.cache_parts,
+        compute,
+        user_id=str(scope.user_id),
+        if_none_match=if_none_match,
+    )
 
 
 @router.get(
@@ -96,7 +107,15 @@ async def task_activity(
         )
         return json_entry(page.model_dump(mode="json"))
 
-    return await cached_response(request, cache, scope.cache_parts, compute, if_none_match=if_none_match)
+    return await cached_response(
+        request,
+        cache,
+        TASK_ACTIVITY,
+        scope.cache_parts,
+        compute,
+        user_id=str(scope.user_id),
+        if_none_match=if_none_match,
+    )
 
 
 @router.get(

@@ -7,7 +7,9 @@ from datetime import datetime
 from backend.core.cache import ResponseCache
 from backend.core.time import utcnow
 
-_KEY = "tasklane:revoked-access:{}"
+
+def revocation_key(token_id: str) -> str:
+    return f"tasklane:revoked-access:{token_id}"
 
 
 class RevokedAccessTokens:
@@ -17,7 +19,7 @@ class RevokedAccessTokens:
     async def revoke(self, token_id: str, expires_at: datetime) -> None:
         seconds = int((expires_at - utcnow()).total_seconds()) + 1
         if seconds > 0:
-            await self._store.set_json(_KEY.format(token_id), True, ttl=seconds)
+            await self._store.set_json(revocation_key(token_id), True, ttl=seconds)
 
     async def is_revoked(self, token_id: str) -> bool:
-        return bool(await self._store.get_json(_KEY.format(token_id)))
+        return bool(await self._store.get_json(revocation_key(token_id)))

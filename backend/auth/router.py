@@ -10,12 +10,12 @@ from backend.auth.errors import AccountDisabled, InvalidCredentials, InvalidRefr
 from backend.auth.schemas import RefreshRequest, TokenPair
 from backend.core.errors import error_responses
 from backend.core.ratelimit import RateLimited
-from backend.core.routing import ApiRoute
+from backend.core.routing import API_PREFIX, ApiRoute
 from backend.users.dependencies import UserServiceDep
 from backend.users.errors import EmailTaken
 from backend.users.schemas import UserRead, UserRegister
 
-router = APIRouter(prefix="/auth", tags=["auth"], route_class=ApiRoute)
+router = APIRouter(prefix=API_PREFIX + "/auth", tags=["auth"], route_class=ApiRoute)
 
 
 @router.post(

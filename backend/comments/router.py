@@ -10,14 +10,16 @@ from backend.comments.errors import CommentNotFound, NotCommentAuthor
 from backend.comments.schemas import CommentRead, CommentWrite
 from backend.core.errors import error_responses
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from backend.core.routing import ApiRoute
+from backend.core.routing import API_PREFIX, ApiRoute
 from backend.projects.dependencies import VisibleProject
 from backend.projects.errors import InsufficientRole, ProjectArchived, ProjectNotFound
 from backend.tasks.dependencies import TaskInProject
 from backend.tasks.errors import TaskNotFound
 
 router = APIRouter(
-    prefix="/projects/{project_id}/tasks/{task_id}/comments", tags=["comments"], route_class=ApiRoute
+    prefix=API_PREFIX + "/projects/{project_id}/tasks/{task_id}/comments",
+    tags=["comments"],
+    route_class=ApiRoute,
 )
 SEEN = (*AUTH_ERRORS, ProjectNotFound, TaskNotFound)
 WRITE = (*SEEN, InsufficientRole, ProjectArchived)

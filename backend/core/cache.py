@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -107,11 +108,56 @@ class CachedResponse:
         return cls(status=int(head["s"]), headers=dict(head["h"]), body=raw[4 + size :])
 
 
+class RecentValues:
+    """Decoded values of keys whose content never changes (they embed a generation), kept a few
+    seconds in process: a hot key is fetched and decoded once per lifetime, not once per request.
+
+    Bounded by the bytes the values were read from; oldest first out.
+    """
+
+    def __init__(
+        self, lifetime_seconds: float, max_bytes: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._items: OrderedDict[str, tuple[float, int, Any]] = OrderedDict()
+        self._clock = clock
+        self._lifetime = lifetime_seconds
+        self._max_bytes = max_bytes
+        self._bytes = 0
+
+    def get(self, key: str) -> Any:
+        item = self._items.get(key)
+        if item is None:
+            return None
+        if item[0] < self._clock():
+            self._drop(key)
+            return None
+        return item[2]
+
+    def put(self, key: str, value: Any, size: int) -> None:
+        if size > self._max_bytes // 16:
+            return  # one large value must not push out many small ones
+        self._drop(key)
+        self._items[key] = (self._clock() + self._lifetime, size, value)
+        self._bytes += size
+        while self._bytes > self._max_bytes:
+            _, (_, dropped, _) = self._items.popitem(last=False)
+            self._bytes -= dropped
+
+    def _drop(self, key: str) -> None:
+        item = self._items.pop(key, None)
+        if item is not None:
+            self._bytes -= item[1]
+
+
 class ResponseCache:
+    RECENT_SECONDS = 5.0  # staleness this adds to the TTL's, for what generations do not cover (names)
+    RECENT_BYTES = 16 * 1024 * 1024
+
     def __init__(self, backend: CacheBackend, ttl_seconds: int, *, enabled: bool = True) -> None:
         self._backend = backend
         self._ttl = ttl_seconds
         self._enabled = enabled
+        self._recent = RecentValues(self.RECENT_SECONDS, self.RECENT_BYTES)
         self._inflight: dict[str, asyncio.Future[CachedResponse]] = {}
         self._last_warning = 0.0
 
@@ -119,16 +165,15 @@ class ResponseCache:
 
     async def generations(self, project_id: object) -> tuple[int, int]:
         """(data, membership) generations of a project, in one round trip."""
-        keys = [_generation_key(project_id), _generation_key(project_id, "members")]
-        raw = await self._quietly(self._backend.mget(keys), [None, None])
+        raw = await self._quietly(self._backend.mget(generation_keys(project_id)), [None, None])
         return int(raw[0] or 0), int(raw[1] or 0)
 
     async def bump(self, project_id: object, *, membership: bool = False) -> None:
         """Every write bumps the data generation; changes of members or of the project itself also
         bump the membership one, which keys the cached member map."""
-        await self._quietly(self._backend.incr(_generation_key(project_id)), None)
+        await self._quietly(self._backend.incr(generation_key(project_id)), None)
         if membership:
-            await self._quietly(self._backend.incr(_generation_key(project_id, "members")), None)
+            await self._quietly(self._backend.incr(generation_key(project_id, "members")), None)
 
     # -- small values: the member map of a project, a user's account --
 
@@ -152,13 +197,45 @@ class ResponseCache:
 
     # -- whole responses --
 
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    # -- the cache-hit fast path: only with generations just read from the backend, never with the
+    # fallback of an unavailable one (a key of an old generation would then be served from memory) --
+
+    async def peek(self, parts: list[str]) -> CachedResponse | None:
+        """The cached response for these key parts, if there is one; never computes."""
+        if not self._enabled:
+            return None
+        key = _entry_key(parts)
+        entry: CachedResponse | None = self._recent.get(key)
+        if entry is None:
+            raw = await self._quietly(self._backend.get(key), None)
+            if raw is None:
+                return None
+            entry = CachedResponse.load(raw)
+            self._recent.put(key, entry, len(raw))
+        return entry
+
+    async def get_generation_json(self, key: str) -> Any:
+        """`get_json` for a key that embeds a generation, so its value never changes."""
+        value = self._recent.get(key)
+        if value is None:
+            raw = await self._quietly(self._backend.get(key), None)
+            if raw is None:
+                return None
+            value = json.loads(raw)
+            self._recent.put(key, value, len(raw))
+        return value
+
     async def fetch(
         self, parts: list[str], compute: Callable[[], Awaitable[CachedResponse]]
     ) -> tuple[CachedResponse, bool]:
         """The cached response for these key parts, or compute it once; True when it was a hit."""
         if not self._enabled:
             return await compute(), False
-        key = "tasklane:resp:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+        key = _entry_key(parts)
         raw = await self._quietly(self._backend.get(key), None)
         if raw is not None:
             return CachedResponse.load(raw), True
@@ -192,5 +269,14 @@ class ResponseCache:
             return fallback
 
 
-def _generation_key(project_id: object, kind: str = "data") -> str:
+def _entry_key(parts: list[str]) -> str:
+    return "tasklane:resp:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def generation_keys(project_id: object) -> list[str]:
+    """The keys of a project's (data, membership) generations, for reading them with other keys."""
+    return [generation_key(project_id), generation_key(project_id, "members")]
+
+
+def generation_key(project_id: object, kind: str = "data") -> str:
     return f"tasklane:gen:{kind}:{project_id}"

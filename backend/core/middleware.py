@@ -5,19 +5,21 @@ and responses are not buffered.
 """
 
 import re
+import secrets
 import time
-import uuid
 
 import structlog
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.core.errors import InternalError, PayloadTooLarge
+from backend.core.metrics import HttpMetrics, handler_of
 from backend.core.problems import problem_response, request_id_of
 
 log = structlog.get_logger("tasklane.http")
 
 REQUEST_ID_HEADER = "X-Request-ID"
+METRICS_PATH = "/metrics"  # scrapes are not requests worth counting
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
@@ -25,50 +27,67 @@ def accept_request_id(value: str | None) -> str:
     """A client's id when it is short and safe to log, otherwise a fresh one."""
     if value and _SAFE_REQUEST_ID.fullmatch(value):
         return value
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """One request header by its lower-case name (ASGI servers lower-case them), without building a
+    whole Headers mapping on the hot path."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
 
 
 class RequestContextMiddleware:
-    """Gives every request an id (echoed and logged), logs one line per request, answers a problem 500
-    for any exception that escapes the app, with the traceback only in the log."""
+    """Gives every request an id (echoed and logged), logs one line and records metrics per request,
+    and answers a problem 500 for any exception that escapes the app, with the traceback only in the
+    log."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = accept_request_id(Headers(scope=scope).get(REQUEST_ID_HEADER))
+        request_id = accept_request_id(header(scope, b"x-request-id"))
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
         response_started = False
+        id_header = (b"x-request-id", request_id.encode())
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, send_with_id)
-            except Exception:
-                log.exception("unhandled_exception", method=scope["method"], path=scope["path"])
-                if not response_started:
-                    response = problem_response(InternalError(), path=scope["path"], request_id=request_id)
-                    await response(scope, receive, send_with_id)
-            finally:
-                log.info(
-                    "request",
-                    method=scope["method"],
-                    path=scope["path"],
-                    status=status,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                )
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled_exception", method=scope["method"], path=scope["path"])
+            if not response_started:
+                response = problem_response(InternalError(), path=scope["path"], request_id=request_id)
+                await response(scope, receive, send_with_id)
+        finally:
+            seconds = time.perf_counter() - started
+            handler = handler_of(scope)
+            if handler != METRICS_PATH:
+                self.metrics.observe(handler, scope["method"], status, seconds)
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=round(seconds * 1000, 2),
+            )
+            structlog.contextvars.reset_contextvars(**bound)
 
 
 class BodySizeLimitMiddleware:

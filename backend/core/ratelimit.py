@@ -1,27 +1,35 @@
-"""Rate limits with the `limits` library: on Redis when configured, in process otherwise.
+"""Rate limits: sliding-window counters on Redis when configured, in process otherwise.
 
-A limiter failure (Redis down) lets the request through: losing a limit for a while is better than
-refusing every request.
+A window counter per key and period, the previous window weighted by how much of it still overlaps
+the sliding window (the `limits` library's sliding-window-counter, whose rule notation we keep). On
+Redis one script counts and reports in a single round trip, on Redis's clock. Memory is two counters
+per active key, whatever the traffic.
+
+When Redis fails, each process counts on its own until it is back: looser limits for a while are
+better than refusing every request, or none at all.
 """
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from typing import Protocol
 
 import structlog
-from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from starlette.datastructures import Headers, MutableHeaders
+from limits import parse
+from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.core.config import Settings
 from backend.core.errors import ProblemError
+from backend.core.middleware import header
 from backend.core.problems import problem_response, request_id_of
 from backend.core.redis import RedisClient
 from backend.core.security import AccessTokens, InvalidAccessToken, digest
 
 log = structlog.get_logger(__name__)
+WARN_INTERVAL_SECONDS = 60.0
 
 
 class RateLimited(ProblemError):
@@ -29,6 +37,30 @@ class RateLimited(ProblemError):
     error_code = "RATE_LIMITED"
     title = "Too many requests"
     default_detail = "Too many requests; retry after the time in Retry-After."
+
+
+@dataclass(frozen=True)
+class Rule:
+    limit: int
+    period: int  # seconds
+    text: str
+
+    @staticmethod
+    @cache
+    def parse(text: str) -> "Rule":
+        """`N/second|minute|hour|day` (the `limits` notation, which validates it)."""
+        item = parse(text)
+        return Rule(item.amount, item.get_expiry(), text)
+
+
+@dataclass(frozen=True)
+class Window:
+    """One count against a rule: whether it fit, and the sliding window's state after it."""
+
+    allowed: bool
+    count: int  # the weighted count, this request included when allowed
+    previous: int  # the previous window's count
+    elapsed: float  # seconds into the current window
 
 
 @dataclass(frozen=True)
@@ -44,39 +76,127 @@ class Quota:
             "RateLimit-Reset": str(self.reset_after),
         }
 
+    @classmethod
+    def of(cls, rule: Rule, window: Window) -> "Quota":
+        # The current window's requests start to weigh less when it ends; the previous window's weigh
+        # one request less every period/previous seconds.
+        reset = rule.period - window.elapsed
+        if window.previous:
+            reset = min(reset, reset % (rule.period / window.previous))
+        return cls(rule.limit, max(0, rule.limit - window.count), max(1, math.ceil(reset)))
+
+
+def weighted(previous: int, current: int, elapsed: float, period: int) -> int:
+    return math.floor(previous * (period - elapsed) / period) + current
+
+
+class WindowStore(Protocol):
+    async def take(self, key: str, rule: Rule) -> Window: ...
+
+
+class MemoryWindows:
+    """One process's counters: {key: (window number, its count, the previous window's count)}."""
+
+    SWEEP_EVERY = 4096  # takes between sweeps of keys idle for two windows
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._counters: dict[str, tuple[int, int, int, int]] = {}
+        self._takes = 0
+        self._clock = clock
+
+    def __len__(self) -> int:
+        return len(self._counters)
+
+    async def take(self, key: str, rule: Rule) -> Window:
+        now = self._clock()
+        number = int(now // rule.period)
+        elapsed = now - number * rule.period
+        seen, current, previous, _ = self._counters.get(key, (number, 0, 0, rule.period))
+        if seen != number:  # the window moved on: the one before it is the previous window, if adjacent
+            previous, current = (current if seen == number - 1 else 0), 0
+        count = weighted(previous, current, elapsed, rule.period)
+        allowed = count + 1 <= rule.limit
+        if allowed:
+            current += 1
+            count += 1
+        self._counters[key] = (number, current, previous, rule.period)
+        self._takes += 1
+        if self._takes % self.SWEEP_EVERY == 0:
+            self._sweep(now)
+        return Window(allowed, count, previous, elapsed)
+
+    def _sweep(self, now: float) -> None:
+        stale = [k for k, (n, _, _, p) in self._counters.items() if n < int(now // p) - 1]
+        for key in stale:
+            del self._counters[key]
+
+
+# KEYS[1]: the bucket; ARGV: limit, period. Windows are numbered on Redis's clock, so every instance
+# agrees; a window's counter lives two periods (it is the next window's previous one).
+_TAKE = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local limit = tonumber(ARGV[1])
+local period = tonumber(ARGV[2])
+local number = math.floor(now / period)
+local elapsed = now - number * period
+local current_key = KEYS[1] .. ':' .. string.format('%d', number)
+local previous = tonumber(redis.call('GET', KEYS[1] .. ':' .. string.format('%d', number - 1)) or '0')
+local current = tonumber(redis.call('GET', current_key) or '0')
+local count = math.floor(previous * (period - elapsed) / period) + current
+local allowed = 0
+if count + 1 <= limit then
+    allowed = 1
+    count = count + 1
+    if redis.call('INCR', current_key) == 1 then
+        redis.call('EXPIRE', current_key, period * 2)
+    end
+end
+return {allowed, count, previous, tostring(elapsed)}
+"""
+
+
+class RedisWindows:
+    def __init__(self, redis: RedisClient) -> None:
+        self._script = redis.register_script(_TAKE)
+
+    async def take(self, key: str, rule: Rule) -> Window:
+        allowed, count, previous, elapsed = await self._script(keys=[key], args=[rule.limit, rule.period])
+        return Window(bool(allowed), int(count), int(previous), float(elapsed))
+
 
 class RateLimiter:
-    def __init__(self, storage: Storage) -> None:
-        # Two counters per key (O(1) memory), unlike a moving window that keeps every hit it counts.
-        self._strategy = SlidingWindowCounterRateLimiter(storage)
+    def __init__(self, store: WindowStore, fallback: WindowStore | None = None) -> None:
+        self._store = store
+        self._fallback = fallback if fallback is not None else store
+        self._last_warning = 0.0
 
-    async def hit(self, rule: str | RateLimitItem, *key: str) -> Quota:
+    async def hit(self, rule: str | Rule, *key: str) -> Quota:
         """Count one request against `rule` for `key`; raise RateLimited when the window is full."""
-        item = parse(rule) if isinstance(rule, str) else rule
+        rule = Rule.parse(rule) if isinstance(rule, str) else rule
+        bucket = f"tasklane:rl:{rule.period}:{':'.join(key)}"
         try:
-            allowed = await self._strategy.hit(item, *key)
-            stats = await self._strategy.get_window_stats(item, *key)
-        except Exception as exc:  # the storage failing must not fail the request
-            log.warning("rate_limiter_unavailable", error=type(exc).__name__)
-            return Quota(item.amount, item.amount, item.get_expiry())
-        reset_after = max(1, math.ceil(stats.reset_time - time.time()))
-        quota = Quota(item.amount, max(0, stats.remaining), reset_after)
-        if not allowed:
-            headers = {**quota.headers(), "Retry-After": str(reset_after)}
-            raise RateLimited(f"Rate limit of {item} exceeded; retry in {reset_after} s.", headers=headers)
+            window = await self._store.take(bucket, rule)
+        except (RedisError, OSError) as exc:  # the store failing must not fail the request
+            now = time.monotonic()
+            if now - self._last_warning > WARN_INTERVAL_SECONDS:
+                self._last_warning = now
+                log.warning("rate_limiter_unavailable", error=type(exc).__name__, detail="limits per process")
+            window = await self._fallback.take(bucket, rule)
+        quota = Quota.of(rule, window)
+        if not window.allowed:
+            headers = {**quota.headers(), "Retry-After": str(quota.reset_after)}
+            raise RateLimited(
+                f"Rate limit of {rule.text} exceeded; retry in {quota.reset_after} s.", headers=headers
+            )
         return quota
 
 
 def make_rate_limiter(settings: Settings, redis: RedisClient) -> RateLimiter:
     if settings.redis_url is None:
-        return RateLimiter(MemoryStorage())
-    storage = RedisStorage(
-        f"async+{settings.redis_url}",
-        implementation="redispy",
-        connection_pool=redis.connection_pool,  # type: ignore[arg-type]  # passed through to redis-py
-        key_prefix="tasklane:rl",
-    )
-    return RateLimiter(storage)
+        return RateLimiter(MemoryWindows())
+    # While Redis is down, each process limits on its own: looser than shared limits, but limits.
+    return RateLimiter(RedisWindows(redis), fallback=MemoryWindows())
 
 
 class RateLimitMiddleware:
@@ -87,8 +207,8 @@ class RateLimitMiddleware:
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
-        self._authenticated = parse(settings.rate_limit_authenticated)
-        self._anonymous = parse(settings.rate_limit_anonymous)
+        self._authenticated = Rule.parse(settings.rate_limit_authenticated)
+        self._anonymous = Rule.parse(settings.rate_limit_anonymous)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(self.EXEMPT):
@@ -104,20 +224,21 @@ class RateLimitMiddleware:
                 scope, receive, send
             )
             return
+        quota_headers = [(name.lower().encode(), value.encode()) for name, value in quota.headers().items()]
 
         async def send_with_quota(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in quota.headers().items():
-                    headers.setdefault(name, value)  # a route's own, stricter limit (login) speaks first
+                headers = message.get("headers", [])
+                # A route's own, stricter limit (login) speaks first.
+                if not any(name == b"ratelimit-limit" for name, _ in headers):
+                    message["headers"] = [*headers, *quota_headers]
             await send(message)
 
         await self.app(scope, receive, send_with_quota)
 
 
 def _identity(scope: Scope, access_tokens: AccessTokens) -> str:
-    authorization = Headers(scope=scope).get("authorization", "")
-    scheme, _, token = authorization.partition(" ")
+    scheme, _, token = (header(scope, b"authorization") or "").partition(" ")
     token = token.strip()
     if scheme.lower() == "bearer" and token:
         if token.startswith("tlp_"):

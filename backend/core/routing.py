@@ -11,6 +11,9 @@ from starlette.responses import Response
 
 from backend.core.errors import UnsupportedMediaType
 
+# Every route but health, metrics and docs lives under this; routers spell it out, so a route's
+# `path` is the whole template (metrics label requests with it).
+API_PREFIX = "/api/v1"
 JSON = "application/json"
 FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 

@@ -11,9 +11,15 @@ from backend.core.dependencies import CacheDep
 from backend.core.ids import parse_id
 from backend.projects.documents import Project, ProjectRole
 from backend.projects.errors import ProjectNotFound
-from backend.projects.service import ProjectAccess, ProjectScope, ProjectService
+from backend.projects.service import (
+    GLOBAL_ADMIN,
+    ProjectAccess,
+    ProjectScope,
+    ProjectService,
+    access_scope,
+    member_map_key,
+)
 from backend.users.dependencies import user_service
-from backend.users.documents import GlobalRole
 
 
 def project_service(state: Any) -> ProjectService:
@@ -42,30 +48,30 @@ async def project_scope(project_id: str, user: CurrentUser, cache: CacheDep) -> 
     """Like VisibleProject (404 for anyone who may not see the project), for cached reads."""
     pid = parse_id(project_id, ProjectNotFound)
     generation, membership = await cache.generations(pid)
-    key = f"tasklane:members:{pid}:{membership}"
-    summary: dict[str, Any] | None = await cache.get_json(key)
-    if summary is None:
+    key = member_map_key(pid, membership)
+    member_map: dict[str, Any] | None = await cache.get_json(key)
+    if member_map is None:
         project = await Project.get(pid)
         if project is None:
             raise ProjectNotFound()
-        summary = {
+        member_map = {
             "key": project.key,
             "archived": project.archived,
             "members": {str(m.user_id): m.role.value for m in project.members},
         }
-        await cache.set_json(key, summary)
-    members: dict[str, str] = summary["members"]
-    role = members.get(str(user.id))
-    if role is None and user.role is not GlobalRole.ADMIN:
-        raise ProjectNotFound()
+        await cache.set_json(key, member_map)
     assert user.id is not None
+    access = access_scope(member_map, str(user.id), user.role.value)
+    if access is None:
+        raise ProjectNotFound()
+    members: dict[str, str] = member_map["members"]
     return ProjectScope(
         project_id=pid,
         user_id=user.id,
-        role=ProjectRole(role) if role else None,
+        role=None if access == GLOBAL_ADMIN else ProjectRole(access),
         generation=generation,
-        key=summary["key"],
-        archived=summary["archived"],
+        key=member_map["key"],
+        archived=member_map["archived"],
         member_ids=frozenset(PydanticObjectId(m) for m in members),
     )
 

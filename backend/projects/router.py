@@ -7,13 +7,13 @@ from fastapi import APIRouter, Query, Request, Response, status
 from backend.auth.dependencies import AUTH_ERRORS, CurrentUser
 from backend.auth.errors import AdminRequired
 from backend.core.cache import CachedResponse
-from backend.core.cached import cached_response, cached_responses, json_entry
+from backend.core.cached import CachedRead, cached_response, cached_responses, json_entry
 from backend.core.dependencies import CacheDep
 from backend.core.errors import error_responses
 from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from backend.core.preconditions import IfMatch, IfNoneMatch, PreconditionFailed, none_match
-from backend.core.routing import ApiRoute
+from backend.core.routing import API_PREFIX, ApiRoute
 from backend.projects.dependencies import ProjectScopeDep, ProjectServiceDep, VisibleProject
 from backend.projects.documents import Project, ProjectRole
 from backend.projects.errors import (
@@ -39,8 +39,12 @@ from backend.projects.schemas import (
 from backend.projects.service import ProjectAccess, read_project
 from backend.users.documents import GlobalRole
 
-router = APIRouter(prefix="/projects", tags=["projects"], route_class=ApiRoute)
-members_router = APIRouter(prefix="/projects/{project_id}/members", tags=["members"], route_class=ApiRoute)
+router = APIRouter(prefix=API_PREFIX + "/projects", tags=["projects"], route_class=ApiRoute)
+members_router = APIRouter(
+    prefix=API_PREFIX + "/projects/{project_id}/members", tags=["members"], route_class=ApiRoute
+)
+MEMBERS = CachedRead(members_router.prefix)
+CACHED_READS = (MEMBERS,)
 
 SEEN = (*AUTH_ERRORS, ProjectNotFound)
 WRITE = (*SEEN, InsufficientRole, ProjectArchived, ConcurrentUpdate)
@@ -176,7 +180,15 @@ async def list_members(
         page = await projects.members(project, cursor=cursor, limit=limit)
         return json_entry(page.model_dump(mode="json"))
 
-    return await cached_response(request, cache, scope.cache_parts, compute, if_none_match=if_none_match)
+    return await cached_response(
+        request,
+        cache,
+        MEMBERS,
+        scope.cache_parts,
+        compute,
+        user_id=str(scope.user_id),
+        if_none_match=if_none_match,
+    )
 
 
 @members_router.get("/{user_id}", name="get", responses=error_responses(*SEEN, MemberNotFound))

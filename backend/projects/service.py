@@ -26,7 +26,7 @@ from backend.projects.errors import (
     UnknownUser,
 )
 from backend.projects.schemas import MemberAdd, MemberRead, ProjectCreate, ProjectRead, ProjectUpdate
-from backend.users.documents import User
+from backend.users.documents import GlobalRole, User
 from backend.users.service import UserService
 
 MAX_MEMBERS = 500
@@ -52,6 +52,28 @@ class ProjectAccess:
         return self.project
 
 
+# The access scope of a global admin who is not a member: they see what a viewer sees.
+GLOBAL_ADMIN = "global-admin"
+
+
+def member_map_key(project_id: object, membership_generation: int) -> str:
+    """A project's member map is cached per membership generation: a new member or a removal is a new key."""
+    return f"tasklane:members:{project_id}:{membership_generation}"
+
+
+def access_scope(member_map: dict[str, Any], user_id: str, global_role: str) -> str | None:
+    """What the caller sees the project as: their role, `global-admin`, or None (they may not see it)."""
+    role: str | None = member_map["members"].get(user_id)
+    if role is None and global_role == GlobalRole.ADMIN.value:
+        return GLOBAL_ADMIN
+    return role
+
+
+def scope_parts(project_id: object, access: str, generation: int) -> list[str]:
+    """The cache-key parts of an access scope: answers are shared by callers with the same one."""
+    return [str(project_id), access, str(generation)]
+
+
 @dataclass(frozen=True)
 class ProjectScope:
     """A project as one caller may see it, without loading the project: the caller's role and the
@@ -67,7 +89,7 @@ class ProjectScope:
 
     @property
     def cache_parts(self) -> list[str]:
-        return [str(self.project_id), self.role.value if self.role else "global-admin", str(self.generation)]
+        return scope_parts(self.project_id, self.role.value if self.role else GLOBAL_ADMIN, self.generation)
 
     def require(self, minimum: ProjectRole) -> None:
         require_role(self.role, minimum)

@@ -4,11 +4,11 @@ from fastapi import APIRouter, Query, Request, Response
 
 from backend.auth.dependencies import AUTH_ERRORS
 from backend.core.cache import CachedResponse
-from backend.core.cached import cached_response, cached_responses, json_entry
+from backend.core.cached import CachedRead, cached_response, cached_responses, json_entry
 from backend.core.dependencies import CacheDep
 from backend.core.errors import error_responses
 from backend.core.preconditions import IfNoneMatch
-from backend.core.routing import ApiRoute
+from backend.core.routing import API_PREFIX, ApiRoute
 from backend.core.time import utcnow
 from backend.projects.dependencies import ProjectScopeDep
 from backend.projects.errors import ProjectNotFound
@@ -16,7 +16,11 @@ from backend.stats.schemas import ProjectStats
 from backend.stats.service import StatsService
 from backend.users.dependencies import UserServiceDep
 
-router = APIRouter(prefix="/projects/{project_id}", tags=["stats"], route_class=ApiRoute)
+router = APIRouter(prefix=API_PREFIX + "/projects/{project_id}", tags=["stats"], route_class=ApiRoute)
+# The overdue count and the days move with the clock as well as with writes: the hour is in the key,
+# and entries live CACHE_TTL_SECONDS at most.
+STATS = CachedRead(router.prefix + "/stats", vary=lambda _, __: [utcnow().strftime("%Y-%m-%dT%H")])
+CACHED_READS = (STATS,)
 
 
 @router.get(
@@ -41,7 +45,12 @@ async def project_stats(
         stats = await StatsService(users).project(scope.project_id, days=days)
         return json_entry(stats.model_dump(mode="json"))
 
-    # The overdue count and the days move with the clock as well as with writes: the hour is in the key,
-    # and entries live CACHE_TTL_SECONDS at most.
-    parts = [*scope.cache_parts, utcnow().strftime("%Y-%m-%dT%H")]
-    return await cached_response(request, cache, parts, compute, if_none_match=if_none_match)
+    return await cached_response(
+        request,
+        cache,
+        STATS,
+        scope.cache_parts,
+        compute,
+        user_id=str(scope.user_id),
+        if_none_match=if_none_match,
+    )

@@ -8,14 +8,14 @@ from fastapi.responses import JSONResponse
 
 from backend.auth.dependencies import AUTH_ERRORS, CurrentUser
 from backend.core.cache import CachedResponse
-from backend.core.cached import cached_response, cached_responses, json_entry
+from backend.core.cached import CachedRead, cached_response, cached_responses, json_entry
 from backend.core.dependencies import CacheDep, RedisDep
 from backend.core.errors import error_responses
 from backend.core.idempotency import Idempotency, IdempotencyKey, IdempotencyKeyInUse, IdempotencyKeyReused
 from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from backend.core.preconditions import IfMatch, IfNoneMatch, PreconditionFailed
-from backend.core.routing import ApiRoute
+from backend.core.routing import API_PREFIX, ApiRoute
 from backend.core.types import Rfc3339
 from backend.projects.dependencies import ProjectScopeDep, ProjectServiceDep, VisibleProject
 from backend.projects.documents import Project, ProjectRole
@@ -26,8 +26,14 @@ from backend.tasks.errors import AssigneeNotMember, InvalidParent, TaskNotFound
 from backend.tasks.listing import SORT_PATTERN, SortOrder, TaskFilters
 from backend.tasks.schemas import BulkResult, BulkUpdate, Label, TaskCreate, TaskRead, TaskUpdate
 
-router = APIRouter(prefix="/projects/{project_id}/tasks", tags=["tasks"], route_class=ApiRoute)
-by_key_router = APIRouter(prefix="/tasks", tags=["tasks"], route_class=ApiRoute)
+router = APIRouter(prefix=API_PREFIX + "/projects/{project_id}/tasks", tags=["tasks"], route_class=ApiRoute)
+# `assignee=me` makes the answer depend on who asks, not only on their role.
+TASK_LIST = CachedRead(
+    router.prefix, vary=lambda user, query: [user if query.get("assignee") == "me" else ""]
+)
+TASK_READ = CachedRead(router.prefix + "/{task_id}")
+CACHED_READS = (TASK_LIST, TASK_READ)
+by_key_router = APIRouter(prefix=API_PREFIX + "/tasks", tags=["tasks"], route_class=ApiRoute)
 
 SEEN = (*AUTH_ERRORS, ProjectNotFound, TaskNotFound)
 WRITE = (*AUTH_ERRORS, ProjectNotFound, InsufficientRole, ProjectArchived)
@@ -153,9 +159,15 @@ async def list_tasks(
         )
         return json_entry(page.model_dump(mode="json"))
 
-    # `assignee=me` makes the answer depend on who asks, not only on their role.
-    parts = [*scope.cache_parts, str(scope.user_id) if assignee == "me" else ""]
-    return await cached_response(request, cache, parts, compute, if_none_match=if_none_match)
+    return await cached_response(
+        request,
+        cache,
+        TASK_LIST,
+        scope.cache_parts,
+        compute,
+        user_id=str(scope.user_id),
+        if_none_match=if_none_match,
+    )
 
 
 @router.post("/bulk-update", name="bulk-update", responses=error_responses(*WRITE))
@@ -186,7 +198,15 @@ async def read_task(
         (read,) = await tasks.read([task])
         return json_entry(read.model_dump(mode="json"), etag=task.etag)
 
-    return await cached_response(request, cache, scope.cache_parts, compute, if_none_match=if_none_match)
+    return await cached_response(
+        request,
+        cache,
+        TASK_READ,
+        scope.cache_parts,
+        compute,
+        user_id=str(scope.user_id),
+        if_none_match=if_none_match,
+    )
 
 
 @router.patch(

@@ -10,13 +10,13 @@ from backend.auth.schemas import TokenCreate, TokenCreated, TokenRead
 from backend.core.errors import error_responses
 from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from backend.core.routing import ApiRoute
+from backend.core.routing import API_PREFIX, ApiRoute
 from backend.users.dependencies import UserServiceDep
 from backend.users.documents import User
 from backend.users.errors import LastAdmin, UserNotFound, WrongCurrentPassword
 from backend.users.schemas import ProfileUpdate, UserAdminUpdate, UserRead
 
-router = APIRouter(prefix="/users", tags=["users"], route_class=ApiRoute)
+router = APIRouter(prefix=API_PREFIX + "/users", tags=["users"], route_class=ApiRoute)
 ADMIN_ERRORS = (*AUTH_ERRORS, AdminRequired)
 
 

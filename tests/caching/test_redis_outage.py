@@ -35,14 +35,18 @@ def private_redis() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
         process.wait()
 
 
-@pytest.fixture
-async def settings(private_redis: tuple[subprocess.Popen[bytes], int]) -> Settings:
-    _, port = private_redis
+async def wait_for_port(port: int) -> None:
     for _ in range(100):
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
-                break
+                return
         await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def settings(private_redis: tuple[subprocess.Popen[bytes], int]) -> Settings:
+    _, port = private_redis
+    await wait_for_port(port)
     return make_test_settings(redis_url=f"redis://127.0.0.1:{port}/0", redis_timeout_seconds=0.5)
 
 
@@ -80,3 +84,28 @@ async def test_requests_succeed_after_redis_stops(
     ready = await client.get("/health/ready")
     assert ready.status_code == 200
     assert ready.json()["status"] == "degraded"
+
+
+class TestLimitsDuringTheOutage:
+    @pytest.fixture
+    async def settings(self, private_redis: tuple[subprocess.Popen[bytes], int]) -> Settings:
+        _, port = private_redis
+        await wait_for_port(port)
+        return make_test_settings(
+            redis_url=f"redis://127.0.0.1:{port}/0",
+            redis_timeout_seconds=0.5,
+            rate_limit_anonymous="3/minute",
+        )
+
+    @pytest.mark.real_servers
+    async def test_each_process_limits_on_its_own(
+        self, private_redis: tuple[subprocess.Popen[bytes], int], client: httpx.AsyncClient
+    ) -> None:
+        process, _ = private_redis
+        assert (await client.get("/api/v1/users/me")).headers["ratelimit-remaining"] == "2"
+
+        process.kill()
+        process.wait()
+
+        statuses = [(await client.get("/api/v1/users/me")).status_code for _ in range(4)]
+        assert statuses == [401, 401, 401, 429]

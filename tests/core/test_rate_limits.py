@@ -2,8 +2,10 @@
 
 import httpx
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from backend.core.config import Settings
+from backend.core.ratelimit import MemoryWindows, RateLimited, RateLimiter, Rule, Window
 from backend.testing import UserFactory, make_test_settings
 
 
@@ -64,3 +66,58 @@ async def test_health_and_metrics_are_never_limited(client: httpx.AsyncClient) -
         assert response.status_code == 200
         assert "ratelimit-limit" not in response.headers
     assert (await client.get("/metrics")).status_code == 200
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_the_previous_window_weighs_what_still_overlaps_the_sliding_window() -> None:
+    clock = Clock(100 * 60 + 30.0)  # half way through a minute
+    limiter = RateLimiter(MemoryWindows(clock))
+    for _ in range(10):
+        await limiter.hit("10/minute", "alice")
+    with pytest.raises(RateLimited):
+        await limiter.hit("10/minute", "alice")
+
+    clock.now += 60  # half way through the next minute: the previous ten weigh five
+    quotas = [await limiter.hit("10/minute", "alice") for _ in range(5)]
+
+    assert [q.remaining for q in quotas] == [4, 3, 2, 1, 0]
+    with pytest.raises(RateLimited) as refused:
+        await limiter.hit("10/minute", "alice")
+    assert refused.value.headers["RateLimit-Remaining"] == "0"
+    assert 1 <= int(refused.value.headers["Retry-After"]) <= 30
+    assert (await limiter.hit("10/minute", "bob")).remaining == 9
+
+
+async def test_idle_keys_are_forgotten() -> None:
+    clock = Clock(1000.0)
+    windows = MemoryWindows(clock)
+    limiter = RateLimiter(windows)
+    for i in range(MemoryWindows.SWEEP_EVERY - 1):
+        await limiter.hit("5/second", f"client-{i}")
+
+    clock.now += 3  # two windows later, every one of those keys is idle
+    await limiter.hit("5/second", "last")
+
+    assert len(windows) == 1
+
+
+class BrokenStore:
+    async def take(self, key: str, rule: Rule) -> Window:
+        raise RedisConnectionError("gone")
+
+
+async def test_while_the_shared_store_fails_the_process_limits_on_its_own() -> None:
+    limiter = RateLimiter(BrokenStore(), fallback=MemoryWindows())
+
+    quotas = [await limiter.hit("2/minute", "alice") for _ in range(2)]
+
+    assert [q.remaining for q in quotas] == [1, 0]
+    with pytest.raises(RateLimited):
+        await limiter.hit("2/minute", "alice")

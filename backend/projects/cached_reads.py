@@ -1,0 +1,90 @@
+"""Cache hits served before routing: the cached project reads, without FastAPI's dependency resolution.
+
+Dependency resolution, validation and the response machinery cost a cache hit four times the hit
+itself (benchmarks/README.md). A hit served here proves what the route would, from the same caches:
+the bearer token is a valid access token (verified by the rate limiter, which runs first) that was
+not revoked, of an account that is not disabled; the caller may see the project (the member map of
+its current membership generation); and an entry exists under the very key the route builds
+(`CachedRead.key_parts`). Whenever something is not known here (a personal access token, an account
+or a member map not cached, a miss, a header the route would have to validate), the request goes on
+to the route, which answers as always and fills the caches.
+"""
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from backend.auth.revocations import revocation_key
+from backend.core.cache import ResponseCache, generation_keys
+from backend.core.cached import CachedRead, reply
+from backend.core.routing import API_PREFIX
+from backend.projects.service import access_scope, member_map_key, scope_parts
+from backend.users.service import account_key
+
+_PROJECTS = API_PREFIX + "/projects/"
+_PROJECT_ID = re.compile(r"[0-9a-f]{24}")  # as the routes print ids: other spellings go the long way
+_IF_NONE_MATCH = b"if-none-match"
+_MAX_IF_NONE_MATCH = 1024  # the routes' own limit (a longer header is a 422 there)
+
+
+class CachedReads:
+    """Pure ASGI middleware answering cache hits of `reads`; everything else passes through."""
+
+    def __init__(self, app: ASGIApp, reads: Sequence[CachedRead]) -> None:
+        self.app = app
+        self.reads = tuple(reads)
+        self.served = 0  # hits answered here, for tests and curiosity
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"].startswith(_PROJECTS):
+            for read in self.reads:
+                match = read.pattern.match(scope["path"])
+                if match is not None:
+                    if await self._serve(scope, send, read, match["project_id"]):
+                        self.served += 1
+                        return
+                    break
+        await self.app(scope, receive, send)
+
+    async def _serve(self, scope: Scope, send: Send, read: CachedRead, project_id: str) -> bool:
+        cache: ResponseCache = scope["app"].state.cache
+        checked = scope.get("state", {}).get("access_claims")
+        if checked is None or not cache.enabled or not _PROJECT_ID.fullmatch(project_id):
+            return False
+        conditions = [value for name, value in scope["headers"] if name == _IF_NONE_MATCH]
+        if len(conditions) > 1 or (conditions and len(conditions[0]) > _MAX_IF_NONE_MATCH):
+            return False  # the route judges these (it reads the first, and refuses one too long)
+        if_none_match = conditions[0].decode("latin-1") if conditions else None
+        claims = checked[1]
+        revoked, account, generation, membership = await cache.get_many_json(
+            [revocation_key(claims.token_id), account_key(claims.subject), *generation_keys(project_id)]
+        )
+        if revoked or not account or account.get("disabled"):
+            return False  # no account also when the store failed: then the generations are unknown too
+        member_map: dict[str, Any] | None = await cache.get_generation_json(
+            member_map_key(project_id, membership or 0)
+        )
+        if member_map is None:
+            return False
+        access = access_scope(member_map, claims.subject, account.get("role", ""))
+        if access is None:
+            return False
+        parts = read.key_parts(
+            scope_parts(project_id, access, generation or 0),
+            claims.subject,
+            scope["path"],
+            scope["query_string"],
+        )
+        entry = await cache.peek(parts)
+        if entry is None:
+            return False
+        answer = reply(entry, hit=True, if_none_match=if_none_match)
+        headers = [(name.lower().encode(), value.encode()) for name, value in answer.headers.items()]
+        if answer.status != 304:
+            headers.append((b"content-length", str(len(answer.body)).encode()))
+        scope["route"] = read  # metrics label the request with the route's template, as for the route
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer.body})
+        return True

@@ -1,0 +1,206 @@
+"""Cache hits are answered before routing, with the same answer and the same checks as the route."""
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from fastapi import FastAPI
+
+from backend.core.config import Settings
+from backend.main import CACHED_READS
+from backend.testing import Actor, Team, UserFactory, cached_reads, make_test_settings, problem
+from tests.caching.test_response_cache import cached_urls
+
+SAME_HEADERS = ("etag", "content-type", "content-length", "cache-control")
+
+
+async def first_task(team: Team) -> str:
+    task = await team.member.client.post(
+        team.tasks_url, json={"title": "alpha", "assignee_ids": [team.member.id]}
+    )
+    return str(task.json()["id"])
+
+
+async def hit_before_routing(app: FastAPI, actor: Actor, url: str, **kwargs: object) -> httpx.Response:
+    fast = cached_reads(app)
+    before = fast.served
+    response = await actor.client.get(url, **kwargs)  # type: ignore[arg-type]
+    assert fast.served == before + 1, f"{url} went to the route"
+    return response
+
+
+async def test_every_cached_route_is_answered_before_routing_as_the_route_would(
+    app: FastAPI, team: Team
+) -> None:
+    task_id = await first_task(team)
+    for url in cached_urls(team, task_id):
+        miss = await team.member.client.get(url)
+
+        hit = await hit_before_routing(app, team.member, url)
+        not_modified = await hit_before_routing(
+            app, team.member, url, headers={"If-None-Match": hit.headers["etag"]}
+        )
+
+        assert (miss.headers["x-cache"], hit.headers["x-cache"]) == ("MISS", "HIT"), url
+        assert hit.status_code == 200
+        assert hit.content == miss.content, url
+        assert [hit.headers.get(h) for h in SAME_HEADERS] == [miss.headers.get(h) for h in SAME_HEADERS]
+        assert hit.headers["ratelimit-remaining"]
+        assert hit.headers["x-request-id"]
+        assert not_modified.status_code == 304
+        assert not_modified.content == b""
+        assert "content-type" not in not_modified.headers
+
+
+def test_the_fast_path_knows_every_cached_route_in_the_contract() -> None:
+    with open("api-specification.yaml", encoding="utf-8") as file:
+        spec: dict[str, Any] = yaml.safe_load(file)
+    cached = {
+        path
+        for path, operations in spec["paths"].items()
+        if "X-Cache" in json.dumps(operations.get("get", {}).get("responses", {}).get("200", {}))
+    }
+
+    assert {read.path for read in CACHED_READS} == cached
+
+
+async def test_a_logged_out_token_gets_401_not_the_cached_answer(app: FastAPI, team: Team) -> None:
+    url = f"{team.tasks_url}/{await first_task(team)}"
+    await team.member.client.get(url)
+    await hit_before_routing(app, team.member, url)
+
+    assert (await team.member.client.post("/api/v1/auth/logout")).status_code == 204
+
+    problem(await team.member.client.get(url), 401, "INVALID_TOKEN")
+
+
+async def test_a_disabled_account_gets_401_not_the_cached_answer(
+    app: FastAPI, team: Team, users: UserFactory
+) -> None:
+    url = f"{team.tasks_url}/{await first_task(team)}"
+    await team.member.client.get(url)
+    await hit_before_routing(app, team.member, url)
+    root = await users.create(role="admin")
+
+    disabled = await root.client.patch(f"/api/v1/users/{team.member.id}", json={"disabled": True})
+
+    assert disabled.status_code == 200, disabled.text
+    problem(await team.member.client.get(url), 401, "INVALID_TOKEN")
+
+
+async def test_a_member_removed_after_the_member_map_was_cached_gets_404(app: FastAPI, team: Team) -> None:
+    url = f"{team.tasks_url}/{await first_task(team)}"
+    await team.viewer.client.get(url)
+    await hit_before_routing(app, team.viewer, url)
+    await team.owner.client.delete(f"{team.project_url}/members/{team.viewer.id}")
+    await team.member.client.get(url)  # caches the new member map, without the viewer
+    await hit_before_routing(app, team.member, url)
+
+    problem(await team.viewer.client.get(url), 404, "PROJECT_NOT_FOUND")
+    problem(await team.outsider.client.get(url), 404, "PROJECT_NOT_FOUND")
+
+
+async def test_a_global_admin_outside_the_project_is_served_as_one(
+    app: FastAPI, team: Team, users: UserFactory
+) -> None:
+    url = f"{team.tasks_url}/{await first_task(team)}"
+    root = await users.create(role="admin")
+    await root.client.get(url)
+
+    hit = await hit_before_routing(app, root, url)
+
+    assert hit.status_code == 200
+    assert hit.json()["title"] == "alpha"
+
+
+async def test_personal_access_tokens_get_hits_from_the_route(app: FastAPI, team: Team) -> None:
+    url = f"{team.tasks_url}/{await first_task(team)}"
+    token = (await team.member.client.post("/api/v1/users/me/tokens", json={"name": "ci"})).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    await team.member.client.get(url)
+    fast = cached_reads(app)
+    before = fast.served
+
+    hit = await team.member.client.get(url, headers=headers)
+
+    assert (hit.status_code, hit.headers["x-cache"]) == (200, "HIT")
+    assert fast.served == before
+
+
+@pytest.mark.parametrize(
+    "if_none_match",
+    [["W/x" * 400], ['"nope"', "*"]],
+    ids=["longer than the route accepts", "repeated"],
+)
+async def test_unusual_if_none_match_is_judged_by_the_route(
+    app: FastAPI, team: Team, if_none_match: list[str]
+) -> None:
+    url = f"{team.tasks_url}/{await first_task(team)}"
+    await team.member.client.get(url)
+    oracle = await team.member.client.get(
+        url + "?_oracle=1", headers=[("If-None-Match", value) for value in if_none_match]
+    )
+    fast = cached_reads(app)
+    before = fast.served
+
+    response = await team.member.client.get(
+        url, headers=[("If-None-Match", value) for value in if_none_match]
+    )
+
+    assert response.status_code == oracle.status_code
+    assert fast.served == before
+
+
+async def test_fast_hits_are_logged_counted_and_rate_limited(
+    app: FastAPI, team: Team, client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"{team.tasks_url}/{await first_task(team)}"
+    await team.member.client.get(url)
+    capsys.readouterr()
+
+    first = await hit_before_routing(app, team.member, url, headers={"X-Request-ID": "fast-1"})
+    second = await hit_before_routing(app, team.member, url)
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["event"] == "request" and line["request_id"] == "fast-1"]
+    assert [(a["path"], a["status"]) for a in access] == [(url, 200)]
+    assert first.headers["x-request-id"] == "fast-1"
+    assert int(second.headers["ratelimit-remaining"]) == int(first.headers["ratelimit-remaining"]) - 1
+    metrics = (await client.get("/metrics")).text
+    template = "/api/v1/projects/{project_id}/tasks/{task_id}"
+    assert (
+        f'http_requests_total{{handler="{template}",method="GET",status="2xx"}} 3.0' in metrics
+    )  # with the miss
+
+
+class TestWithLowLimits:
+    @pytest.fixture
+    def settings(self) -> Settings:
+        return make_test_settings(rate_limit_authenticated="3/minute")
+
+    async def test_a_fast_hit_past_the_limit_is_429(self, app: FastAPI, users: UserFactory) -> None:
+        alice = await users.create()
+        project = (await alice.client.post("/api/v1/projects", json={"name": "Mine", "key": "MINE"})).json()
+        url = f"/api/v1/projects/{project['id']}/members"
+        await alice.client.get(url)  # the second request of the window: a miss
+        last = await hit_before_routing(app, alice, url)
+
+        assert last.headers["ratelimit-remaining"] == "0"
+        problem(await alice.client.get(url), 429, "RATE_LIMITED")
+
+
+class TestCors:
+    @pytest.fixture
+    def settings(self) -> Settings:
+        return make_test_settings(cors_origins="https://app.example.com")
+
+    async def test_a_fast_hit_carries_the_cors_headers(self, app: FastAPI, team: Team) -> None:
+        url = f"{team.tasks_url}/{await first_task(team)}"
+        await team.member.client.get(url)
+
+        hit = await hit_before_routing(app, team.member, url, headers={"Origin": "https://app.example.com"})
+
+        assert hit.headers["access-control-allow-origin"] == "https://app.example.com"
+        assert "X-Cache" in hit.headers["access-control-expose-headers"]
