@@ -33,7 +33,7 @@ from backend.core.security import AccessTokens, PasswordHasher, derive_key
 from backend.health.router import router as health_router
 from backend.health.service import IndexReport
 from backend.ops.seed import DEMO_PASSWORD, is_empty, seed_demo
-from backend.projects.cached_reads import CachedReads
+from backend.projects.cached_reads import CachedReads, prefetch_for
 from backend.projects.router import CACHED_READS as MEMBER_READS
 from backend.projects.router import members_router
 from backend.projects.router import router as projects_router
@@ -129,7 +129,7 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Inside the rate limit (a hit counts) and outside routing (a hit skips it).
     app.add_middleware(CachedReads, reads=CACHED_READS)
-    app.add_middleware(RateLimitMiddleware, settings=settings)
+    app.add_middleware(RateLimitMiddleware, settings=settings, prefetch=prefetch_for(CACHED_READS))
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -189,6 +189,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument(
+        "--only", default="", help="run only the scenarios whose name contains this (e.g. 'cached')"
+    )
+    parser.add_argument(
         "--rounds", type=int, default=3, help="alternating Tasklane/bare runs per scenario (median kept)"
     )
     parser.add_argument("--tasks", type=int, default=60, help="tasks seeded in the project")
@@ -229,6 +232,7 @@ def main() -> None:
                 lua('{"title": "Created under load"}', unique_query=False, method="POST"),
             ),
         ]
+        scenarios = [scenario for scenario in scenarios if args.only in scenario[0]]
         for index, (_, path, headers, _) in enumerate(scenarios):
             (bodies / str(index)).write_bytes(httpx.get(tasklane + path, headers=headers).content)
         with server(
@@ -263,9 +267,9 @@ def main() -> None:
                     file=sys.stderr,
                     flush=True,
                 )
-            if real:
+            uncached = next((r for r in results if r.scenario == "GET task, uncached"), None)
+            if real and uncached:
                 # The yardstick for an uncached GET: one Motor find_one by id on the same server.
-                uncached = next(r for r in results if r.scenario == "GET task, uncached")
                 found_rps, _, _ = wrk(
                     f"{bare}/find-one/{data['task_id']}",
                     duration=args.duration,

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from backend.testing import CommandLog, Team
+from backend.core.redis import RedisClient
+from backend.testing import CommandLog, Team, real_servers
 
 
 def uncached(url: str) -> str:
@@ -77,6 +78,30 @@ async def test_cache_hit_takes_no_round_trip(team: Team, mongo_commands: Command
 
     assert response.headers["x-cache"] == "HIT"
     assert mongo_commands.commands == []
+
+
+async def test_a_hot_cache_hit_takes_one_redis_round_trip_at_most(
+    team: Team, redis: RedisClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    task = await warm(team)
+    url = f"{team.tasks_url}/{task['id']}"
+    await team.member.client.get(url)
+    await team.member.client.get(url)  # the member map and the answer are now hot in the process
+    commands: list[tuple[Any, ...]] = []
+    send = redis.execute_command
+
+    async def counted(*args: Any, **options: Any) -> Any:
+        commands.append(args[:1])
+        return await send(*args, **options)
+
+    monkeypatch.setattr(redis, "execute_command", counted)
+
+    response = await team.member.client.get(url)
+
+    assert response.headers["x-cache"] == "HIT"
+    # On Redis: the rate-limit script, which also reads the logout mark, account and generations.
+    # In memory the limiter and cache are in process: none.
+    assert len(commands) == (1 if real_servers() else 0), commands
 
 
 def _shape(value: Any) -> Any:

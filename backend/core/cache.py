@@ -152,12 +152,15 @@ class RecentValues:
 class ResponseCache:
     RECENT_SECONDS = 5.0  # staleness this adds to the TTL's, for what generations do not cover (names)
     RECENT_BYTES = 16 * 1024 * 1024
+    DECODED_ENTRIES = 4096
+    DECODED_MAX_BYTES = 2048
 
     def __init__(self, backend: CacheBackend, ttl_seconds: int, *, enabled: bool = True) -> None:
         self._backend = backend
         self._ttl = ttl_seconds
         self._enabled = enabled
         self._recent = RecentValues(self.RECENT_SECONDS, self.RECENT_BYTES)
+        self._decoded: dict[bytes, Any] = {}
         self._inflight: dict[str, asyncio.Future[CachedResponse]] = {}
         self._last_warning = 0.0
 
@@ -178,14 +181,29 @@ class ResponseCache:
     # -- small values: the member map of a project, a user's account --
 
     async def get_json(self, key: str) -> Any:
-        raw = await self._quietly(self._backend.get(key), None)
-        return json.loads(raw) if raw else None
+        """The value at `key`, decoded; shared with other callers, so never change it in place."""
+        return self.decode(await self._quietly(self._backend.get(key), None))
 
     async def get_many_json(self, keys: list[str]) -> list[Any]:
         if not keys:
             return []
         raw = await self._quietly(self._backend.mget(keys), [None] * len(keys))
-        return [json.loads(value) if value else None for value in raw]
+        return [self.decode(value) for value in raw]
+
+    def decode(self, raw: bytes | None) -> Any:
+        """A JSON value as read from the backend (by whoever read it)."""
+        # The same few small values (an account, a generation) are read on every request: equal
+        # bytes decode to an equal value, so each is decoded once.
+        if not raw:
+            return None
+        if len(raw) > self.DECODED_MAX_BYTES:
+            return json.loads(raw)
+        value = self._decoded.get(raw)
+        if value is None:
+            if len(self._decoded) >= self.DECODED_ENTRIES:
+                self._decoded.clear()
+            value = self._decoded[raw] = json.loads(raw)
+        return value
 
     async def set_json(self, key: str, value: Any, ttl: int | None = None) -> None:
         await self._quietly(

@@ -11,7 +11,7 @@ better than refusing every request, or none at all.
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
@@ -26,7 +26,7 @@ from backend.core.errors import ProblemError
 from backend.core.middleware import header
 from backend.core.problems import problem_response, request_id_of
 from backend.core.redis import RedisClient
-from backend.core.security import AccessTokens, InvalidAccessToken, digest
+from backend.core.security import AccessClaims, AccessTokens, InvalidAccessToken, digest
 
 log = structlog.get_logger(__name__)
 WARN_INTERVAL_SECONDS = 60.0
@@ -93,6 +93,12 @@ def weighted(previous: int, current: int, elapsed: float, period: int) -> int:
 class WindowStore(Protocol):
     async def take(self, key: str, rule: Rule) -> Window: ...
 
+    async def take_and_read(
+        self, key: str, rule: Rule, read: Sequence[str]
+    ) -> tuple[Window, list[bytes | None] | None]:
+        """`take`, and the values at `read` in the same round trip when the store holds them (else None)."""
+        ...
+
 
 class MemoryWindows:
     """One process's counters: {key: (window number, its count, the previous window's count)}."""
@@ -125,6 +131,11 @@ class MemoryWindows:
             self._sweep(now)
         return Window(allowed, count, previous, elapsed)
 
+    async def take_and_read(
+        self, key: str, rule: Rule, read: Sequence[str]
+    ) -> tuple[Window, list[bytes | None] | None]:
+        return await self.take(key, rule), None  # the cache is not in here
+
     def _sweep(self, now: float) -> None:
         stale = [k for k, (n, _, _, p) in self._counters.items() if n < int(now // p) - 1]
         for key in stale:
@@ -132,7 +143,8 @@ class MemoryWindows:
 
 
 # KEYS[1]: the bucket; ARGV: limit, period. Windows are numbered on Redis's clock, so every instance
-# agrees; a window's counter lives two periods (it is the next window's previous one).
+# agrees; a window's counter lives two periods (it is the next window's previous one). The values of
+# any further KEYS follow the count: a caller's other reads ride on the same round trip.
 _TAKE = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
@@ -152,7 +164,13 @@ if count + 1 <= limit then
         redis.call('EXPIRE', current_key, period * 2)
     end
 end
-return {allowed, count, previous, tostring(elapsed)}
+local reply = {allowed, count, previous, tostring(elapsed)}
+if #KEYS > 1 then
+    for i, value in ipairs(redis.call('MGET', unpack(KEYS, 2))) do
+        reply[4 + i] = value
+    end
+end
+return reply
 """
 
 
@@ -161,8 +179,16 @@ class RedisWindows:
         self._script = redis.register_script(_TAKE)
 
     async def take(self, key: str, rule: Rule) -> Window:
-        allowed, count, previous, elapsed = await self._script(keys=[key], args=[rule.limit, rule.period])
-        return Window(bool(allowed), int(count), int(previous), float(elapsed))
+        window, _ = await self.take_and_read(key, rule, ())
+        return window
+
+    async def take_and_read(
+        self, key: str, rule: Rule, read: Sequence[str]
+    ) -> tuple[Window, list[bytes | None] | None]:
+        allowed, count, previous, elapsed, *values = await self._script(
+            keys=[key, *read], args=[rule.limit, rule.period]
+        )
+        return Window(bool(allowed), int(count), int(previous), float(elapsed)), values
 
 
 class RateLimiter:
@@ -173,23 +199,31 @@ class RateLimiter:
 
     async def hit(self, rule: str | Rule, *key: str) -> Quota:
         """Count one request against `rule` for `key`; raise RateLimited when the window is full."""
+        quota, _ = await self.hit_and_read(rule, (), *key)
+        return quota
+
+    async def hit_and_read(
+        self, rule: str | Rule, read: Sequence[str], *key: str
+    ) -> tuple[Quota, list[bytes | None] | None]:
+        """`hit`, and the values at `read` when the limiter's store holds them (Redis), read in the
+        same round trip; None when they were not read."""
         rule = Rule.parse(rule) if isinstance(rule, str) else rule
         bucket = f"tasklane:rl:{rule.period}:{':'.join(key)}"
         try:
-            window = await self._store.take(bucket, rule)
+            window, values = await self._store.take_and_read(bucket, rule, read)
         except (RedisError, OSError) as exc:  # the store failing must not fail the request
             now = time.monotonic()
             if now - self._last_warning > WARN_INTERVAL_SECONDS:
                 self._last_warning = now
                 log.warning("rate_limiter_unavailable", error=type(exc).__name__, detail="limits per process")
-            window = await self._fallback.take(bucket, rule)
+            window, values = await self._fallback.take(bucket, rule), None
         quota = Quota.of(rule, window)
         if not window.allowed:
             headers = {**quota.headers(), "Retry-After": str(quota.reset_after)}
             raise RateLimited(
                 f"Rate limit of {rule.text} exceeded; retry in {quota.reset_after} s.", headers=headers
             )
-        return quota
+        return quota, values
 
 
 def make_rate_limiter(settings: Settings, redis: RedisClient) -> RateLimiter:
@@ -199,16 +233,22 @@ def make_rate_limiter(settings: Settings, redis: RedisClient) -> RateLimiter:
     return RateLimiter(RedisWindows(redis), fallback=MemoryWindows())
 
 
+# The keys an authenticated request will read from the cache (none: empty), so the limiter's round
+# trip can bring their values along; they are left in `scope["state"]["prefetched"]`.
+Prefetch = Callable[[Scope, AccessClaims], Sequence[str]]
+
+
 class RateLimitMiddleware:
     """A limit on every route but health, metrics and docs: per user or token when the bearer token
     is valid, per client IP otherwise. Every limited response carries the RateLimit headers."""
 
     EXEMPT = ("/health/", "/metrics", "/docs", "/openapi.json")
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, prefetch: Prefetch | None = None) -> None:
         self.app = app
         self._authenticated = Rule.parse(settings.rate_limit_authenticated)
         self._anonymous = Rule.parse(settings.rate_limit_anonymous)
+        self._prefetch = prefetch
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(self.EXEMPT):
@@ -217,13 +257,17 @@ class RateLimitMiddleware:
         state = scope["app"].state
         identity = _identity(scope, state.access_tokens)
         rule = self._anonymous if identity.startswith("ip:") else self._authenticated
+        checked = scope.get("state", {}).get("access_claims")
+        read = self._prefetch(scope, checked[1]) if self._prefetch and checked else ()
         try:
-            quota = await state.rate_limiter.hit(rule, "api", identity)
+            quota, values = await state.rate_limiter.hit_and_read(rule, read, "api", identity)
         except RateLimited as exc:
             await problem_response(exc, path=scope["path"], request_id=request_id_of(scope))(
                 scope, receive, send
             )
             return
+        if values is not None:
+            scope["state"]["prefetched"] = dict(zip(read, values, strict=True))
         quota_headers = [(name.lower().encode(), value.encode()) for name, value in quota.headers().items()]
 
         async def send_with_quota(message: Message) -> None:

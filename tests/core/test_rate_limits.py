@@ -1,5 +1,7 @@
 """Every route but health, metrics and docs is rate limited: per principal, or per IP without one."""
 
+from collections.abc import Sequence
+
 import httpx
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -110,6 +112,11 @@ async def test_idle_keys_are_forgotten() -> None:
 
 class BrokenStore:
     async def take(self, key: str, rule: Rule) -> Window:
+        raise RedisConnectionError("gone")
+
+    async def take_and_read(
+        self, key: str, rule: Rule, read: Sequence[str]
+    ) -> tuple[Window, list[bytes | None] | None]:
         raise RedisConnectionError("gone")
 
 
