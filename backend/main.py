@@ -100,6 +100,9 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
+        # Tasklane reports through Prometheus and its logs. FastAPI's OpenTelemetry hooks would act
+        # only under a configured OTel SDK, but check for one on every request (4% of a cache hit).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.router.route_class = ApiRoute
     app.state.settings = settings

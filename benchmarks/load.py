@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+CPU_PER_REQUEST: dict[str, float] = {}  # the last run's server CPU seconds per request, by URL
 PYTHON = sys.executable
 
 
@@ -41,6 +42,8 @@ class Result:
     bare_rps: float | None = None
     find_one_rps: float | None = None  # real servers: a bare Motor find_one endpoint, same run
     ratio_range: tuple[float, float] | None = None  # lowest and highest ratio of the rounds
+    cpu_us: float | None = None  # the Tasklane worker's CPU time per request
+    cpu_ratio: float | None = None  # bare CPU per request / Tasklane's: the ratio without the noise
 
     @property
     def ratio(self) -> float | None:
@@ -104,9 +107,23 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(
-    url: str, *, duration: int, connections: int, headers: dict[str, str], script: str | None = None
+    url: str,
+    *,
+    duration: int,
+    connections: int,
+    headers: dict[str, str],
+    script: str | None = None,
+    server_pid: int | None = None,
 ) -> tuple[float, float, float]:
+    """req/s, p50 and p99 (ms); with `server_pid`, also records that process's CPU per request."""
+    cpu_before = cpu_seconds(server_pid) if server_pid else 0.0
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
@@ -114,6 +131,9 @@ def wrk(
         command += ["-s", script]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    if server_pid:
+        requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+        CPU_PER_REQUEST[url] = (cpu_seconds(server_pid) - cpu_before) / max(1, requests)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if non2xx:
         raise SystemExit(f"{url}: {non2xx.group(1)} failed responses\n{output}")
@@ -242,6 +262,7 @@ def main() -> None:
             for index, (name, path, headers, script) in enumerate(scenarios):
                 httpx.get(tasklane + path, headers=headers)  # warm the cache for the cached scenarios
                 rounds: list[Result] = []
+                cpu = [0.0, 0.0]  # server CPU per request summed over the rounds: Tasklane, bare
                 for _ in range(args.rounds):  # alternating, so a slow spell of the machine hits both
                     rps, p50, p99 = wrk(
                         tasklane + path,
@@ -249,17 +270,23 @@ def main() -> None:
                         connections=args.connections,
                         headers=headers,
                         script=script,
+                        server_pid=tasklane_server.pid,
                     )
                     bare_rps, _, _ = wrk(
                         f"{bare}/bytes/{index}",
                         duration=args.duration,
                         connections=args.connections,
                         headers={},
+                        server_pid=bare_server.pid,
                     )
+                    cpu[0] += CPU_PER_REQUEST[tasklane + path]
+                    cpu[1] += CPU_PER_REQUEST[f"{bare}/bytes/{index}"]
                     rounds.append(Result(name, rps, p50, p99, bare_rps))
                 rounds.sort(key=lambda r: r.ratio or 0)
                 median = rounds[len(rounds) // 2]
                 median.ratio_range = (rounds[0].ratio or 0, rounds[-1].ratio or 0)
+                median.cpu_us = cpu[0] / args.rounds * 1e6
+                median.cpu_ratio = cpu[1] / cpu[0] if cpu[0] else None
                 results.append(median)
                 print(
                     f"  {name}: {median.rps:.0f} req/s (bare {median.bare_rps:.0f}), ratios "
@@ -288,13 +315,25 @@ def main() -> None:
         f"median of {args.rounds} rounds"
     )
     print(f"\nTasklane load benchmark ({setup})\n")
-    print("| scenario | req/s | p50 ms | p99 ms | bare req/s | ratio | ratio range |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| scenario | req/s | p50 ms | p99 ms | bare req/s | ratio | ratio range | CPU µs/req | CPU ratio |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         bare_cell = f"{r.bare_rps:.0f}" if r.bare_rps else "-"
         ratio = f"{r.ratio:.2f}" if r.ratio else "-"
         spread = f"{r.ratio_range[0]:.2f}–{r.ratio_range[1]:.2f}" if r.ratio_range else "-"
-        row = [r.scenario, f"{r.rps:.0f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}", bare_cell, ratio, spread]
+        cpu_cells = [f"{r.cpu_us:.0f}" if r.cpu_us else "-", f"{r.cpu_ratio:.2f}" if r.cpu_ratio else "-"]
+        row = [
+            r.scenario,
+            f"{r.rps:.0f}",
+            f"{r.p50_ms:.2f}",
+            f"{r.p99_ms:.2f}",
+            bare_cell,
+            ratio,
+            spread,
+            *cpu_cells,
+        ]
         print("| " + " | ".join(row) + " |")
     for r in results:
         if r.find_one_rps:

@@ -92,7 +92,7 @@ async def test_a_hot_cache_hit_takes_one_redis_round_trip_at_most(
 
     async def counted(*args: Any, **options: Any) -> Any:
         commands.append(args[:1])
-        return await send(*args, **options)
+        return await send(*args, **options)  # type: ignore[no-untyped-call]
 
     monkeypatch.setattr(redis, "execute_command", counted)
 

