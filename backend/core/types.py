@@ -34,8 +34,11 @@ ObjectIdIn = Annotated[
     WithJsonSchema({"type": "string", "pattern": OBJECT_ID.pattern, "example": "6b0201e8c0ffee0000000001"}),
 ]
 
-# Not blank: at least one visible character (JSON Schema patterns are unanchored searches).
-VISIBLE = r"\S"
+# Not blank: at least one character that is neither whitespace to Python (`str.strip`, `\s`) nor to
+# JSON Schema's ECMA-262 `\s` (which adds U+FEFF and lacks U+001C-U+001F and U+0085). Spelled out,
+# as `\S` means different things to the contract's validators and to the server (JSON Schema
+# patterns are unanchored searches).
+VISIBLE = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 
 
 def _valid_email(value: str) -> str:

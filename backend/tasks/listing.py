@@ -89,9 +89,8 @@ def filter_query(
         query["updated_at"] = {"$gt": as_utc(filters.updated_after)}
     if filters.q:
         terms = query_terms(filters.q)
-        if not terms:
-            raise _bad("q", "search for at least one word of two or more letters")
-        query["search_terms"] = {"$all": terms}
+        # Without a searchable word nothing can match (an empty `$all` is not portable).
+        query["search_terms"] = {"$all": terms} if terms else {"$in": []}
     return query
 
 

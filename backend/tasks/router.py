@@ -119,8 +119,11 @@ async def list_tasks(
         str | None,
         Query(
             max_length=200,
-            pattern=r"\w\w",
-            description="Words or word prefixes (two letters or more), all of which must match.",
+            # No pattern: JSON Schema's \w is ASCII, Python's is Unicode, and a search in any script
+            # must be valid to both. A query without a word of two letters matches nothing instead.
+            description="Words or word prefixes, all of which must match. One-letter words are "
+            "ignored, so a query without a word of two letters or more matches no task; an empty "
+            "one filters nothing.",
         ),
     ] = None,
     sort: Annotated[
