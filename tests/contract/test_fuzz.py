@@ -3,18 +3,19 @@ the app's own schema) and checks every answer against it. Examples per operation
 TASKLANE_FUZZ_EXAMPLES (CI sets it; the default keeps a local run short)."""
 
 import os
+import re
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
 import pytest
 import schemathesis
 import uvicorn
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, assume, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.modes import GenerationMode
@@ -129,8 +130,25 @@ def live_api() -> Iterator[dict[str, Any]]:
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_matches_its_contract(case: schemathesis.Case[Any], live_api: dict[str, Any]) -> None:
+    assume(not breaks_http(case.headers or {}))
     use_real_references(case, live_api)
     case.call_and_validate(base_url=live_api["url"], headers=live_api["headers"], checks=CHECKS)
+
+
+# Headers that frame the HTTP message itself, and what RFC 9110 allows in a header's name and value.
+_FRAMING = {"content-length", "transfer-encoding", "host", "connection", "upgrade", "expect", "te"}
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+
+
+def breaks_http(headers: Mapping[str, Any]) -> bool:
+    """Negative cases may add random headers. One that reframes or breaks the HTTP message (a bad
+    Content-Length, a CR in a value) is refused by the HTTP server with its own plain-text 400
+    before the app sees a request: that is uvicorn's parser under test, not the API's contract."""
+    return any(
+        name.lower() in _FRAMING or not _TOKEN.fullmatch(name) or not _FIELD_VALUE.fullmatch(str(value))
+        for name, value in headers.items()
+    )
 
 
 def _positive(case: schemathesis.Case[Any], location: ParameterLocation) -> bool:
