@@ -13,6 +13,7 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -23,6 +24,19 @@ from backend.core.redis import RedisClient
 
 log = structlog.get_logger(__name__)
 WARN_INTERVAL_SECONDS = 60.0
+
+# What this request has already read from the backend (the rate limiter's script brings a cached
+# read's logout mark, account and generations; a look at an entry that found nothing is noted too),
+# so the route does not ask again. Only GETs of cached reads set it, and they change none of it.
+_already_read: ContextVar[dict[str, bytes | None] | None] = ContextVar("already_read", default=None)
+
+
+def remember_reads(values: dict[str, bytes | None]) -> Token[dict[str, bytes | None] | None]:
+    return _already_read.set(values)
+
+
+def forget_reads(token: Token[dict[str, bytes | None] | None]) -> None:
+    _already_read.reset(token)
 
 
 class CacheBackend(Protocol):
@@ -168,7 +182,7 @@ class ResponseCache:
 
     async def generations(self, project_id: object) -> tuple[int, int]:
         """(data, membership) generations of a project, in one round trip."""
-        raw = await self._quietly(self._backend.mget(generation_keys(project_id)), [None, None])
+        raw = await self._mget(generation_keys(project_id))
         return int(raw[0] or 0), int(raw[1] or 0)
 
     async def bump(self, project_id: object, *, membership: bool = False) -> None:
@@ -182,13 +196,26 @@ class ResponseCache:
 
     async def get_json(self, key: str) -> Any:
         """The value at `key`, decoded; shared with other callers, so never change it in place."""
-        return self.decode(await self._quietly(self._backend.get(key), None))
+        return self.decode(await self._get(key))
 
     async def get_many_json(self, keys: list[str]) -> list[Any]:
         if not keys:
             return []
-        raw = await self._quietly(self._backend.mget(keys), [None] * len(keys))
-        return [self.decode(value) for value in raw]
+        return [self.decode(value) for value in await self._mget(keys)]
+
+    async def _get(self, key: str) -> bytes | None:
+        already = _already_read.get()
+        if already is not None and key in already:
+            return already[key]
+        raw: bytes | None = await self._quietly(self._backend.get(key), None)
+        return raw
+
+    async def _mget(self, keys: list[str]) -> list[bytes | None]:
+        already = _already_read.get()
+        if already is not None and all(key in already for key in keys):
+            return [already[key] for key in keys]
+        raw: list[bytes | None] = await self._quietly(self._backend.mget(keys), [None] * len(keys))
+        return raw
 
     def decode(self, raw: bytes | None) -> Any:
         """A JSON value as read from the backend (by whoever read it)."""
@@ -226,7 +253,11 @@ class ResponseCache:
         """The cached response for these key parts, if there is one; never computes."""
         if not self._enabled:
             return None
-        entry: CachedResponse | None = await self._generation_value(_entry_key(parts), CachedResponse.load)
+        key = _entry_key(parts)
+        entry: CachedResponse | None = await self._generation_value(key, CachedResponse.load)
+        already = _already_read.get()
+        if entry is None and already is not None:
+            already[key] = None  # the route, next, computes without looking again
         return entry
 
     async def get_generation_json(self, key: str) -> Any:
@@ -250,7 +281,7 @@ class ResponseCache:
         if not self._enabled:
             return await compute(), False
         key = _entry_key(parts)
-        raw = await self._quietly(self._backend.get(key), None)
+        raw = await self._get(key)
         if raw is not None:
             return CachedResponse.load(raw), True
         pending = self._inflight.get(key)

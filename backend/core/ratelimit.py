@@ -21,6 +21,7 @@ from limits import parse
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.core.cache import forget_reads, remember_reads
 from backend.core.config import Settings
 from backend.core.errors import ProblemError
 from backend.core.middleware import header
@@ -234,7 +235,7 @@ def make_rate_limiter(settings: Settings, redis: RedisClient) -> RateLimiter:
 
 
 # The keys an authenticated request will read from the cache (none: empty), so the limiter's round
-# trip can bring their values along; they are left in `scope["state"]["prefetched"]`.
+# trip can bring their values along; the cache then serves them to the request (`remember_reads`).
 Prefetch = Callable[[Scope, AccessClaims], Sequence[str]]
 
 
@@ -266,8 +267,7 @@ class RateLimitMiddleware:
                 scope, receive, send
             )
             return
-        if values is not None:
-            scope["state"]["prefetched"] = dict(zip(read, values, strict=True))
+        already = remember_reads(dict(zip(read, values, strict=True))) if values is not None else None
         quota_headers = [(name.lower().encode(), value.encode()) for name, value in quota.headers().items()]
 
         async def send_with_quota(message: Message) -> None:
@@ -278,7 +278,11 @@ class RateLimitMiddleware:
                     message["headers"] = [*headers, *quota_headers]
             await send(message)
 
-        await self.app(scope, receive, send_with_quota)
+        try:
+            await self.app(scope, receive, send_with_quota)
+        finally:
+            if already is not None:
+                forget_reads(already)
 
 
 def _identity(scope: Scope, access_tokens: AccessTokens) -> str:

@@ -57,13 +57,8 @@ class CachedReads:
             return False  # the route judges these (it reads the first, and refuses one too long)
         if_none_match = conditions[0].decode("latin-1") if conditions else None
         claims = checked[1]
-        keys = _access_keys(claims, project_id)
-        prefetched: dict[str, bytes | None] | None = scope["state"].get("prefetched")
-        if prefetched is not None and all(key in prefetched for key in keys):
-            values = [cache.decode(prefetched[key]) for key in keys]
-        else:
-            values = await cache.get_many_json(keys)
-        revoked, account, generation, membership = values
+        # Read with the rate limit's round trip already, on Redis (`prefetch_for`).
+        revoked, account, generation, membership = await cache.get_many_json(_access_keys(claims, project_id))
         if revoked or not account or account.get("disabled"):
             return False  # no account also when the store failed: then the generations are unknown too
         member_map: dict[str, Any] | None = await cache.get_generation_json(
