@@ -9,7 +9,6 @@ import re
 import time
 
 import structlog
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.core.errors import InternalError, PayloadTooLarge
@@ -18,7 +17,6 @@ from backend.core.problems import problem_response, request_id_of
 
 log = structlog.get_logger("tasklane.http")
 
-REQUEST_ID_HEADER = "X-Request-ID"
 METRICS_PATH = "/metrics"  # scrapes are not requests worth counting
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
@@ -106,7 +104,7 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
-        length = Headers(scope=scope).get("content-length")
+        length = header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
             await self._refuse(scope, receive, send)
             return

@@ -92,12 +92,11 @@ def weighted(previous: int, current: int, elapsed: float, period: int) -> int:
 
 
 class WindowStore(Protocol):
-    async def take(self, key: str, rule: Rule) -> Window: ...
-
     async def take_and_read(
         self, key: str, rule: Rule, read: Sequence[str]
     ) -> tuple[Window, list[bytes | None] | None]:
-        """`take`, and the values at `read` in the same round trip when the store holds them (else None)."""
+        """Count a request against `rule` in the window at `key`, and read the values at `read` in the
+        same round trip when the store holds them (else None)."""
         ...
 
 
@@ -179,10 +178,6 @@ class RedisWindows:
     def __init__(self, redis: RedisClient) -> None:
         self._script = redis.register_script(_TAKE)
 
-    async def take(self, key: str, rule: Rule) -> Window:
-        window, _ = await self.take_and_read(key, rule, ())
-        return window
-
     async def take_and_read(
         self, key: str, rule: Rule, read: Sequence[str]
     ) -> tuple[Window, list[bytes | None] | None]:
@@ -217,7 +212,7 @@ class RateLimiter:
             if now - self._last_warning > WARN_INTERVAL_SECONDS:
                 self._last_warning = now
                 log.warning("rate_limiter_unavailable", error=type(exc).__name__, detail="limits per process")
-            window, values = await self._fallback.take(bucket, rule), None
+            window, values = await self._fallback.take_and_read(bucket, rule, ())
         quota = Quota.of(rule, window)
         if not window.allowed:
             headers = {**quota.headers(), "Retry-After": str(quota.reset_after)}

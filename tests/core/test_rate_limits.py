@@ -111,9 +111,6 @@ async def test_idle_keys_are_forgotten() -> None:
 
 
 class BrokenStore:
-    async def take(self, key: str, rule: Rule) -> Window:
-        raise RedisConnectionError("gone")
-
     async def take_and_read(
         self, key: str, rule: Rule, read: Sequence[str]
     ) -> tuple[Window, list[bytes | None] | None]:

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pymongo
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from backend.cli import app
 from backend.core.config import get_settings
@@ -14,6 +14,15 @@ from backend.core.indexes import declared
 from backend.core.query_shapes import QueryShape, shapes_of, uncovered
 
 runner = CliRunner()
+
+
+def check_with_settings_from_environment() -> Result:
+    """`tasklane indexes check` with the settings read afresh from the (patched) environment."""
+    get_settings.cache_clear()
+    try:
+        return runner.invoke(app, ["indexes", "check"])
+    finally:
+        get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -76,11 +85,8 @@ def test_extra_index_is_reported_and_kept_unless_asked(
 def test_bad_url_exits_2_with_one_line(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setenv("MONGODB_URL", url)
     monkeypatch.setenv("MONGODB_SERVER_SELECTION_TIMEOUT_MS", "300")
-    get_settings.cache_clear()
-    try:
-        result = runner.invoke(app, ["indexes", "check"])
-    finally:
-        get_settings.cache_clear()
+
+    result = check_with_settings_from_environment()
 
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
@@ -91,11 +97,8 @@ def test_bad_url_exits_2_with_one_line(monkeypatch: pytest.MonkeyPatch, url: str
 
 def test_missing_url_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MONGODB_URL", raising=False)
-    get_settings.cache_clear()
-    try:
-        result = runner.invoke(app, ["indexes", "check"])
-    finally:
-        get_settings.cache_clear()
+
+    result = check_with_settings_from_environment()
 
     assert result.exit_code == 2
     assert "MONGODB_URL is not set" in result.output
