@@ -1,6 +1,7 @@
 """The application factory: settings, storage, middleware, error handlers, routers and the contract."""
 
-from collections.abc import AsyncIterator, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,23 +18,25 @@ from backend.activity.router import CACHED_READS as ACTIVITY_READS
 from backend.activity.router import router as activity_router
 from backend.auth.router import router as auth_router
 from backend.comments.router import router as comments_router
-from backend.core.cache import MemoryBackend, RedisBackend, ResponseCache
+from backend.core.cache import CacheBackend, MemoryBackend, RedisBackend, ResponseCache
 from backend.core.config import Settings, get_settings
 from backend.core.db import connect
 from backend.core.logging import configure_logging
 from backend.core.metrics import HttpMetrics
 from backend.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from backend.core.mirror import KeyMirror
 from backend.core.openapi import build_openapi, load_spec, operation_id
 from backend.core.pagination import CursorCodec
 from backend.core.problems import install_problem_handlers
-from backend.core.ratelimit import RateLimitMiddleware, make_rate_limiter
+from backend.core.ratelimit import MemoryWindows, RateLimiter, RateLimitMiddleware, RedisWindows
 from backend.core.redis import make_redis
 from backend.core.routing import ApiRoute
 from backend.core.security import AccessTokens, PasswordHasher, derive_key
+from backend.core.shared_windows import SharedWindows
 from backend.health.router import router as health_router
 from backend.health.service import IndexReport
 from backend.ops.seed import DEMO_PASSWORD, is_empty, seed_demo
-from backend.projects.cached_reads import CachedReads, prefetch_for
+from backend.projects.cached_reads import MIRRORED_PREFIXES, CachedReads, prefetch_for
 from backend.projects.router import CACHED_READS as MEMBER_READS
 from backend.projects.router import members_router
 from backend.projects.router import router as projects_router
@@ -62,11 +65,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     mongo = await connect(settings, listeners=app.state.command_listeners)
     redis = make_redis(settings)
     app.state.mongo, app.state.redis = mongo, redis
-    app.state.rate_limiter = make_rate_limiter(settings, redis)
-    backend = RedisBackend(redis) if settings.redis_url else MemoryBackend()
-    app.state.cache = ResponseCache(
+    background: list[Coroutine[Any, Any, None]] = []
+    if settings.redis_url is None:
+        app.state.key_mirror = None
+        app.state.rate_limiter = RateLimiter(MemoryWindows())
+        backend: CacheBackend = MemoryBackend()
+    else:
+        app.state.key_mirror = mirror = KeyMirror(MIRRORED_PREFIXES)
+        windows = SharedWindows(RedisWindows(redis))
+        # While Redis is down, each process limits on its own: looser than shared limits, but limits.
+        app.state.rate_limiter = RateLimiter(windows, fallback=MemoryWindows())
+        backend = RedisBackend(redis, mirror)
+        background += [mirror.follow(redis), windows.run()]
+    app.state.cache = cache = ResponseCache(
         backend, settings.cache_ttl_seconds, enabled=settings.response_cache_enabled
     )
+    if app.state.key_mirror is not None:
+        app.state.key_mirror.on_forget_all.append(cache.forget_recent)
+    tasks = [asyncio.create_task(job) for job in background]
     if mongo.in_memory:
         log.warning("storage", mongodb="in-memory", detail="MONGODB_URL is not set: data is lost on exit")
     if settings.in_memory_redis:
@@ -81,8 +97,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await _stop(tasks)
         await redis.aclose()
         mongo.close()
+
+
+async def _stop(tasks: Sequence[asyncio.Task[None]]) -> None:
+    # redis-py may turn a cancellation that lands inside a command into its own error, which the
+    # background loops then survive: cancel again until they end.
+    pending = set(tasks)
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.1)
 
 
 def create_app(

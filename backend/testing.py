@@ -8,6 +8,7 @@ on real servers, each test in a database of its own and with Redis flushed, so u
 import asyncio
 import contextlib
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from backend.core.config import Environment, Settings
 from backend.core.db import Database
+from backend.core.mirror import KeyMirror
 from backend.core.query_shapes import QueryShapeRecorder
 from backend.core.redis import RedisClient
 from backend.main import create_app
@@ -180,6 +182,18 @@ def redis(app: FastAPI) -> RedisClient:
     """The Redis client the app uses (fakeredis in-process, or the real server)."""
     client: RedisClient = app.state.redis
     return client
+
+
+async def mirror_following(app: FastAPI, *, live: bool = True, within: float = 5.0) -> KeyMirror:
+    """The app's mirror of Redis keys (real tier only), once it follows Redis (or, with
+    `live=False`, once it has noticed that it no longer can)."""
+    mirror: KeyMirror | None = app.state.key_mirror
+    assert mirror is not None, "only an app on a real Redis follows its keys"
+    deadline = time.monotonic() + within
+    while mirror.live != live:
+        assert time.monotonic() < deadline, f"the mirror did not become {'live' if live else 'idle'}"
+        await asyncio.sleep(0.01)
+    return mirror
 
 
 DEFAULT_PASSWORD = "correct horse battery"

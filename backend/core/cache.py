@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import structlog
 from redis.exceptions import RedisError
 
+from backend.core.mirror import KeyMirror
 from backend.core.redis import RedisClient
 
 log = structlog.get_logger(__name__)
@@ -48,23 +49,51 @@ class CacheBackend(Protocol):
 
 
 class RedisBackend:
-    def __init__(self, redis: RedisClient) -> None:
+    """Redis, with the values of the keys `mirror` follows read from the process while it knows them."""
+
+    def __init__(self, redis: RedisClient, mirror: KeyMirror | None = None) -> None:
         self._redis = redis
+        self.mirror = mirror
 
     async def get(self, key: str) -> bytes | None:
-        return _as_bytes(await self._redis.get(key))
+        return (await self.mget([key]))[0]
 
     async def mget(self, keys: list[str]) -> list[bytes | None]:
-        return [_as_bytes(v) for v in await self._redis.mget(keys)]
+        mirror = self.mirror
+        if mirror is None:
+            return [_as_bytes(v) for v in await self._redis.mget(keys)]
+        known = mirror.known(keys)
+        missing = [key for key in keys if key not in known]
+        if missing:
+            epoch = mirror.epoch
+            read = dict(zip(missing, [_as_bytes(v) for v in await self._redis.mget(missing)], strict=True))
+            mirror.remember_all(read, epoch)
+            known.update(read)
+        return [known[key] for key in keys]
 
     async def set(self, key: str, value: bytes, ttl: int) -> None:
-        await self._redis.set(key, value, ex=ttl)
+        try:
+            await self._redis.set(key, value, ex=ttl)
+        finally:
+            self._wrote(key)
 
     async def incr(self, key: str) -> int:
-        return int(await self._redis.incr(key))
+        try:
+            return int(await self._redis.incr(key))
+        finally:
+            self._wrote(key)
 
     async def delete(self, key: str) -> None:
-        await self._redis.delete(key)
+        try:
+            await self._redis.delete(key)
+        finally:
+            self._wrote(key)
+
+    def _wrote(self, key: str) -> None:
+        # After the write (or its failure): a read that raced it is not kept, and this process's next
+        # read of the key goes to Redis, so it sees its own write before Redis's message arrives.
+        if self.mirror is not None:
+            self.mirror.forget(key)
 
 
 def _as_bytes(value: bytes | str | None) -> bytes | None:
@@ -157,6 +186,10 @@ class RecentValues:
             _, (_, dropped, _) = self._items.popitem(last=False)
             self._bytes -= dropped
 
+    def clear(self) -> None:
+        self._items.clear()
+        self._bytes = 0
+
     def _drop(self, key: str) -> None:
         item = self._items.pop(key, None)
         if item is not None:
@@ -239,6 +272,11 @@ class ResponseCache:
 
     async def forget(self, key: str) -> None:
         await self._quietly(self._backend.delete(key), None)
+
+    def forget_recent(self) -> None:
+        """Drop the process's copies of generation-keyed values: after Redis lost its data, counting
+        starts again from 0, and a copy kept under an old generation's key would be served again."""
+        self._recent.clear()
 
     # -- whole responses --
 

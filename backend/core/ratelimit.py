@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 from limits import parse
@@ -25,6 +25,7 @@ from backend.core.cache import forget_reads, remember_reads
 from backend.core.config import Settings
 from backend.core.errors import ProblemError
 from backend.core.middleware import header
+from backend.core.mirror import KeyMirror
 from backend.core.problems import problem_response, request_id_of
 from backend.core.redis import RedisClient
 from backend.core.security import AccessClaims, AccessTokens, InvalidAccessToken, digest
@@ -142,9 +143,11 @@ class MemoryWindows:
             del self._counters[key]
 
 
-# KEYS[1]: the bucket; ARGV: limit, period. Windows are numbered on Redis's clock, so every instance
-# agrees; a window's counter lives two periods (it is the next window's previous one). The values of
-# any further KEYS follow the count: a caller's other reads ride on the same round trip.
+# KEYS[1]: the bucket; ARGV: limit, period, requests already allowed elsewhere to add first (see
+# SharedWindows), and 1 to count this request (0: only add and report). Windows are numbered on
+# Redis's clock, so every instance agrees; a window's counter lives two periods (it is the next
+# window's previous one). The values of any further KEYS follow: a caller's other reads ride on the
+# same round trip.
 _TAKE = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
@@ -155,36 +158,70 @@ local elapsed = now - number * period
 local current_key = KEYS[1] .. ':' .. string.format('%d', number)
 local previous = tonumber(redis.call('GET', KEYS[1] .. ':' .. string.format('%d', number - 1)) or '0')
 local current = tonumber(redis.call('GET', current_key) or '0')
+local added = tonumber(ARGV[3])
+if added > 0 then
+    current = redis.call('INCRBY', current_key, added)
+    redis.call('EXPIRE', current_key, period * 2)
+end
 local count = math.floor(previous * (period - elapsed) / period) + current
 local allowed = 0
-if count + 1 <= limit then
+if ARGV[4] == '1' and count + 1 <= limit then
     allowed = 1
     count = count + 1
-    if redis.call('INCR', current_key) == 1 then
+    current = redis.call('INCR', current_key)
+    if current == 1 then
         redis.call('EXPIRE', current_key, period * 2)
     end
 end
-local reply = {allowed, count, previous, tostring(elapsed)}
+local reply = {allowed, count, previous, tostring(elapsed), current, tostring(now)}
 if #KEYS > 1 then
     for i, value in ipairs(redis.call('MGET', unpack(KEYS, 2))) do
-        reply[4 + i] = value
+        reply[6 + i] = value
     end
 end
 return reply
 """
 
 
+@dataclass(frozen=True)
+class SharedWindow:
+    """A bucket's window on Redis after an exchange with it."""
+
+    window: Window
+    current: int  # the current window's own count
+    now: float  # Redis's clock
+    values: list[bytes | None]
+
+
 class RedisWindows:
     def __init__(self, redis: RedisClient) -> None:
+        self._redis = redis
         self._script = redis.register_script(_TAKE)
 
     async def take_and_read(
         self, key: str, rule: Rule, read: Sequence[str]
     ) -> tuple[Window, list[bytes | None] | None]:
-        allowed, count, previous, elapsed, *values = await self._script(
-            keys=[key, *read], args=[rule.limit, rule.period]
-        )
-        return Window(bool(allowed), int(count), int(previous), float(elapsed)), values
+        shared = await self.exchange(key, rule, read)
+        return shared.window, shared.values
+
+    async def exchange(
+        self, key: str, rule: Rule, read: Sequence[str] = (), *, add: int = 0, take: bool = True
+    ) -> SharedWindow:
+        """Add `add` requests allowed elsewhere, count this one when `take`, and read `read`."""
+        return _shared(await self._script(keys=[key, *read], args=[rule.limit, rule.period, add, int(take)]))
+
+    async def add_many(self, additions: Sequence[tuple[str, Rule, int]]) -> list[SharedWindow]:
+        """`exchange(key, rule, add=n, take=False)` for each addition, in one round trip."""
+        async with self._redis.pipeline(transaction=False) as pipeline:
+            for key, rule, add in additions:
+                await self._script(keys=[key], args=[rule.limit, rule.period, add, 0], client=pipeline)
+            return [_shared(reply) for reply in await pipeline.execute()]
+
+
+def _shared(reply: list[Any]) -> SharedWindow:
+    allowed, count, previous, elapsed, current, now, *values = reply
+    window = Window(bool(allowed), int(count), int(previous), float(elapsed))
+    return SharedWindow(window, int(current), float(now), values)
 
 
 class RateLimiter:
@@ -222,13 +259,6 @@ class RateLimiter:
         return quota, values
 
 
-def make_rate_limiter(settings: Settings, redis: RedisClient) -> RateLimiter:
-    if settings.redis_url is None:
-        return RateLimiter(MemoryWindows())
-    # While Redis is down, each process limits on its own: looser than shared limits, but limits.
-    return RateLimiter(RedisWindows(redis), fallback=MemoryWindows())
-
-
 # The keys an authenticated request will read from the cache (none: empty), so the limiter's round
 # trip can bring their values along; the cache then serves them to the request (`remember_reads`).
 Prefetch = Callable[[Scope, AccessClaims], Sequence[str]]
@@ -255,14 +285,23 @@ class RateLimitMiddleware:
         rule = self._anonymous if identity.startswith("ip:") else self._authenticated
         checked = scope.get("state", {}).get("access_claims")
         read = self._prefetch(scope, checked[1]) if self._prefetch and checked else ()
+        mirror: KeyMirror | None = state.key_mirror
+        known = mirror.known(read) if mirror is not None and read else {}
+        unknown = [key for key in read if key not in known]
+        epoch = mirror.epoch if mirror is not None else 0
         try:
-            quota, values = await state.rate_limiter.hit_and_read(rule, read, "api", identity)
+            quota, values = await state.rate_limiter.hit_and_read(rule, unknown, "api", identity)
         except RateLimited as exc:
             await problem_response(exc, path=scope["path"], request_id=request_id_of(scope))(
                 scope, receive, send
             )
             return
-        already = remember_reads(dict(zip(read, values, strict=True))) if values is not None else None
+        if values is not None:
+            fresh = dict(zip(unknown, values, strict=True))
+            if mirror is not None:
+                mirror.remember_all(fresh, epoch)
+            known.update(fresh)
+        already = remember_reads(known) if known else None
         quota_headers = [(name.lower().encode(), value.encode()) for name, value in quota.headers().items()]
 
         async def send_with_quota(message: Message) -> None:

@@ -88,6 +88,10 @@ class CachedReads:
         return True
 
 
+# Every hit reads these first: the process follows them (core/mirror.py) rather than asking each time.
+MIRRORED_PREFIXES = (revocation_key(""), account_key(""), *generation_keys(""))
+
+
 def _access_keys(claims: AccessClaims, project_id: str) -> list[str]:
     return [revocation_key(claims.token_id), account_key(claims.subject), *generation_keys(project_id)]
 

@@ -1,0 +1,147 @@
+"""Each process follows the logout marks, accounts and generations in Redis instead of asking for
+them on every request: a change made through one instance reaches another's cache hits as soon as
+Redis's message does, and nothing known is trusted once the process cannot hear Redis."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from backend.core.config import Settings
+from backend.core.mirror import KeyMirror
+from backend.core.redis import RedisClient
+from backend.main import create_app
+from backend.testing import Team, cached_reads, mirror_following
+
+SOON = 1.0  # seconds: Redis's message takes well under a millisecond on loopback
+
+
+async def within(seconds: float, condition: Callable[[], Awaitable[bool]]) -> float:
+    """How long `condition` took to hold; fails after `seconds`."""
+    start = time.monotonic()
+    while not await condition():
+        assert time.monotonic() - start < seconds, "the change did not arrive"
+        await asyncio.sleep(0.005)
+    return time.monotonic() - start
+
+
+@pytest.fixture
+async def other(settings: Settings, app: FastAPI) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """A second instance of the API on the same MongoDB and Redis, following them."""
+    second = create_app(settings)
+    async with LifespanManager(second, startup_timeout=30, shutdown_timeout=30):
+        await mirror_following(app)
+        await mirror_following(second)
+        transport = httpx.ASGITransport(app=second)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tasklane.test") as client:
+            yield second, client
+
+
+async def hit(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> httpx.Response:
+    """GET `url` until it is a cache hit, as it is on the second request."""
+    for _ in range(3):
+        response = await client.get(url, headers=headers)
+        if response.headers.get("x-cache") == "HIT":
+            return response
+    raise AssertionError(f"{url} is not cached")
+
+
+@pytest.mark.real_servers
+async def test_a_write_through_one_instance_reaches_the_cache_hits_of_another(
+    team: Team, other: tuple[FastAPI, httpx.AsyncClient]
+) -> None:
+    second, via_second = other
+    task = (await team.member.client.post(team.tasks_url, json={"title": "Draft"})).json()
+    url = f"{team.tasks_url}/{task['id']}"
+    served = cached_reads(second).served if second.middleware_stack else 0
+    await hit(via_second, url, team.viewer.headers)
+    assert cached_reads(second).served > served  # by the fast path
+
+    await team.member.client.patch(url, json={"title": "Final"})
+
+    async def shows_it() -> bool:
+        return bool((await via_second.get(url, headers=team.viewer.headers)).json()["title"] == "Final")
+
+    await within(SOON, shows_it)
+    assert (await hit(via_second, url, team.viewer.headers)).json()["title"] == "Final"
+
+
+@pytest.mark.real_servers
+async def test_a_member_removed_through_one_instance_gets_404_from_another(
+    team: Team, other: tuple[FastAPI, httpx.AsyncClient]
+) -> None:
+    _, via_second = other
+    task = (await team.member.client.post(team.tasks_url, json={"title": "Secret"})).json()
+    url = f"{team.tasks_url}/{task['id']}"
+    await hit(via_second, url, team.viewer.headers)
+
+    await team.owner.client.delete(f"{team.project_url}/members/{team.viewer.id}")
+
+    async def refused() -> bool:
+        return (await via_second.get(url, headers=team.viewer.headers)).status_code == 404
+
+    await within(SOON, refused)
+    assert (await via_second.get(url, headers=team.viewer.headers)).status_code == 404
+
+
+@pytest.mark.real_servers
+async def test_a_logout_through_one_instance_ends_the_token_on_another(
+    team: Team, other: tuple[FastAPI, httpx.AsyncClient]
+) -> None:
+    _, via_second = other
+    task = (await team.member.client.post(team.tasks_url, json={"title": "Mine"})).json()
+    url = f"{team.tasks_url}/{task['id']}"
+    await hit(via_second, url, team.viewer.headers)
+
+    assert (await team.viewer.client.post("/api/v1/auth/logout")).status_code == 204
+
+    async def refused() -> bool:
+        return (await via_second.get(url, headers=team.viewer.headers)).status_code == 401
+
+    await within(SOON, refused)
+
+
+@pytest.mark.real_servers
+async def test_a_flush_of_redis_forgets_all_a_process_knew(
+    team: Team, other: tuple[FastAPI, httpx.AsyncClient], redis: RedisClient
+) -> None:
+    second, via_second = other
+    task = (await team.member.client.post(team.tasks_url, json={"title": "Kept"})).json()
+    await hit(via_second, f"{team.tasks_url}/{task['id']}", team.viewer.headers)
+    mirror: KeyMirror = second.state.key_mirror
+    keys = [f"tasklane:gen:data:{team.project['id']}", f"tasklane:account:{team.viewer.id}"]
+    assert mirror.known(keys).keys() == set(keys)
+
+    await redis.flushdb()
+
+    async def forgotten() -> bool:
+        return not mirror.known(keys)
+
+    await within(SOON, forgotten)
+
+
+def test_a_value_read_while_a_change_was_on_its_way_is_not_kept() -> None:
+    mirror = KeyMirror(["tasklane:gen:"])
+    mirror._live = True  # as when following Redis
+    epoch = mirror.epoch  # a read is sent...
+    mirror.forget("tasklane:gen:data:p")  # ...a change is heard of before its answer arrives
+
+    mirror.remember("tasklane:gen:data:p", b"3", epoch)
+    mirror.remember("tasklane:account:u", b"{}", mirror.epoch)  # not a followed prefix
+
+    assert mirror.known(["tasklane:gen:data:p", "tasklane:account:u"]) == {}
+    mirror.remember("tasklane:gen:data:p", b"4", mirror.epoch)
+    assert mirror.known(["tasklane:gen:data:p"]) == {"tasklane:gen:data:p": b"4"}
+
+
+def test_nothing_is_known_while_not_following_redis() -> None:
+    mirror = KeyMirror(["tasklane:gen:"])
+    mirror._live = True
+    mirror.remember("tasklane:gen:data:p", b"3", mirror.epoch)
+    mirror._live = False
+
+    assert mirror.known(["tasklane:gen:data:p"]) == {}
