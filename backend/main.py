@@ -66,22 +66,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     redis = make_redis(settings)
     app.state.mongo, app.state.redis = mongo, redis
     background: list[Coroutine[Any, Any, None]] = []
+    mirror: KeyMirror | None = None
     if settings.redis_url is None:
-        app.state.key_mirror = None
         app.state.rate_limiter = RateLimiter(MemoryWindows())
         backend: CacheBackend = MemoryBackend()
     else:
-        app.state.key_mirror = mirror = KeyMirror(MIRRORED_PREFIXES)
+        mirror = KeyMirror(MIRRORED_PREFIXES)
         windows = SharedWindows(RedisWindows(redis))
         # While Redis is down, each process limits on its own: looser than shared limits, but limits.
         app.state.rate_limiter = RateLimiter(windows, fallback=MemoryWindows())
         backend = RedisBackend(redis, mirror)
         background += [mirror.follow(redis), windows.run()]
+    app.state.key_mirror = mirror
     app.state.cache = cache = ResponseCache(
         backend, settings.cache_ttl_seconds, enabled=settings.response_cache_enabled
     )
-    if app.state.key_mirror is not None:
-        app.state.key_mirror.on_forget_all.append(cache.forget_recent)
+    if mirror is not None:
+        mirror.on_forget_all.append(cache.forget_recent)
     tasks = [asyncio.create_task(job) for job in background]
     if mongo.in_memory:
         log.warning("storage", mongodb="in-memory", detail="MONGODB_URL is not set: data is lost on exit")

@@ -20,11 +20,11 @@ from typing import Any, Protocol
 import structlog
 from redis.exceptions import RedisError
 
+from backend.core.logging import OccasionalWarning
 from backend.core.mirror import KeyMirror
 from backend.core.redis import RedisClient
 
 log = structlog.get_logger(__name__)
-WARN_INTERVAL_SECONDS = 60.0
 
 # What this request has already read from the backend (the rate limiter's script brings a cached
 # read's logout mark, account and generations; a look at an entry that found nothing is noted too),
@@ -53,22 +53,20 @@ class RedisBackend:
 
     def __init__(self, redis: RedisClient, mirror: KeyMirror | None = None) -> None:
         self._redis = redis
-        self.mirror = mirror
+        self._mirror = mirror
 
     async def get(self, key: str) -> bytes | None:
         return (await self.mget([key]))[0]
 
     async def mget(self, keys: list[str]) -> list[bytes | None]:
-        mirror = self.mirror
+        mirror = self._mirror
         if mirror is None:
             return [_as_bytes(v) for v in await self._redis.mget(keys)]
-        known = mirror.known(keys)
-        missing = [key for key in keys if key not in known]
+        known, missing, epoch = mirror.split(keys)
         if missing:
-            epoch = mirror.epoch
-            read = dict(zip(missing, [_as_bytes(v) for v in await self._redis.mget(missing)], strict=True))
-            mirror.remember_all(read, epoch)
-            known.update(read)
+            known.update(
+                mirror.learn(missing, [_as_bytes(v) for v in await self._redis.mget(missing)], epoch)
+            )
         return [known[key] for key in keys]
 
     async def set(self, key: str, value: bytes, ttl: int) -> None:
@@ -92,8 +90,8 @@ class RedisBackend:
     def _wrote(self, key: str) -> None:
         # After the write (or its failure): a read that raced it is not kept, and this process's next
         # read of the key goes to Redis, so it sees its own write before Redis's message arrives.
-        if self.mirror is not None:
-            self.mirror.forget(key)
+        if self._mirror is not None:
+            self._mirror.forget(key)
 
 
 def _as_bytes(value: bytes | str | None) -> bytes | None:
@@ -209,7 +207,7 @@ class ResponseCache:
         self._recent = RecentValues(self.RECENT_SECONDS, self.RECENT_BYTES)
         self._decoded: dict[bytes, Any] = {}
         self._inflight: dict[str, asyncio.Future[CachedResponse]] = {}
-        self._last_warning = 0.0
+        self._unavailable = OccasionalWarning("cache_unavailable")
 
     # -- generations: one counter per project, bumped by every write in it --
 
@@ -345,10 +343,7 @@ class ResponseCache:
         try:
             return await operation
         except (RedisError, OSError) as exc:
-            now = time.monotonic()
-            if now - self._last_warning > WARN_INTERVAL_SECONDS:
-                self._last_warning = now
-                log.warning("cache_unavailable", error=type(exc).__name__, detail="serving from MongoDB")
+            self._unavailable(log, exc, detail="serving from MongoDB")
             return fallback
 
 

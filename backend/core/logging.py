@@ -7,12 +7,33 @@ through the processors, which for the access log was a quarter of a health check
 
 import logging
 import sys
-from collections.abc import MutableMapping
+import time
+from collections.abc import Callable, MutableMapping
 from functools import cache
 from typing import Any
 
 import orjson
 import structlog
+
+
+class OccasionalWarning:
+    """A warning logged at most once per interval: a dependency that fails for every request is
+    reported, not repeated thousands of times a second."""
+
+    def __init__(
+        self, event: str, interval_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._event = event
+        self._interval = interval_seconds
+        self._clock = clock
+        self._last = -interval_seconds  # the first one is logged, however young the clock
+
+    def __call__(self, logger: Any, exc: BaseException, **fields: Any) -> None:
+        now = self._clock()
+        if now - self._last > self._interval:
+            self._last = now
+            logger.warning(self._event, error=type(exc).__name__, **fields)
+
 
 # Keys whose values never reach a log line, whatever logs them.
 _SECRET_KEYS = ("password", "secret", "token", "authorization", "cookie")

@@ -16,13 +16,13 @@ today when their next read reaches Redis.
 """
 
 import asyncio
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
 from redis.exceptions import RedisError
 
+from backend.core.logging import OccasionalWarning
 from backend.core.redis import RedisClient
 
 log = structlog.get_logger(__name__)
@@ -32,15 +32,13 @@ class KeyMirror:
     PING_SECONDS = 1.0  # a connection silent for two of these is treated as lost
     RETRY_SECONDS = 1.0
     MAX_KEYS = 100_000  # past this, everything is forgotten at once (a process knows few keys)
-    WARN_INTERVAL_SECONDS = 60.0
 
-    def __init__(self, prefixes: Sequence[str], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, prefixes: Sequence[str]) -> None:
         self.prefixes = tuple(prefixes)
         self._values: dict[str, bytes | None] = {}
         self._live = False
         self._epoch = 0  # moves on every change heard of, so a read that raced one is not kept
-        self._clock = clock
-        self._last_warning = -self.WARN_INTERVAL_SECONDS
+        self._unavailable = OccasionalWarning("key_mirror_unavailable")
         # Called whenever everything is forgotten (a flush, a lost connection: data may be gone), so
         # that what the process keeps derived from these values goes too.
         self.on_forget_all: list[Callable[[], None]] = []
@@ -63,9 +61,19 @@ class KeyMirror:
         values = self._values
         return {key: values[key] for key in keys if key in values}
 
-    def remember_all(self, values: dict[str, bytes | None], epoch: int) -> None:
-        for key, value in values.items():
+    def split(self, keys: Sequence[str]) -> tuple[dict[str, bytes | None], list[str], int]:
+        """What is known of `keys`, the keys to read from Redis, and the epoch to `learn` them with."""
+        known = self.known(keys)
+        return known, [key for key in keys if key not in known], self._epoch
+
+    def learn(
+        self, keys: Sequence[str], values: Sequence[bytes | None], epoch: int
+    ) -> dict[str, bytes | None]:
+        """`keys`' `values` as just read from Redis, remembered where nothing changed since `epoch`."""
+        read = dict(zip(keys, values, strict=True))
+        for key, value in read.items():
             self.remember(key, value, epoch)
+        return read
 
     def remember(self, key: str, value: bytes | None, epoch: int) -> None:
         """Keep `value`, read from Redis after `epoch` was taken, unless anything changed since."""
@@ -90,7 +98,7 @@ class KeyMirror:
             try:
                 await self._follow_once(redis)
             except (RedisError, OSError, TimeoutError) as exc:
-                self._lose(exc)
+                self._unavailable(log, exc, detail="reading from Redis")
             await asyncio.sleep(self.RETRY_SECONDS)
 
     async def _follow_once(self, redis: RedisClient) -> None:
@@ -107,7 +115,7 @@ class KeyMirror:
             await connection.send_command("CLIENT", "TRACKING", "ON", "BCAST", *prefixes)
             if await connection.read_response() not in (b"OK", "OK"):
                 raise RedisError("CLIENT TRACKING was refused")
-            self.forget_all()  # whatever was known before this connection may have changed since
+            self.forget_all()  # a read sent before tracking began may return what has changed since
             self._live = True
             awaiting_pong = False
             while True:
@@ -130,15 +138,8 @@ class KeyMirror:
         if keys is None:  # FLUSHDB/FLUSHALL
             self.forget_all()
             return
-        self._epoch += 1
         for key in keys:
-            self._values.pop(key.decode() if isinstance(key, bytes) else key, None)
-
-    def _lose(self, exc: BaseException) -> None:
-        now = self._clock()
-        if now - self._last_warning > self.WARN_INTERVAL_SECONDS:
-            self._last_warning = now
-            log.warning("key_mirror_unavailable", error=type(exc).__name__, detail="reading from Redis")
+            self.forget(key.decode() if isinstance(key, bytes) else key)
 
 
 async def _as_is(message: Any) -> Any:

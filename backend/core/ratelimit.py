@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend.core.cache import forget_reads, remember_reads
 from backend.core.config import Settings
 from backend.core.errors import ProblemError
+from backend.core.logging import OccasionalWarning
 from backend.core.middleware import header
 from backend.core.mirror import KeyMirror
 from backend.core.problems import problem_response, request_id_of
@@ -31,7 +32,6 @@ from backend.core.redis import RedisClient
 from backend.core.security import AccessClaims, AccessTokens, InvalidAccessToken, digest
 
 log = structlog.get_logger(__name__)
-WARN_INTERVAL_SECONDS = 60.0
 
 
 class RateLimited(ProblemError):
@@ -228,7 +228,7 @@ class RateLimiter:
     def __init__(self, store: WindowStore, fallback: WindowStore | None = None) -> None:
         self._store = store
         self._fallback = fallback if fallback is not None else store
-        self._last_warning = 0.0
+        self._unavailable = OccasionalWarning("rate_limiter_unavailable")
 
     async def hit(self, rule: str | Rule, *key: str) -> Quota:
         """Count one request against `rule` for `key`; raise RateLimited when the window is full."""
@@ -245,10 +245,7 @@ class RateLimiter:
         try:
             window, values = await self._store.take_and_read(bucket, rule, read)
         except (RedisError, OSError) as exc:  # the store failing must not fail the request
-            now = time.monotonic()
-            if now - self._last_warning > WARN_INTERVAL_SECONDS:
-                self._last_warning = now
-                log.warning("rate_limiter_unavailable", error=type(exc).__name__, detail="limits per process")
+            self._unavailable(log, exc, detail="limits per process")
             window, values = await self._fallback.take_and_read(bucket, rule, ())
         quota = Quota.of(rule, window)
         if not window.allowed:
@@ -286,9 +283,7 @@ class RateLimitMiddleware:
         checked = scope.get("state", {}).get("access_claims")
         read = self._prefetch(scope, checked[1]) if self._prefetch and checked else ()
         mirror: KeyMirror | None = state.key_mirror
-        known = mirror.known(read) if mirror is not None and read else {}
-        unknown = [key for key in read if key not in known]
-        epoch = mirror.epoch if mirror is not None else 0
+        known, unknown, epoch = mirror.split(read) if mirror is not None else ({}, list(read), 0)
         try:
             quota, values = await state.rate_limiter.hit_and_read(rule, unknown, "api", identity)
         except RateLimited as exc:
@@ -297,9 +292,11 @@ class RateLimitMiddleware:
             )
             return
         if values is not None:
-            fresh = dict(zip(unknown, values, strict=True))
-            if mirror is not None:
-                mirror.remember_all(fresh, epoch)
+            fresh = (
+                mirror.learn(unknown, values, epoch)
+                if mirror is not None
+                else zip(unknown, values, strict=True)
+            )
             known.update(fresh)
         already = remember_reads(known) if known else None
         quota_headers = [(name.lower().encode(), value.encode()) for name, value in quota.headers().items()]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import structlog
 from redis.exceptions import RedisError
 
+from backend.core.logging import OccasionalWarning
 from backend.core.ratelimit import RedisWindows, Rule, SharedWindow, Window, weighted
 
 log = structlog.get_logger(__name__)
@@ -45,14 +46,13 @@ class SharedWindows:
     FRESH_SECONDS = 1.0
     LOCAL_MIN_LIMIT = 100
     SWEEP_EVERY = 4096  # exchanges between sweeps, for when `run` is not running
-    WARN_INTERVAL_SECONDS = 60.0
 
     def __init__(self, redis: RedisWindows, clock: Callable[[], float] = time.time) -> None:
         self._redis = redis
         self._clock = clock
         self._tallies: dict[str, _Tally] = {}
         self._exchanges = 0
-        self._last_warning = -self.WARN_INTERVAL_SECONDS
+        self._flush_failed = OccasionalWarning("rate_limit_flush_failed")
 
     def __len__(self) -> int:
         return len(self._tallies)
@@ -71,7 +71,7 @@ class SharedWindows:
         finally:
             if tally is not None:
                 tally.sending -= sent  # acknowledged below, or lost with the failure
-        self._learn(key, rule, shared, sent)
+        self._learn(key, rule, shared)
         self._exchanges += 1
         if self._exchanges % self.SWEEP_EVERY == 0:
             self._sweep()
@@ -95,7 +95,7 @@ class SharedWindows:
         tally.pending += 1
         return Window(True, count + 1, tally.previous, elapsed)
 
-    def _learn(self, key: str, rule: Rule, shared: SharedWindow, sent: int) -> None:
+    def _learn(self, key: str, rule: Rule, shared: SharedWindow) -> None:
         local = self._clock()
         number = int(shared.now // rule.period)
         tally = self._tallies.get(key)
@@ -118,8 +118,8 @@ class SharedWindows:
         finally:
             for _, tally, sent in due:
                 tally.sending -= sent
-        for (key, tally, sent), shared in zip(due, answers, strict=True):
-            self._learn(key, tally.rule, shared, sent)
+        for (key, tally, _), shared in zip(due, answers, strict=True):
+            self._learn(key, tally.rule, shared)
 
     async def run(self) -> None:
         """Flush every FLUSH_SECONDS for as long as the app runs."""
@@ -128,10 +128,7 @@ class SharedWindows:
             try:
                 await self.flush()
             except (RedisError, OSError) as exc:
-                now = time.monotonic()
-                if now - self._last_warning > self.WARN_INTERVAL_SECONDS:
-                    self._last_warning = now
-                    log.warning("rate_limit_flush_failed", error=type(exc).__name__)
+                self._flush_failed(log, exc)
 
     def _sweep(self) -> None:
         """Forget buckets whose counts are stale and owe Redis nothing: the next request asks anyway."""
