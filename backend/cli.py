@@ -34,6 +34,13 @@ def serve(
         int, typer.Option(help="Worker processes (each needs real servers to share state).")
     ] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Proxies whose X-Forwarded-For/-Proto to trust (comma-separated IPs or CIDRs, `*` for "
+            "any); overrides FORWARDED_ALLOW_IPS. Default: none."
+        ),
+    ] = None,
 ) -> None:
     """Run the API with uvicorn. Without MONGODB_URL/REDIS_URL it runs on in-memory stores."""
     import os
@@ -42,6 +49,7 @@ def serve(
 
     if demo:
         os.environ["DEMO_DATA"] = "true"
+    trusted = get_settings().forwarded_allow_ips if forwarded_allow_ips is None else forwarded_allow_ips
 
     uvicorn.run(
         "backend.main:create_app",
@@ -52,7 +60,10 @@ def serve(
         reload=reload,
         log_config=None,
         access_log=False,
-        proxy_headers=True,
+        # uvicorn would trust 127.0.0.1 by default: a client on the host could pick its own address
+        # (and so its rate-limit bucket). Forwarded headers count only from the configured proxies.
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or "",
     )
 
 
@@ -204,3 +215,7 @@ def print_logins(logins: "list[Login]") -> None:
     typer.echo("demo logins (password for all: " + logins[0].password + "):")
     for login in logins:
         typer.echo(f"  {login.email:<32} {login.display_name}")
+
+
+if __name__ == "__main__":
+    app()

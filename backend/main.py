@@ -13,7 +13,11 @@ from prometheus_client import CollectorRegistry
 from pymongo import monitoring
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
+from starlette.types import Scope
 
+from backend.access.authentication import Authenticator
+from backend.access.facts import AccessFacts
+from backend.access.middleware import CallerMiddleware, caller_of
 from backend.activity.router import CACHED_READS as ACTIVITY_READS
 from backend.activity.router import router as activity_router
 from backend.auth.router import router as auth_router
@@ -66,6 +70,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     redis = make_redis(settings)
     app.state.mongo, app.state.redis = mongo, redis
     background: list[Coroutine[Any, Any, None]] = []
+    # Copies of access inputs are kept only while MongoDB reports every change to them.
+    if mongo.in_memory:
+        app.state.access_facts.follow_local(mongo)
+    else:
+        background.append(app.state.access_facts.follow(mongo.database))
     mirror: KeyMirror | None = None
     if settings.redis_url is None:
         app.state.rate_limiter = RateLimiter(MemoryWindows())
@@ -139,6 +148,8 @@ def create_app(
     app.state.hasher = PasswordHasher(settings)
     app.state.access_tokens = AccessTokens(settings)
     app.state.cursors = CursorCodec(derive_key(settings, "cursor"))
+    app.state.access_facts = facts = AccessFacts()
+    app.state.authenticator = authenticator = Authenticator(facts, app.state.access_tokens)
     install_problem_handlers(app)
     app.include_router(health_router)
     routers = (
@@ -160,7 +171,14 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Inside the rate limit (a hit counts) and outside routing (a hit skips it).
     app.add_middleware(CachedReads, reads=CACHED_READS)
-    app.add_middleware(RateLimitMiddleware, settings=settings, prefetch=prefetch_for(CACHED_READS))
+    app.add_middleware(
+        RateLimitMiddleware,
+        settings=settings,
+        caller_key=_rate_limit_key,
+        prefetch=prefetch_for(CACHED_READS),
+    )
+    # Before everything that reads the caller: the limiter, the fast path and the routes.
+    app.add_middleware(CallerMiddleware, authenticator=authenticator)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -181,6 +199,11 @@ def create_app(
     # Outermost: ids, the access log, metrics and the last-resort 500 cover all else.
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(app.state.metrics_registry))
     return app
+
+
+def _rate_limit_key(scope: Scope) -> str | None:
+    caller = caller_of(scope)
+    return None if caller is None else caller.rate_limit_key
 
 
 def _install_contract(app: FastAPI, settings: Settings) -> None:

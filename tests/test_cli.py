@@ -1,7 +1,14 @@
 """The `tasklane` command, as ops run it."""
 
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -55,3 +62,55 @@ def test_create_admin_then_promote(monkeypatch: pytest.MonkeyPatch) -> None:
     assert weak.exit_code == 2
     assert "password" in weak.output
     get_settings.cache_clear()
+
+
+def _serve(port: int, *flags: str) -> "subprocess.Popen[bytes]":
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("MONGODB_URL", "REDIS_URL", "FORWARDED_ALLOW_IPS")
+    }
+    command = [sys.executable, "-m", "backend.cli", "serve", "--port", str(port), *flags]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=1).status_code == 200:
+                return process
+        time.sleep(0.2)
+    process.kill()
+    raise AssertionError("tasklane serve did not start")
+
+
+def _remaining_after_forwarded(port: int, forwarded_for: str) -> int:
+    response = httpx.get(
+        f"http://127.0.0.1:{port}/api/v1/users/me", headers={"X-Forwarded-For": forwarded_for}, timeout=5
+    )
+    assert response.status_code == 401
+    return int(response.headers["ratelimit-remaining"])
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("flags", "separate_buckets"),
+    [((), False), (("--forwarded-allow-ips", "127.0.0.1"), True)],
+    ids=["by default nobody is trusted", "a configured proxy is"],
+)
+def test_serve_trusts_forwarded_headers_only_from_configured_proxies(
+    flags: tuple[str, ...], separate_buckets: bool
+) -> None:
+    port = _free_port()
+    server = _serve(port, *flags)
+    try:
+        first = _remaining_after_forwarded(port, "203.0.113.7")
+        second = _remaining_after_forwarded(port, "198.51.100.9")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    # Each client address has its own per-IP bucket: a trusted proxy's header picks the bucket; an
+    # untrusted client on loopback cannot choose one, so both requests count in loopback's.
+    assert (first == second) is separate_buckets

@@ -7,11 +7,13 @@ from beanie import PydanticObjectId
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from backend.access.authentication import Authenticator
+from backend.access.dependencies import AUTH_ERRORS, AccessFactsDep
+from backend.access.policy import project_access
 from backend.activity.dependencies import ActivityServiceDep
 from backend.activity.events import EventBus
 from backend.activity.schemas import ActivityRead
 from backend.activity.stream import project_events
-from backend.auth.dependencies import AUTH_ERRORS
 from backend.core.cache import CachedResponse
 from backend.core.cached import CachedRead, cached_response, cached_responses, json_entry
 from backend.core.dependencies import CacheDep, RedisDep
@@ -127,7 +129,9 @@ async def task_activity(
 async def project_event_stream(
     access: VisibleProject,
     activity: ActivityServiceDep,
+    facts: AccessFactsDep,
     redis: RedisDep,
+    request: Request,
     last_event_id: Annotated[
         str | None, Header(alias="Last-Event-ID", max_length=64, description="Resume after this event.")
     ] = None,
@@ -136,12 +140,22 @@ async def project_event_stream(
 
     Each event has the activity id as `id`, the verb as `event` and the activity record as `data`.
     A `: ping` comment comes every 15 s without events. Reconnect with `Last-Event-ID` to get the
-    missed events first, once each. The stream ends when you are removed from the project.
+    missed events first, once each. The stream ends within a few seconds when you may no longer see
+    the project, your session ends or your account is disabled.
     """
-    assert access.project.id is not None
+    project_id = access.grant.project_id
+    caller = access.caller
+    authenticator: Authenticator = request.app.state.authenticator
+
+    async def still_allowed() -> bool:
+        if not await authenticator.still_valid(caller):
+            return False
+        members = await facts.member_map(project_id)
+        return members is not None and project_access(caller, members) is not None
+
     async for event in project_events(
-        access.project.id,
-        access.user_id,
+        project_id,
+        still_allowed=still_allowed,
         last_event_id=last_event_id,
         activity=activity,
         events=EventBus(redis),

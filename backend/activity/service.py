@@ -53,11 +53,7 @@ class ActivityService:
             record.id = record.id or PydanticObjectId()  # insert_many does not fill ids in
         await ActivityRecord.insert_many(records)
         for project_id in {r.project_id for r in records}:
-            # Every cached answer of the project is now stale; the member map only if members changed.
-            membership = any(
-                r.verb.startswith(("member.", "project.")) for r in records if r.project_id == project_id
-            )
-            await self._cache.bump(project_id, membership=membership)
+            await self._cache.bump(project_id)  # every cached answer of the project is now stale
         for read in await self.read(records):
             await self._events.publish(read.project_id, read.model_dump(mode="json"))
 

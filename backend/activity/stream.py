@@ -1,6 +1,6 @@
-"""The live stream of a project's activity for one member, resumable with Last-Event-ID."""
+"""The live stream of a project's activity for one caller, resumable with Last-Event-ID."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from beanie import PydanticObjectId
 from fastapi.sse import ServerSentEvent
@@ -8,31 +8,28 @@ from fastapi.sse import ServerSentEvent
 from backend.activity.events import EventBus
 from backend.activity.schemas import ActivityRead
 from backend.activity.service import ActivityService
-from backend.projects.documents import Project
 
 RESUME_LIMIT = 1000
 RECONNECT_MS = 3000
-# How often, without events, the stream re-checks that the caller is still a member.
-MEMBERSHIP_CHECK_SECONDS = 5.0
+# How often the stream asks again whether the caller may still see the project (a session ended, an
+# account disabled, a membership removed all close it within this time).
+ACCESS_CHECK_SECONDS = 2.0
 
 
 def _event(activity: dict[str, object]) -> ServerSentEvent:
     return ServerSentEvent(id=str(activity["id"]), event=str(activity["verb"]), data=activity)
 
 
-async def _still_member(project_id: PydanticObjectId, user_id: PydanticObjectId) -> bool:
-    return await Project.find({"_id": project_id, "members.user_id": user_id}).count() == 1
-
-
 async def project_events(
     project_id: PydanticObjectId,
-    user_id: PydanticObjectId,
     *,
+    still_allowed: Callable[[], Awaitable[bool]],
     last_event_id: str | None,
     activity: ActivityService,
     events: EventBus,
 ) -> AsyncIterator[ServerSentEvent]:
-    """Missed events first (after Last-Event-ID, each once), then live ones, until the caller is removed."""
+    """Missed events first (after Last-Event-ID, each once), then live ones, for as long as
+    `still_allowed()` (asked every ACCESS_CHECK_SECONDS, and before each event) says so."""
     async with events.subscribe(project_id) as live:  # before reading the log: nothing falls between
         # Tells the client the stream is live, and how long to wait before reconnecting.
         yield ServerSentEvent(comment="connected", retry=RECONNECT_MS)
@@ -43,16 +40,14 @@ async def project_events(
                 sent.add(str(read.id))
                 yield _event(read.model_dump(mode="json"))
         while True:
-            message = await live.next(timeout=MEMBERSHIP_CHECK_SECONDS)
-            if message is None:
-                if not await _still_member(project_id, user_id):
-                    return
+            message = await live.next(timeout=ACCESS_CHECK_SECONDS)
+            if message is not None and message["id"] in sent:
                 continue
-            if message["id"] in sent:
-                continue
-            yield _event(message)
-            if message["verb"] == "member.removed" and message["target"]["id"] == str(user_id):
+            # Before every event too: nothing reaches a caller who lost access meanwhile.
+            if not await still_allowed():
                 return
+            if message is not None:
+                yield _event(message)
 
 
 __all__ = ["ActivityRead", "project_events"]

@@ -1,8 +1,10 @@
 from beanie import Document, PydanticObjectId
 from pydantic import Field
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from backend.core.time import UtcDatetime, utcnow
+
+PAT_PREFIX = "tlp_"  # personal access tokens start with this; access tokens are JWTs
 
 
 class RefreshToken(Document):
@@ -51,4 +53,36 @@ class PersonalAccessToken(Document):
                 ],
                 name="user_active_created",
             ),
+        ]
+
+
+class Session(Document):
+    """One sign-in: the refresh-token family and every access token issued in it name this id.
+
+    Ending it (logout, a reused refresh token, a revoke, a password change, a disabled account) ends
+    all of them at once: authentication checks the session on every request (backend/access/).
+    """
+
+    user_id: PydanticObjectId
+    created_at: UtcDatetime = Field(default_factory=utcnow)
+    last_used_at: UtcDatetime = Field(default_factory=utcnow)
+    # The session is over when its last refresh token expires: MongoDB then deletes it.
+    expires_at: UtcDatetime
+    user_agent: str = ""
+    ended_at: UtcDatetime | None = None
+    end_reason: str | None = None
+
+    class Settings:
+        name = "sessions"
+        indexes = [
+            IndexModel(
+                [
+                    ("user_id", ASCENDING),
+                    ("ended_at", ASCENDING),
+                    ("created_at", DESCENDING),
+                    ("_id", DESCENDING),
+                ],
+                name="user_active_newest",
+            ),
+            IndexModel([("expires_at", ASCENDING)], name="expires_ttl", expireAfterSeconds=0),
         ]

@@ -71,3 +71,10 @@ class TooManyTokens(ProblemError):
     error_code = "TOO_MANY_TOKENS"
     title = "Too many personal access tokens"
     default_detail = "Revoke a personal access token before creating another."
+
+
+class SessionNotFound(ProblemError):
+    status = 404
+    error_code = "SESSION_NOT_FOUND"
+    title = "Session not found"
+    default_detail = "You have no session with this id."

@@ -5,7 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from backend.auth.dependencies import AUTH_ERRORS, AuthServiceDep, CurrentPrincipal
+from backend.access.dependencies import AUTH_ERRORS, CurrentCaller
+from backend.auth.dependencies import AuthServiceDep
 from backend.auth.errors import AccountDisabled, InvalidCredentials, InvalidRefreshToken, RefreshTokenReused
 from backend.auth.schemas import RefreshRequest, TokenPair
 from backend.core.errors import error_responses
@@ -24,7 +25,8 @@ router = APIRouter(prefix=API_PREFIX + "/auth", tags=["auth"], route_class=ApiRo
 async def register(
     data: UserRegister, users: UserServiceDep, request: Request, response: Response
 ) -> UserRead:
-    """Create an account. The email is trimmed and lower-cased and must be unused (409 `EMAIL_TAKEN`).
+    """Create an account. The email is trimmed, NFKC-normalised and case-folded, and must be unused
+    (409 `EMAIL_TAKEN`).
 
     The password (10 to 128 characters, not the email) is stored only as an argon2id hash.
     """
@@ -47,7 +49,8 @@ async def token(
     per client IP and per email (429 with `Retry-After`).
     """
     client_ip = request.client.host if request.client else "unknown"
-    return await auth.login(form.username, form.password, client_ip=client_ip)
+    user_agent = request.headers.get("user-agent", "")
+    return await auth.login(form.username, form.password, client_ip=client_ip, user_agent=user_agent)
 
 
 @router.post(
@@ -58,8 +61,8 @@ async def token(
 async def refresh(data: RefreshRequest, auth: AuthServiceDep) -> TokenPair:
     """Spend a refresh token for a new access and refresh token (rotation).
 
-    A refresh token works once: presenting a spent one revokes its whole session (401
-    `REFRESH_TOKEN_REUSED`), since a copy is in someone else's hands.
+    A refresh token works once: presenting a spent one ends its whole session, access tokens
+    included (401 `REFRESH_TOKEN_REUSED`), since a copy is in someone else's hands.
     """
     return await auth.refresh(data.refresh_token)
 
@@ -72,10 +75,10 @@ class LogoutRequest(RefreshRequest):
     "/logout", name="logout", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(*AUTH_ERRORS)
 )
 async def logout(
-    principal: CurrentPrincipal,
+    caller: CurrentCaller,
     auth: AuthServiceDep,
     data: Annotated[LogoutRequest | None, Body()] = None,
 ) -> None:
-    """End this session: the access token used here stops working, and its refresh tokens are revoked,
-    as are those of the refresh token in the body, if one is sent and is yours."""
-    await auth.logout(principal, data.refresh_token if data else None)
+    """End this session: every access and refresh token of it stops working at once, on every
+    server. The session of the refresh token in the body ends too, if one is sent and is yours."""
+    await auth.logout(caller, data.refresh_token if data else None)

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 from beanie import PydanticObjectId
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from backend.auth.documents import Session
 from backend.core.time import UtcDatetime, as_utc, utcnow
 from backend.core.types import VISIBLE, RequestBody
 
@@ -49,3 +50,28 @@ class TokenRead(BaseModel):
 
 class TokenCreated(TokenRead):
     token: str = Field(description="The secret, shown only in this response. Send it as a bearer token.")
+
+
+class SessionRead(BaseModel):
+    """One sign-in and where it came from; its access and refresh tokens are never shown."""
+
+    id: PydanticObjectId
+    created_at: UtcDatetime = Field(description="When you logged in.")
+    last_used_at: UtcDatetime = Field(
+        description="The last login or token refresh of the session (clients refresh while in use)."
+    )
+    expires_at: UtcDatetime = Field(description="When it ends unless refreshed again.")
+    user_agent: str = Field(description="The User-Agent of the login, at most 256 characters.")
+    current: bool = Field(description="Whether this is the session of the token that asked.")
+
+    @classmethod
+    def of(cls, session: Session, *, current: bool) -> "SessionRead":
+        assert session.id is not None
+        return cls(
+            id=session.id,
+            created_at=session.created_at,
+            last_used_at=session.last_used_at,
+            expires_at=session.expires_at,
+            user_agent=session.user_agent,
+            current=current,
+        )

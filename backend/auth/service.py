@@ -1,59 +1,47 @@
-"""Who is calling: login, token rotation, logout, personal access tokens, bearer authentication."""
+"""Who is calling: login, sessions, token rotation, logout and personal access tokens.
+
+A session is one sign-in: its refresh tokens (one family, rotated) and every access token issued in
+it name the session's id. Ending a session is one update of its document in MongoDB; authentication
+reads that document on every request (through backend/access/facts.py), so every token of the
+session stops working at once, on every process.
+"""
 
 import asyncio
-import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any
 
 from beanie import PydanticObjectId
+from pymongo import ReturnDocument
 
-from backend.auth.documents import PersonalAccessToken, RefreshToken
+from backend.access.caller import Caller
+from backend.access.facts import AccessFacts
+from backend.auth.documents import PAT_PREFIX, PersonalAccessToken, RefreshToken, Session
 from backend.auth.errors import (
     AccountDisabled,
     InvalidCredentials,
     InvalidRefreshToken,
-    InvalidToken,
     RefreshTokenReused,
+    SessionNotFound,
     TokenNotFound,
     TooManyTokens,
 )
-from backend.auth.revocations import RevokedAccessTokens
-from backend.auth.schemas import TokenCreate, TokenCreated, TokenPair
+from backend.auth.schemas import SessionRead, TokenCreate, TokenCreated, TokenPair
 from backend.core.config import Settings
+from backend.core.pagination import CursorCodec, Page, time_ordered_page
 from backend.core.ratelimit import RateLimiter
-from backend.core.security import (
-    AccessClaims,
-    AccessTokens,
-    InvalidAccessToken,
-    PasswordHasher,
-    digest,
-    new_secret,
-)
+from backend.core.security import AccessTokens, PasswordHasher, digest, new_secret
 from backend.core.time import as_utc, utcnow
 from backend.users.documents import User
 from backend.users.schemas import normalize_email
 from backend.users.service import UserService
 
-PAT_PREFIX = "tlp_"
+__all__ = ["PAT_PREFIX", "AuthService"]
+
 REFRESH_PREFIX = "tlr_"
 MAX_ACTIVE_TOKENS = 50
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The authenticated caller and how they authenticated."""
-
-    user: User
-    via: Literal["access_token", "personal_access_token"]
-    session_id: str | None = None  # the refresh family behind an access token
-    token_id: str | None = None
-    token_expires_at: datetime | None = None
-
-    @property
-    def user_id(self) -> PydanticObjectId:
-        assert self.user.id is not None
-        return self.user.id
+MAX_USER_AGENT = 256
+SESSIONS_CURSOR_SCOPE = "sessions"
 
 
 class AuthService:
@@ -62,18 +50,20 @@ class AuthService:
         users: UserService,
         hasher: PasswordHasher,
         access_tokens: AccessTokens,
-        revoked: RevokedAccessTokens,
+        facts: AccessFacts,
         limiter: RateLimiter,
+        cursors: CursorCodec,
         settings: Settings,
     ) -> None:
         self._users = users
         self._hasher = hasher
         self._access = access_tokens
-        self._revoked = revoked
+        self._facts = facts
         self._limiter = limiter
+        self._cursors = cursors
         self._settings = settings
 
-    async def login(self, email: str, password: str, *, client_ip: str) -> TokenPair:
+    async def login(self, email: str, password: str, *, client_ip: str, user_agent: str) -> TokenPair:
         await self._limiter.hit(self._settings.login_rate_limit_per_ip, "login-ip", client_ip)
         await self._limiter.hit(
             self._settings.login_rate_limit_per_email, "login-email", digest(normalize_email(email))
@@ -85,7 +75,13 @@ class AuthService:
             raise InvalidCredentials()
         if user.disabled:
             raise AccountDisabled()
-        return await self._issue(user, family_id=uuid.uuid4().hex)
+        assert user.id is not None
+        session = Session(
+            user_id=user.id, expires_at=self._refresh_expiry(), user_agent=user_agent[:MAX_USER_AGENT]
+        )
+        await session.insert()
+        assert session.id is not None
+        return await self._issue(user.id, session.id)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         token_hash = digest(refresh_token)
@@ -96,60 +92,117 @@ class AuthService:
         )
         if spent is None:
             known = await RefreshToken.find_one(RefreshToken.token_hash == token_hash)
-            if known is None or known.revoked_at is not None:
+            if known is None:
                 raise InvalidRefreshToken()
+            if known.revoked_at is not None:
+                # Say why, to the one who holds the token: disabling an account ends its sessions.
+                owner = await User.get(known.user_id)
+                raise AccountDisabled() if owner is None or owner.disabled else InvalidRefreshToken()
             # Spent before: someone holds a copy. End the whole session for both holders.
-            await self._revoke_families({"family_id": known.family_id})
+            await self.end_sessions(known.user_id, only=[known.family_id], reason="refresh_token_reused")
             raise RefreshTokenReused()
         if as_utc(spent["expires_at"]) <= now:
             raise InvalidRefreshToken()
-        user = await User.get(spent["user_id"])
+        user_id: PydanticObjectId = spent["user_id"]
+        session_id = await self._continue_session(spent["family_id"], user_id)
+        user = await User.get(user_id)
         if user is None or user.disabled:
-            await self._revoke_families({"family_id": spent["family_id"]})
+            await self.end_sessions(user_id, only=[str(session_id)], reason="account_disabled")
             raise AccountDisabled()
-        return await self._issue(user, family_id=spent["family_id"])
+        return await self._issue(user_id, session_id)
 
-    async def logout(self, principal: Principal, refresh_token: str | None) -> None:
-        """End the caller's current session, and the one the refresh token belongs to (if theirs)."""
-        if principal.token_id and principal.token_expires_at:
-            await self._revoked.revoke(principal.token_id, principal.token_expires_at)
-        families: set[str] = {principal.session_id} if principal.session_id else set()
+    async def _continue_session(self, family_id: str, user_id: PydanticObjectId) -> PydanticObjectId:
+        """The session a refresh continues, marked used; InvalidRefreshToken when it has ended."""
+        if PydanticObjectId.is_valid(family_id):
+            found = await Session.get_motor_collection().find_one_and_update(
+                {"_id": PydanticObjectId(family_id), "user_id": user_id, "ended_at": None},
+                {"$set": {"last_used_at": utcnow(), "expires_at": self._refresh_expiry()}},
+                projection={"_id": 1},
+                return_document=ReturnDocument.AFTER,
+            )
+            if found is None:
+                raise InvalidRefreshToken()
+            return PydanticObjectId(found["_id"])
+        # A family from before sessions existed: it becomes a session now, and its tokens move into
+        # it, so that a reuse of one of them still ends it.
+        session = Session(user_id=user_id, expires_at=self._refresh_expiry())
+        await session.insert()
+        assert session.id is not None
+        await RefreshToken.get_motor_collection().update_many(
+            {"family_id": family_id}, {"$set": {"family_id": str(session.id)}}
+        )
+        return session.id
+
+    async def logout(self, caller: Caller, refresh_token: str | None) -> None:
+        """End the caller's session, and the one the refresh token belongs to (if it is theirs)."""
+        sessions = [caller.session_id] if caller.session_id else []
         if refresh_token:
             token = await RefreshToken.find_one(
-                RefreshToken.token_hash == digest(refresh_token), RefreshToken.user_id == principal.user_id
+                RefreshToken.token_hash == digest(refresh_token), RefreshToken.user_id == caller.user_id
             )
             if token is not None:
-                families.add(token.family_id)
-        if families:
-            await self._revoke_families(
-                {"user_id": principal.user_id, "family_id": {"$in": sorted(families)}}
-            )
+                sessions.append(token.family_id)
+        if sessions:
+            await self.end_sessions(caller.user_id, only=sessions, reason="logout")
 
-    async def end_other_sessions(self, principal: Principal) -> None:
-        """After a password change: every refresh family but the caller's own is revoked."""
-        condition: dict[str, object] = {"user_id": principal.user_id}
-        if principal.session_id:
-            condition["family_id"] = {"$ne": principal.session_id}
-        await self._revoke_families(condition)
-
-    async def authenticate(self, token: str, verified: AccessClaims | None = None) -> Principal:
-        """The caller behind a bearer token; `verified` is this token's claims if already checked."""
-        if token.startswith(PAT_PREFIX):
-            return await self._authenticate_pat(token)
-        try:
-            claims = verified or self._access.read(token)
-        except InvalidAccessToken as exc:
-            raise InvalidToken() from exc
-        if await self._revoked.is_revoked(claims.token_id):
-            raise InvalidToken("This access token was revoked (logged out).")
-        user = await self._active_user(claims.subject)
-        return Principal(
-            user=user,
-            via="access_token",
-            session_id=claims.session_id,
-            token_id=claims.token_id,
-            token_expires_at=claims.expires_at,
+    async def sessions(self, caller: Caller, *, cursor: str | None, limit: int) -> Page[SessionRead]:
+        """The caller's sessions that have not ended, newest first."""
+        conditions: dict[str, Any] = {
+            "user_id": caller.user_id,
+            "ended_at": None,
+            "expires_at": {"$gt": utcnow()},
+        }
+        items, next_cursor = await time_ordered_page(
+            Session,
+            conditions,
+            codec=self._cursors,
+            scope=SESSIONS_CURSOR_SCOPE,
+            cursor=cursor,
+            limit=limit,
+            newest_first=True,
         )
+        return Page[SessionRead](
+            items=[SessionRead.of(s, current=str(s.id) == caller.session_id) for s in items],
+            next_cursor=next_cursor,
+        )
+
+    async def end_session(self, caller: Caller, session_id: PydanticObjectId) -> None:
+        """End one of the caller's sessions (204 also when it had ended already)."""
+        found = await Session.find_one({"_id": session_id, "user_id": caller.user_id})
+        if found is None:
+            raise SessionNotFound()
+        await self.end_sessions(caller.user_id, only=[str(session_id)], reason="revoked")
+
+    async def end_sessions(
+        self,
+        user_id: PydanticObjectId,
+        *,
+        only: Sequence[str] | None = None,
+        keep: str | None = None,
+        reason: str,
+    ) -> None:
+        """End the user's sessions (`only` these, or all but `keep`): every token of them stops working.
+
+        The sessions are ended first: that alone refuses their access and refresh tokens; revoking
+        the refresh tokens after is bookkeeping.
+        """
+        sessions: dict[str, Any] = {"user_id": user_id, "ended_at": None}
+        tokens: dict[str, Any] = {"user_id": user_id, "revoked_at": None}
+        if only is not None:
+            ids = [PydanticObjectId(s) for s in only if PydanticObjectId.is_valid(s)]
+            sessions["_id"] = {"$in": ids}
+            tokens["family_id"] = {"$in": list(only)}
+        if keep is not None:
+            sessions["_id"] = {"$ne": PydanticObjectId(keep)}
+            tokens["family_id"] = {"$ne": keep}
+        now = utcnow()
+        try:
+            await Session.get_motor_collection().update_many(
+                sessions, {"$set": {"ended_at": now, "end_reason": reason}}
+            )
+        finally:
+            self._facts.forget_sessions()
+        await RefreshToken.get_motor_collection().update_many(tokens, {"$set": {"revoked_at": now}})
 
     async def create_pat(self, user_id: PydanticObjectId, data: TokenCreate) -> TokenCreated:
         now = utcnow()
@@ -182,46 +235,30 @@ class AuthService:
         )
 
     async def revoke_pat(self, user_id: PydanticObjectId, token_id: PydanticObjectId) -> None:
-        result = await PersonalAccessToken.get_motor_collection().update_one(
-            {"_id": token_id, "user_id": user_id, "revoked_at": None}, {"$set": {"revoked_at": utcnow()}}
-        )
+        try:
+            result = await PersonalAccessToken.get_motor_collection().update_one(
+                {"_id": token_id, "user_id": user_id, "revoked_at": None}, {"$set": {"revoked_at": utcnow()}}
+            )
+        finally:
+            self._facts.forget_token(str(token_id))
         if result.matched_count == 0:
             raise TokenNotFound()
 
-    async def _authenticate_pat(self, token: str) -> Principal:
-        pat = await PersonalAccessToken.find_one(
-            PersonalAccessToken.token_hash == digest(token),
-            PersonalAccessToken.revoked_at == None,  # noqa: E711
-        )
-        if pat is None or (pat.expires_at is not None and as_utc(pat.expires_at) <= utcnow()):
-            raise InvalidToken()
-        user = await self._active_user(str(pat.user_id))
-        return Principal(user=user, via="personal_access_token", token_id=str(pat.id))
+    def _refresh_expiry(self) -> datetime:
+        return utcnow() + timedelta(seconds=self._settings.refresh_token_ttl_seconds)
 
-    async def _active_user(self, user_id: str) -> User:
-        user = await self._users.active_account(user_id)
-        if user is None or user.disabled:
-            raise InvalidToken()
-        return user
-
-    async def _issue(self, user: User, *, family_id: str) -> TokenPair:
-        assert user.id is not None
+    async def _issue(self, user_id: PydanticObjectId, session_id: PydanticObjectId) -> TokenPair:
         secret = new_secret(REFRESH_PREFIX)
         now = utcnow()
         await RefreshToken(
             token_hash=digest(secret),
-            family_id=family_id,
-            user_id=user.id,
+            family_id=str(session_id),
+            user_id=user_id,
             created_at=now,
             expires_at=now + timedelta(seconds=self._settings.refresh_token_ttl_seconds),
         ).insert()
         return TokenPair(
-            access_token=self._access.issue(str(user.id), session_id=family_id),
+            access_token=self._access.issue(str(user_id), session_id=str(session_id)),
             expires_in=int(self._access.ttl.total_seconds()),
             refresh_token=secret,
-        )
-
-    async def _revoke_families(self, condition: dict[str, object]) -> None:
-        await RefreshToken.get_motor_collection().update_many(
-            {**condition, "revoked_at": None}, {"$set": {"revoked_at": utcnow()}}
         )

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from backend.auth.dependencies import AUTH_ERRORS
+from backend.access.dependencies import AUTH_ERRORS
 from backend.comments.dependencies import CommentOnTask, CommentServiceDep
 from backend.comments.errors import CommentNotFound, NotCommentAuthor
 from backend.comments.schemas import CommentRead, CommentWrite

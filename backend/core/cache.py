@@ -27,7 +27,7 @@ from backend.core.redis import RedisClient
 log = structlog.get_logger(__name__)
 
 # What this request has already read from the backend (the rate limiter's script brings a cached
-# read's logout mark, account and generations; a look at an entry that found nothing is noted too),
+# read's generation; a look at an entry that found nothing is noted too),
 # so the route does not ask again. Only GETs of cached reads set it, and they change none of it.
 _already_read: ContextVar[dict[str, bytes | None] | None] = ContextVar("already_read", default=None)
 
@@ -211,17 +211,27 @@ class ResponseCache:
 
     # -- generations: one counter per project, bumped by every write in it --
 
-    async def generations(self, project_id: object) -> tuple[int, int]:
-        """(data, membership) generations of a project, in one round trip."""
-        raw = await self._mget(generation_keys(project_id))
-        return int(raw[0] or 0), int(raw[1] or 0)
+    async def generation(self, project_id: object) -> int | None:
+        """The project's data generation; None when the backend could not be read."""
+        key = generation_key(project_id)
+        already = _already_read.get()
+        if already is not None and key in already:
+            raw = already[key]
+        else:
+            try:
+                raw = await self._backend.get(key)
+            except (RedisError, OSError) as exc:
+                self._unavailable(log, exc, detail="serving from MongoDB")
+                return None
+        return int(raw or 0)
 
-    async def bump(self, project_id: object, *, membership: bool = False) -> None:
-        """Every write bumps the data generation; changes of members or of the project itself also
-        bump the membership one, which keys the cached member map."""
+    async def bump(self, project_id: object) -> None:
+        """Every write in the project bumps its generation: its cached answers become unreachable.
+
+        Access never depends on it (backend/access/facts.py): a bump lost while Redis fails leaves
+        answers stale for at most the cache TTL, visible only to those who may see the project.
+        """
         await self._quietly(self._backend.incr(generation_key(project_id)), None)
-        if membership:
-            await self._quietly(self._backend.incr(generation_key(project_id, "members")), None)
 
     # -- small values: the member map of a project, a user's account --
 
@@ -351,10 +361,5 @@ def _entry_key(parts: list[str]) -> str:
     return "tasklane:resp:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def generation_keys(project_id: object) -> list[str]:
-    """The keys of a project's (data, membership) generations, for reading them with other keys."""
-    return [generation_key(project_id), generation_key(project_id, "members")]
-
-
-def generation_key(project_id: object, kind: str = "data") -> str:
-    return f"tasklane:gen:{kind}:{project_id}"
+def generation_key(project_id: object) -> str:
+    return f"tasklane:gen:data:{project_id}"

@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     demo_data: bool = Field(
         False, description="Fill an empty database with demo users, projects and tasks at startup."
     )
+    forwarded_allow_ips: str = Field(
+        "",
+        description=(
+            "Proxies trusted to set X-Forwarded-For/-Proto (comma-separated IPs or CIDRs, `*` for any): "
+            "client addresses (rate limits, logs) come from them. Empty: trust none."
+        ),
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated origins allowed by CORS; empty allows none."
     )

@@ -1,6 +1,6 @@
 """MongoDB wiring. The only module that imports `motor`, so a later move to PyMongo's async API is local."""
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +11,7 @@ from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 from pymongo import UpdateOne, monitoring
 
 from backend.activity.documents import ActivityRecord
-from backend.auth.documents import PersonalAccessToken, RefreshToken
+from backend.auth.documents import PersonalAccessToken, RefreshToken, Session
 from backend.comments.documents import Comment
 from backend.core.config import Settings
 from backend.projects.documents import Project
@@ -26,6 +26,7 @@ Database = AsyncIOMotorDatabase[dict[str, Any]]
 DOCUMENT_MODELS: list[type[Document]] = [
     User,
     RefreshToken,
+    Session,
     PersonalAccessToken,
     Project,
     Task,
@@ -41,6 +42,8 @@ class Mongo:
     in_memory: bool
 
     def close(self) -> None:
+        if self.in_memory:
+            _LOCAL_LISTENERS.pop(_mock_key(self.database), None)
         self.client.close()
 
 
@@ -106,3 +109,110 @@ async def bulk_update(collection: Any, updates: list[Update]) -> int:
         return matched
     result = await collection.bulk_write([UpdateOne(u.filter, u.update) for u in updates], ordered=False)
     return int(result.matched_count)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change MongoDB reported: the collection, the document's `_id`, and which top-level fields
+    an update touched (None: the whole document may have changed: insert, replace, delete, drop)."""
+
+    collection: str
+    document_id: object
+    fields: frozenset[str] | None
+
+
+async def follow_changes(
+    database: Database, collections: Sequence[str], *, await_ms: int
+) -> AsyncIterator[Change | None]:
+    """MongoDB's change stream of `collections`: a `Change` per change, and None each time the server
+    answered without one (at least every `await_ms`), so the caller knows the stream is alive.
+
+    Raises the driver's error when the stream breaks; the caller decides when to follow again.
+    """
+    pipeline = [{"$match": {"ns.coll": {"$in": list(collections)}}}]
+    async with database.watch(pipeline, max_await_time_ms=await_ms) as stream:
+        yield None  # opened: from here on every change is reported
+        while True:
+            change = await stream.try_next()
+            if change is None:
+                yield None
+                continue
+            key = change.get("documentKey") or {}
+            described = change.get("updateDescription")
+            fields = None
+            if change["operationType"] == "update" and described is not None:
+                touched = [*described.get("updatedFields", {}), *described.get("removedFields", [])]
+                fields = frozenset(name.split(".", 1)[0] for name in touched)
+            yield Change(change.get("ns", {}).get("coll", ""), key.get("_id"), fields)
+
+
+# -- the in-memory MongoDB's own change stream --
+#
+# mongomock has no change streams, but in memory every write comes from this one process, through the
+# mock's collection methods: those are wrapped once, and report each write to the listeners of its
+# database as the change stream would (the `_id` when the filter names one, else None: "any").
+
+ChangeListener = Callable[[Change], None]
+_LOCAL_LISTENERS: dict[int, list[ChangeListener]] = {}
+_WRITES = {
+    "insert_one": "insert",
+    "insert_many": "insert",
+    "update_one": "update",
+    "update_many": "update",
+    "replace_one": "replace",
+    "delete_one": "delete",
+    "delete_many": "delete",
+    "find_one_and_update": "update",
+    "find_one_and_replace": "replace",
+    "find_one_and_delete": "delete",
+    "bulk_write": "bulk",
+}
+
+
+def _mock_key(database: Any) -> int:
+    return id(database.delegate)
+
+
+def follow_local_changes(mongo: Mongo, listener: ChangeListener) -> None:
+    """Report every write to the in-memory database to `listener`, as a change stream would."""
+    assert mongo.in_memory
+    _wrap_mock_writes()
+    _LOCAL_LISTENERS.setdefault(_mock_key(mongo.database), []).append(listener)
+
+
+def _changes_of(kind: str, collection: str, args: tuple[Any, ...]) -> list[Change]:
+    if kind == "insert" and args:
+        documents = args[0] if isinstance(args[0], list) else [args[0]]
+        return [Change(collection, d.get("_id") if isinstance(d, dict) else None, None) for d in documents]
+    condition = args[0] if args and isinstance(args[0], dict) else {}
+    document_id = condition.get("_id")
+    if isinstance(document_id, dict):
+        document_id = None  # an operator: any number of documents
+    fields = None
+    if kind == "update" and len(args) > 1 and isinstance(args[1], dict):
+        fields = frozenset(
+            name.split(".", 1)[0] for op in args[1].values() if isinstance(op, dict) for name in op
+        )
+    return [Change(collection, document_id, fields)]
+
+
+def _wrap_mock_writes() -> None:
+    for method, kind in _WRITES.items():
+        original = getattr(AsyncMongoMockCollection, method)
+        if getattr(original, "reports_writes", False):
+            continue  # wrapped already (tests may put their own wrappers around, and take them off)
+
+        async def reporting(
+            self: Any, *args: Any, __original: Any = original, __kind: str = kind, **kwargs: Any
+        ) -> Any:
+            try:
+                return await __original(self, *args, **kwargs)
+            finally:
+                listeners = _LOCAL_LISTENERS.get(_mock_key(self.database), ())
+                if listeners:
+                    for change in _changes_of(__kind, self.name, args):
+                        for listener in listeners:
+                            listener(change)
+
+        reporting.reports_writes = True  # type: ignore[attr-defined]
+        setattr(AsyncMongoMockCollection, method, reporting)

@@ -136,7 +136,7 @@ class ServiceUnavailable(ProblemError):
     status = 503
     error_code = "SERVICE_UNAVAILABLE"
     title = "Service unavailable"
-    default_detail = "A dependency of the service is unavailable."
+    default_detail = "A dependency of the service is unavailable; retry after the time in Retry-After."
 
 
 def problem_type(error_code: str) -> str:

@@ -11,9 +11,9 @@ import time
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.core.errors import InternalError, PayloadTooLarge
+from backend.core.errors import InternalError, PayloadTooLarge, ProblemError
 from backend.core.metrics import HttpMetrics, handler_of
-from backend.core.problems import problem_response, request_id_of
+from backend.core.problems import problem_response, request_id_of, unavailable
 
 log = structlog.get_logger("tasklane.http")
 
@@ -69,10 +69,14 @@ class RequestContextMiddleware:
         bound = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception("unhandled_exception", method=scope["method"], path=scope["path"])
+        except Exception as exc:
+            # MongoDB unreachable (also from middleware, before any route) is a 503, not a bug.
+            error: ProblemError | None = unavailable(exc)
+            if error is None:
+                log.exception("unhandled_exception", method=scope["method"], path=scope["path"])
+                error = InternalError()
             if not response_started:
-                response = problem_response(InternalError(), path=scope["path"], request_id=request_id)
+                response = problem_response(error, path=scope["path"], request_id=request_id)
                 await response(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started

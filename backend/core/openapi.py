@@ -20,12 +20,14 @@ from backend.core.errors import (
     PayloadTooLarge,
     Problem,
     ProblemError,
+    ServiceUnavailable,
     UnsupportedMediaType,
     ValidationFailed,
     problem_response,
     registered_error,
 )
 from backend.core.ratelimit import RateLimited, RateLimitMiddleware
+from backend.core.routing import API_PREFIX
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
@@ -56,6 +58,8 @@ def build_openapi(app: FastAPI, *, app_wide_errors: tuple[type[ProblemError], ..
         added: list[type[ProblemError]] = [InternalError, *app_wide_errors]
         if not path.startswith(RateLimitMiddleware.EXEMPT):
             added.append(RateLimited)
+        if path.startswith(API_PREFIX):
+            added.append(ServiceUnavailable)  # every API operation reads MongoDB, if only for the caller
         if "requestBody" in operation:
             added += [PayloadTooLarge, UnsupportedMediaType, MalformedJson, ValidationFailed]
         if operation.get("parameters"):

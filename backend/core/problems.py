@@ -6,6 +6,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
@@ -18,12 +19,34 @@ from backend.core.errors import (
     Problem,
     ProblemError,
     RouteNotFound,
+    ServiceUnavailable,
     UnsupportedMediaType,
     ValidationFailed,
     problem_type,
 )
+from backend.core.logging import OccasionalWarning
 
 log = structlog.get_logger(__name__)
+
+# Seconds a client is asked to wait when MongoDB is unreachable: about one server selection.
+MONGODB_RETRY_AFTER = "5"
+_mongodb_down = OccasionalWarning("mongodb_unavailable")
+
+
+def unavailable(exc: BaseException) -> ServiceUnavailable | None:
+    """The 503 for a failure that means MongoDB is unreachable or timing out (None for any other).
+
+    PyMongo raises `ConnectionFailure` and its subclasses (`AutoReconnect`, `NetworkTimeout`,
+    `ServerSelectionTimeoutError`, `WaitQueueTimeoutError`) for exactly that: the request itself
+    was fine, so the client should retry, and no traceback is worth logging for each one.
+    """
+    if not isinstance(exc, ConnectionFailure):
+        return None
+    _mongodb_down(log, exc)
+    return ServiceUnavailable(
+        "The database is unreachable; retry shortly.", headers={"Retry-After": MONGODB_RETRY_AFTER}
+    )
+
 
 _BY_STATUS: dict[int, type[ProblemError]] = {
     400: BadRequest,
@@ -95,7 +118,14 @@ def field_errors(errors: Sequence[Any]) -> dict[str, list[str]]:
     return grouped
 
 
+async def _on_database_unreachable(request: Request, exc: Exception) -> Response:
+    error = unavailable(exc)
+    assert error is not None
+    return _respond(request, error)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(ConnectionFailure, _on_database_unreachable)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(RequestValidationError, _on_validation_error)

@@ -25,11 +25,9 @@ from backend.core.cache import forget_reads, remember_reads
 from backend.core.config import Settings
 from backend.core.errors import ProblemError
 from backend.core.logging import OccasionalWarning
-from backend.core.middleware import header
 from backend.core.mirror import KeyMirror
 from backend.core.problems import problem_response, request_id_of
 from backend.core.redis import RedisClient
-from backend.core.security import AccessClaims, AccessTokens, InvalidAccessToken, digest
 
 log = structlog.get_logger(__name__)
 
@@ -258,19 +256,26 @@ class RateLimiter:
 
 # The keys an authenticated request will read from the cache (none: empty), so the limiter's round
 # trip can bring their values along; the cache then serves them to the request (`remember_reads`).
-Prefetch = Callable[[Scope, AccessClaims], Sequence[str]]
+Prefetch = Callable[[Scope], Sequence[str]]
+# Whose bucket an authenticated request counts in (`user:<id>`, `pat:<id>`), from the caller that
+# backend/access resolved before; None: the request has no caller and counts per client IP.
+CallerKey = Callable[[Scope], str | None]
 
 
 class RateLimitMiddleware:
-    """A limit on every route but health, metrics and docs: per user or token when the bearer token
-    is valid, per client IP otherwise. Every limited response carries the RateLimit headers."""
+    """A limit on every route but health, metrics and docs: per user or token when the request has an
+    authenticated caller, per client IP otherwise. Every limited response carries the RateLimit
+    headers. It never authenticates: `caller_key` reads what authentication decided."""
 
     EXEMPT = ("/health/", "/metrics", "/docs", "/openapi.json")
 
-    def __init__(self, app: ASGIApp, settings: Settings, prefetch: Prefetch | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, settings: Settings, caller_key: CallerKey, prefetch: Prefetch | None = None
+    ) -> None:
         self.app = app
         self._authenticated = Rule.parse(settings.rate_limit_authenticated)
         self._anonymous = Rule.parse(settings.rate_limit_anonymous)
+        self._caller_key = caller_key
         self._prefetch = prefetch
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -278,10 +283,13 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         state = scope["app"].state
-        identity = _identity(scope, state.access_tokens)
-        rule = self._anonymous if identity.startswith("ip:") else self._authenticated
-        checked = scope.get("state", {}).get("access_claims")
-        read = self._prefetch(scope, checked[1]) if self._prefetch and checked else ()
+        caller = self._caller_key(scope)
+        if caller is None:
+            client = scope.get("client")
+            identity, rule = f"ip:{client[0] if client else 'unknown'}", self._anonymous
+        else:
+            identity, rule = caller, self._authenticated
+        read = self._prefetch(scope) if self._prefetch and caller else ()
         mirror: KeyMirror | None = state.key_mirror
         known, unknown, epoch = mirror.split(read) if mirror is not None else ({}, list(read), 0)
         try:
@@ -314,22 +322,3 @@ class RateLimitMiddleware:
         finally:
             if already is not None:
                 forget_reads(already)
-
-
-def _identity(scope: Scope, access_tokens: AccessTokens) -> str:
-    scheme, _, token = (header(scope, b"authorization") or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() == "bearer" and token:
-        if token.startswith("tlp_"):
-            # Unverified here (that costs a database read); a made-up token only buys its own bucket.
-            return "pat:" + digest(token)[:32]
-        try:
-            claims = access_tokens.read(token)
-        except InvalidAccessToken:
-            pass
-        else:
-            # Authentication reads the same header later: it reuses this verified result.
-            scope.setdefault("state", {})["access_claims"] = (token, claims)
-            return "user:" + claims.subject
-    client = scope.get("client")
-    return f"ip:{client[0] if client else 'unknown'}"

@@ -1,29 +1,26 @@
 """Cache hits served before routing: the cached project reads, without FastAPI's dependency resolution.
 
 Dependency resolution, validation and the response machinery cost a cache hit four times the hit
-itself (benchmarks/README.md). A hit served here proves what the route would, from the same caches:
-the bearer token is a valid access token (verified by the rate limiter, which runs first) that was
-not revoked, of an account that is not disabled; the caller may see the project (the member map of
-its current membership generation); and an entry exists under the very key the route builds
-(`CachedRead.key_parts`). Whenever something is not known here (a personal access token, an account
-or a member map not cached, a miss, a header the route would have to validate), the request goes on
-to the route, which answers as always and fills the caches.
+itself (benchmarks/README.md). A hit served here decides access exactly as the route does: the
+caller resolved by `CallerMiddleware` (a live session or token, an active account), and the one
+policy on the project's member map (`projects.dependencies.scope_of`, which the route calls too);
+then it looks for an entry under the very key the route builds (`CachedRead.key_parts`). Whenever
+something is not known here (no caller, the generation unreadable, a miss, a header the route would
+have to validate), the request goes on to the route, which answers as always and fills the cache.
 """
 
 import re
 from collections.abc import Sequence
-from typing import Any
 
+from beanie import PydanticObjectId
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from backend.auth.revocations import revocation_key
-from backend.core.cache import ResponseCache, generation_keys
+from backend.access.middleware import caller_of
+from backend.core.cache import ResponseCache, generation_key
 from backend.core.cached import CachedRead, reply
 from backend.core.ratelimit import Prefetch
 from backend.core.routing import API_PREFIX
-from backend.core.security import AccessClaims
-from backend.projects.service import access_scope, member_map_key, scope_parts
-from backend.users.service import account_key
+from backend.projects.dependencies import scope_of
 
 _PROJECTS = API_PREFIX + "/projects/"
 _PROJECT_ID = re.compile(r"[0-9a-f]{24}")  # as the routes print ids: other spellings go the long way
@@ -48,33 +45,22 @@ class CachedReads:
         await self.app(scope, receive, send)
 
     async def _serve(self, scope: Scope, send: Send, read: CachedRead, project_id: str) -> bool:
-        cache: ResponseCache = scope["app"].state.cache
-        checked = scope.get("state", {}).get("access_claims")
-        if checked is None or not cache.enabled:
+        state = scope["app"].state
+        cache: ResponseCache = state.cache
+        caller = caller_of(scope)
+        if caller is None or not cache.enabled:
             return False
         conditions = [value for name, value in scope["headers"] if name == _IF_NONE_MATCH]
         if len(conditions) > 1 or (conditions and len(conditions[0]) > _MAX_IF_NONE_MATCH):
             return False  # the route judges these (it reads the first, and refuses one too long)
         if_none_match = conditions[0].decode("latin-1") if conditions else None
-        claims = checked[1]
-        # Read with the rate limit's round trip already, on Redis (`prefetch_for`).
-        revoked, account, generation, membership = await cache.get_many_json(_access_keys(claims, project_id))
-        if revoked or not account or account.get("disabled"):
-            return False  # no account also when the store failed: then the generations are unknown too
-        member_map: dict[str, Any] | None = await cache.get_generation_json(
-            member_map_key(project_id, membership or 0)
-        )
-        if member_map is None:
-            return False
-        access = access_scope(member_map, claims.subject, account.get("role", ""))
+        # The generation came with the rate limit's round trip already, on Redis (`prefetch_for`).
+        if await cache.generation(project_id) is None:
+            return False  # unknown: only the route may answer, from MongoDB
+        access = await scope_of(caller, PydanticObjectId(project_id), state.access_facts, cache)
         if access is None:
-            return False
-        parts = read.key_parts(
-            scope_parts(project_id, access, generation or 0),
-            claims.subject,
-            scope["path"],
-            scope["query_string"],
-        )
+            return False  # the route answers the 404
+        parts = read.key_parts(access.cache_parts, str(caller.user_id), scope["path"], scope["query_string"])
         entry = await cache.peek(parts)
         if entry is None:
             return False
@@ -88,12 +74,8 @@ class CachedReads:
         return True
 
 
-# Every hit reads these first: the process follows them (core/mirror.py) rather than asking each time.
-MIRRORED_PREFIXES = (revocation_key(""), account_key(""), *generation_keys(""))
-
-
-def _access_keys(claims: AccessClaims, project_id: str) -> list[str]:
-    return [revocation_key(claims.token_id), account_key(claims.subject), *generation_keys(project_id)]
+# Every hit reads a generation first: the process follows them (core/mirror.py) rather than asking.
+MIRRORED_PREFIXES = (generation_key(""),)
 
 
 def match(reads: Sequence[CachedRead], scope: Scope) -> tuple[CachedRead, str] | None:
@@ -111,11 +93,11 @@ def prefetch_for(reads: Sequence[CachedRead]) -> Prefetch:
     """What a hit reads first, for the rate limiter (which runs before) to bring along in its own
     round trip to Redis: one round trip for both."""
 
-    def prefetch(scope: Scope, claims: AccessClaims) -> list[str]:
+    def prefetch(scope: Scope) -> list[str]:
         matched = match(reads, scope)
         if matched is None:
             return []
         scope["state"][_MATCHED] = matched  # the fast path, next, need not match again
-        return _access_keys(claims, matched[1])
+        return [generation_key(matched[1])]
 
     return prefetch

@@ -1,29 +1,30 @@
-"""Loading a project for the caller: 404 for anyone who may not see it, whatever the reason."""
+"""Loading a project for the caller: 404 for anyone who may not see it, whatever the reason.
+
+Both dependencies ask the one policy (backend/access/policy.py): `VisibleProject` on the project as
+stored now (for changes), `ProjectScopeDep` on its member map (for reads, cached or not).
+"""
 
 from typing import Annotated, Any
 
 from beanie import PydanticObjectId
 from fastapi import Depends, Request
 
+from backend.access.caller import Caller
+from backend.access.dependencies import AccessFactsDep, CurrentCaller
+from backend.access.facts import AccessFacts
+from backend.access.policy import project_access
 from backend.activity.dependencies import activity_service
-from backend.auth.dependencies import CurrentUser
+from backend.core.cache import ResponseCache
 from backend.core.dependencies import CacheDep
 from backend.core.ids import parse_id
-from backend.projects.documents import Project, ProjectRole
+from backend.projects.documents import Project
 from backend.projects.errors import ProjectNotFound
-from backend.projects.service import (
-    GLOBAL_ADMIN,
-    ProjectAccess,
-    ProjectScope,
-    ProjectService,
-    access_scope,
-    member_map_key,
-)
+from backend.projects.service import ProjectAccess, ProjectScope, ProjectService
 from backend.users.dependencies import user_service
 
 
 def project_service(state: Any) -> ProjectService:
-    return ProjectService(user_service(state), state.cursors, activity_service(state))
+    return ProjectService(user_service(state), state.cursors, activity_service(state), state.access_facts)
 
 
 async def get_project_service(request: Request) -> ProjectService:
@@ -33,9 +34,10 @@ async def get_project_service(request: Request) -> ProjectService:
 ProjectServiceDep = Annotated[ProjectService, Depends(get_project_service)]
 
 
-async def visible_project(project_id: str, user: CurrentUser, projects: ProjectServiceDep) -> ProjectAccess:
+async def visible_project(project_id: str, caller: CurrentCaller) -> ProjectAccess:
     """The project for a member (or a global admin); unknown, malformed and foreign ids alike are 404."""
-    access = await projects.get_visible(parse_id(project_id, ProjectNotFound), user)
+    project = await Project.get(parse_id(project_id, ProjectNotFound))
+    access = None if project is None else ProjectAccess.decide(caller, project)
     if access is None:
         raise ProjectNotFound()
     return access
@@ -44,36 +46,28 @@ async def visible_project(project_id: str, user: CurrentUser, projects: ProjectS
 VisibleProject = Annotated[ProjectAccess, Depends(visible_project)]
 
 
-async def project_scope(project_id: str, user: CurrentUser, cache: CacheDep) -> ProjectScope:
-    """Like VisibleProject (404 for anyone who may not see the project), for cached reads."""
-    pid = parse_id(project_id, ProjectNotFound)
-    generation, membership = await cache.generations(pid)
-    key = member_map_key(pid, membership)
-    member_map: dict[str, Any] | None = await cache.get_json(key)
-    if member_map is None:
-        project = await Project.get(pid)
-        if project is None:
-            raise ProjectNotFound()
-        member_map = {
-            "key": project.key,
-            "archived": project.archived,
-            "members": {str(m.user_id): m.role.value for m in project.members},
-        }
-        await cache.set_json(key, member_map)
-    assert user.id is not None
-    access = access_scope(member_map, str(user.id), user.role.value)
-    if access is None:
+async def scope_of(
+    caller: Caller, project_id: PydanticObjectId, facts: AccessFacts, cache: ResponseCache
+) -> ProjectScope | None:
+    """The caller's scope in the project, or None when they may not see it. The cache-hit fast path
+    (projects/cached_reads.py) and the routes both decide through here."""
+    members = await facts.member_map(project_id)
+    grant = None if members is None else project_access(caller, members)
+    if members is None or grant is None:
+        return None
+    # Redis failing: generation 0, so at worst a stale answer, never one to someone who may not see it.
+    generation = await cache.generation(project_id) or 0
+    return ProjectScope(grant, generation, members.key, frozenset(members.roles))
+
+
+async def project_scope(
+    project_id: str, caller: CurrentCaller, facts: AccessFactsDep, cache: CacheDep
+) -> ProjectScope:
+    """Like VisibleProject (404 for anyone who may not see the project), for reads."""
+    scope = await scope_of(caller, parse_id(project_id, ProjectNotFound), facts, cache)
+    if scope is None:
         raise ProjectNotFound()
-    members: dict[str, str] = member_map["members"]
-    return ProjectScope(
-        project_id=pid,
-        user_id=user.id,
-        role=None if access == GLOBAL_ADMIN else ProjectRole(access),
-        generation=generation,
-        key=member_map["key"],
-        archived=member_map["archived"],
-        member_ids=frozenset(PydanticObjectId(m) for m in members),
-    )
+    return scope
 
 
 ProjectScopeDep = Annotated[ProjectScope, Depends(project_scope)]

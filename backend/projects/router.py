@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from backend.auth.dependencies import AUTH_ERRORS, CurrentUser
+from backend.access.dependencies import AUTH_ERRORS, CurrentUser
 from backend.auth.errors import AdminRequired
 from backend.core.cache import CachedResponse
 from backend.core.cached import CachedRead, cached_response, cached_responses, json_entry

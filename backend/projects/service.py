@@ -7,6 +7,9 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
+from backend.access.caller import Caller
+from backend.access.facts import AccessFacts, MemberMap
+from backend.access.policy import ProjectGrant, project_access
 from backend.activity.diff import diff
 from backend.activity.documents import Target
 from backend.activity.service import ActivityService
@@ -23,10 +26,11 @@ from backend.projects.errors import (
     MemberNotFound,
     ProjectArchived,
     ProjectKeyTaken,
+    ProjectNotFound,
     UnknownUser,
 )
 from backend.projects.schemas import MemberAdd, MemberRead, ProjectCreate, ProjectRead, ProjectUpdate
-from backend.users.documents import GlobalRole, User
+from backend.users.documents import User
 from backend.users.service import UserService
 
 MAX_MEMBERS = 500
@@ -35,75 +39,74 @@ _RETRIES = 8
 
 @dataclass(frozen=True)
 class ProjectAccess:
-    """A project as one caller may see it: their role (None for a global admin who is not a member)."""
+    """A project loaded from MongoDB, with what the policy granted the caller on it (for changes)."""
 
     project: Project
-    user_id: PydanticObjectId
-    role: ProjectRole | None
+    grant: ProjectGrant
+
+    @classmethod
+    def decide(cls, caller: Caller, project: Project) -> "ProjectAccess | None":
+        grant = project_access(caller, MemberMap.of(project))
+        return None if grant is None else cls(project, grant)
+
+    @property
+    def caller(self) -> Caller:
+        return self.grant.caller
+
+    @property
+    def user_id(self) -> PydanticObjectId:
+        return self.grant.user_id
+
+    @property
+    def role(self) -> ProjectRole | None:
+        return self.grant.role
 
     def require(self, minimum: ProjectRole) -> None:
-        require_role(self.role, minimum)
+        self.grant.require(minimum)
 
     def writable(self) -> Project:
         """The project, for changing something in it: members and above, and not archived."""
-        self.require(ProjectRole.MEMBER)
-        if self.project.archived:
-            raise ProjectArchived()
+        self.grant.require_writable()
         return self.project
 
 
-# The access scope of a global admin who is not a member: they see what a viewer sees.
-GLOBAL_ADMIN = "global-admin"
-
-
-def member_map_key(project_id: object, membership_generation: int) -> str:
-    """A project's member map is cached per membership generation: a new member or a removal is a new key."""
-    return f"tasklane:members:{project_id}:{membership_generation}"
-
-
-def access_scope(member_map: dict[str, Any], user_id: str, global_role: str) -> str | None:
-    """What the caller sees the project as: their role, `global-admin`, or None (they may not see it)."""
-    role: str | None = member_map["members"].get(user_id)
-    if role is None and global_role == GlobalRole.ADMIN.value:
-        return GLOBAL_ADMIN
-    return role
-
-
-def scope_parts(project_id: object, access: str, generation: int) -> list[str]:
+def scope_parts(project_id: object, access_scope: str, generation: int) -> list[str]:
     """The cache-key parts of an access scope: answers are shared by callers with the same one."""
-    return [str(project_id), access, str(generation)]
+    return [str(project_id), access_scope, str(generation)]
 
 
 @dataclass(frozen=True)
 class ProjectScope:
-    """A project as one caller may see it, without loading the project: the caller's role and the
-    project's members come from its member map, cached per membership generation."""
+    """A project as one caller may see it, without loading the project: the policy's grant on the
+    project's member map, and the project's data generation (for cache keys)."""
 
-    project_id: PydanticObjectId
-    user_id: PydanticObjectId
-    role: ProjectRole | None  # None: a global admin who is not a member
+    grant: ProjectGrant
     generation: int
     key: str
-    archived: bool
     member_ids: frozenset[PydanticObjectId]
 
     @property
+    def project_id(self) -> PydanticObjectId:
+        return self.grant.project_id
+
+    @property
+    def user_id(self) -> PydanticObjectId:
+        return self.grant.user_id
+
+    @property
+    def role(self) -> ProjectRole | None:
+        return self.grant.role
+
+    @property
     def cache_parts(self) -> list[str]:
-        return scope_parts(self.project_id, self.role.value if self.role else GLOBAL_ADMIN, self.generation)
+        return scope_parts(self.project_id, self.grant.scope, self.generation)
 
     def require(self, minimum: ProjectRole) -> None:
-        require_role(self.role, minimum)
+        self.grant.require(minimum)
 
     def writable(self) -> None:
         """For changing something in the project: members and above, and not archived."""
-        self.require(ProjectRole.MEMBER)
-        if self.archived:
-            raise ProjectArchived()
-
-
-def require_role(role: ProjectRole | None, minimum: ProjectRole) -> None:
-    if role is None or not role.at_least(minimum):
-        raise InsufficientRole(f"This needs the {minimum.value} role or higher in the project.")
+        self.grant.require_writable()
 
 
 def read_project(project: Project, role: ProjectRole | None) -> ProjectRead:
@@ -120,10 +123,13 @@ def _stored_member(member: Member) -> dict[str, Any]:
 
 
 class ProjectService:
-    def __init__(self, users: UserService, cursors: CursorCodec, activity: ActivityService) -> None:
+    def __init__(
+        self, users: UserService, cursors: CursorCodec, activity: ActivityService, facts: AccessFacts
+    ) -> None:
         self._users = users
         self._cursors = cursors
         self._activity = activity
+        self._facts = facts
 
     async def create(self, data: ProjectCreate, *, owner: PydanticObjectId) -> Project:
         project = Project(
@@ -145,17 +151,6 @@ class ProjectService:
             changes=diff({}, project.model_dump(), ("name", "key", "description")),
         )
         return project
-
-    async def get_visible(self, project_id: PydanticObjectId, user: User) -> ProjectAccess | None:
-        """The project with the caller's role, or None when the caller may not see it."""
-        project = await Project.get(project_id)
-        if project is None:
-            return None
-        assert user.id is not None
-        role = project.role_of(user.id)
-        if role is None and user.role != "admin":
-            return None
-        return ProjectAccess(project, user.id, role)
 
     async def page(
         self,
@@ -352,8 +347,12 @@ class ProjectService:
         """
         snapshot = access.project
         for _ in range(_RETRIES):
-            actor_role = snapshot.role_of(access.user_id)
-            ProjectAccess(snapshot, access.user_id, actor_role).require(minimum)
+            # The policy again, on this snapshot: a role lost meanwhile is never used.
+            current = ProjectAccess.decide(access.caller, snapshot)
+            if current is None:
+                raise ProjectNotFound()
+            current.require(minimum)
+            actor_role = current.role
             assert actor_role is not None
             check_if_match(if_match, snapshot.etag)
             if snapshot.archived and not allow_archived:
@@ -363,10 +362,13 @@ class ProjectService:
                 return snapshot
             stored = {k: [_stored_member(m) for m in v] if k == "members" else v for k, v in changes.items()}
             now = utcnow()
-            result = await Project.get_motor_collection().update_one(
-                {"_id": snapshot.id, "version": snapshot.version},
-                {"$set": {**stored, "updated_at": now}, "$inc": {"version": 1}},
-            )
+            try:
+                result = await Project.get_motor_collection().update_one(
+                    {"_id": snapshot.id, "version": snapshot.version},
+                    {"$set": {**stored, "updated_at": now}, "$inc": {"version": 1}},
+                )
+            finally:
+                self._facts.forget_project(_id(snapshot))
             if result.modified_count == 1:
                 changed: Project = snapshot.model_copy(
                     update={**changes, "updated_at": now, "version": snapshot.version + 1}

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from backend.auth.dependencies import AUTH_ERRORS, CurrentUser
+from backend.access.dependencies import AUTH_ERRORS, CurrentCaller
 from backend.core.cache import CachedResponse
 from backend.core.cached import CachedRead, cached_response, cached_responses, json_entry
 from backend.core.dependencies import CacheDep, RedisDep
@@ -17,9 +17,10 @@ from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from backend.core.preconditions import IfMatch, IfNoneMatch, PreconditionFailed
 from backend.core.routing import API_PREFIX, ApiRoute
 from backend.core.types import Rfc3339
-from backend.projects.dependencies import ProjectScopeDep, ProjectServiceDep, VisibleProject
+from backend.projects.dependencies import ProjectScopeDep, VisibleProject
 from backend.projects.documents import Project, ProjectRole
 from backend.projects.errors import InsufficientRole, ProjectArchived, ProjectNotFound
+from backend.projects.service import ProjectAccess
 from backend.tasks.dependencies import TaskInProject, TaskServiceDep
 from backend.tasks.documents import Priority, Task, TaskStatus
 from backend.tasks.errors import AssigneeNotMember, InvalidParent, TaskNotFound
@@ -262,13 +263,11 @@ async def restore_task(task_id: str, access: VisibleProject, tasks: TaskServiceD
     response_model=TaskRead,
     responses={200: {"headers": ETAG}, **error_responses(*AUTH_ERRORS, TaskNotFound)},
 )
-async def read_task_by_key(
-    task_key: str, user: CurrentUser, projects: ProjectServiceDep, tasks: TaskServiceDep
-) -> Response:
+async def read_task_by_key(task_key: str, caller: CurrentCaller, tasks: TaskServiceDep) -> Response:
     """A task by its key, `WEB-42`, for members of its project."""
     match = _TASK_KEY.fullmatch(task_key)
     project = await Project.find_one(Project.key == match.group(1).upper()) if match else None
-    access = await projects.get_visible(project.id, user) if project and project.id else None
+    access = ProjectAccess.decide(caller, project) if project is not None else None
     if match is None or access is None:
         raise TaskNotFound()
-    return await task_response(tasks, await tasks.get_by_number(access.project.id, int(match.group(2))))  # type: ignore[arg-type]
+    return await task_response(tasks, await tasks.get_by_number(access.grant.project_id, int(match.group(2))))

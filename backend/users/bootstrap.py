@@ -1,5 +1,6 @@
 """Bootstrapping the first global admin from the command line."""
 
+from backend.access.facts import AccessFacts
 from backend.core.cache import MemoryBackend, ResponseCache
 from backend.core.config import Settings
 from backend.core.db import connect
@@ -18,7 +19,9 @@ async def ensure_admin(settings: Settings, *, email: str, password: str, display
         cache = ResponseCache(
             MemoryBackend(), settings.cache_ttl_seconds
         )  # a one-off process: nothing to share
-        users = UserService(PasswordHasher(settings), CursorCodec(derive_key(settings, "cursor")), cache)
+        users = UserService(
+            PasswordHasher(settings), CursorCodec(derive_key(settings, "cursor")), cache, AccessFacts()
+        )
         existing = await users.find_by_email(data.email)
         if existing is None:
             await users.register(data, role=GlobalRole.ADMIN)

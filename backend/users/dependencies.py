@@ -9,7 +9,7 @@ from backend.users.service import UserService
 
 
 def user_service(state: Any) -> UserService:
-    return UserService(state.hasher, state.cursors, state.cache)
+    return UserService(state.hasher, state.cursors, state.cache, state.access_facts)
 
 
 async def get_user_service(request: Request) -> UserService:

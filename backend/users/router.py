@@ -4,9 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from backend.auth.dependencies import AUTH_ERRORS, AdminUser, AuthServiceDep, CurrentPrincipal, CurrentUser
-from backend.auth.errors import AdminRequired, TokenNotFound, TooManyTokens
-from backend.auth.schemas import TokenCreate, TokenCreated, TokenRead
+from backend.access.dependencies import ADMIN_ERRORS, AUTH_ERRORS, AdminCaller, CurrentCaller, CurrentUser
+from backend.auth.dependencies import AuthServiceDep
+from backend.auth.errors import SessionNotFound, TokenNotFound, TooManyTokens
+from backend.auth.schemas import SessionRead, TokenCreate, TokenCreated, TokenRead
 from backend.core.errors import error_responses
 from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -17,7 +18,6 @@ from backend.users.errors import LastAdmin, UserNotFound, WrongCurrentPassword
 from backend.users.schemas import ProfileUpdate, UserAdminUpdate, UserRead
 
 router = APIRouter(prefix=API_PREFIX + "/users", tags=["users"], route_class=ApiRoute)
-ADMIN_ERRORS = (*AUTH_ERRORS, AdminRequired)
 
 
 @router.get("/me", name="me", responses=error_responses(*AUTH_ERRORS))
@@ -28,13 +28,14 @@ async def read_me(user: CurrentUser) -> UserRead:
 
 @router.patch("/me", name="update-me", responses=error_responses(*AUTH_ERRORS, WrongCurrentPassword))
 async def update_me(
-    data: ProfileUpdate, principal: CurrentPrincipal, users: UserServiceDep, auth: AuthServiceDep
+    data: ProfileUpdate, caller: CurrentCaller, users: UserServiceDep, auth: AuthServiceDep
 ) -> UserRead:
-    """Change your display name or password. A new password needs `current_password`, and ends your
-    other sessions (their refresh tokens are revoked; this session stays)."""
-    if await users.update_profile(principal.user, data):
-        await auth.end_other_sessions(principal)
-    return UserRead.model_validate(principal.user)
+    """Change your display name or password. A new password needs `current_password`, and ends all
+    your other sessions at once (their access and refresh tokens stop working; this session stays)."""
+    updated, password_changed = await users.update_profile(caller.account, data)
+    if password_changed:
+        await auth.end_sessions(caller.user_id, keep=caller.session_id, reason="password_changed")
+    return UserRead.model_validate(updated)
 
 
 @router.post(
@@ -79,9 +80,53 @@ async def revoke_token(token_id: str, user: CurrentUser, auth: AuthServiceDep) -
     await auth.revoke_pat(user.id, parse_id(token_id, TokenNotFound))
 
 
+@router.get("/me/sessions", name="list-sessions", responses=error_responses(*AUTH_ERRORS))
+async def list_sessions(
+    caller: CurrentCaller,
+    auth: AuthServiceDep,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> Page[SessionRead]:
+    """Your sessions (one per login) that have not ended, newest first; `current` marks the one of
+    the token that asks."""
+    return await auth.sessions(caller, cursor=cursor, limit=limit)
+
+
+@router.delete(
+    "/me/sessions/{session_id}",
+    name="end-session",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(*AUTH_ERRORS, SessionNotFound),
+)
+async def end_session(session_id: str, caller: CurrentCaller, auth: AuthServiceDep) -> None:
+    """End one of your sessions: every access and refresh token of it stops working at once, on
+    every server, and its open event streams close within seconds. Ending one that had ended is a
+    204 too."""
+    await auth.end_session(caller, parse_id(session_id, SessionNotFound))
+
+
+@router.delete(
+    "/me/sessions",
+    name="end-sessions",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(*AUTH_ERRORS),
+)
+async def end_sessions(
+    caller: CurrentCaller,
+    auth: AuthServiceDep,
+    include_current: Annotated[
+        bool, Query(description="Also end the session of the token that asks (default: it stays).")
+    ] = False,
+) -> None:
+    """Sign out everywhere else: end all your sessions but this one (or all, with
+    `include_current=true`). Personal access tokens are not sessions: revoke them one by one."""
+    keep = None if include_current else caller.session_id
+    await auth.end_sessions(caller.user_id, keep=keep, reason="revoked")
+
+
 @router.get("", name="list", responses=error_responses(*ADMIN_ERRORS))
 async def list_users(
-    _: AdminUser,
+    _: AdminCaller,
     users: UserServiceDep,
     email_prefix: Annotated[
         str | None, Query(max_length=254, description="Emails starting with this.")
@@ -104,7 +149,7 @@ TargetUser = Annotated[User, Depends(target_user)]
 
 
 @router.get("/{user_id}", name="get", responses=error_responses(*ADMIN_ERRORS, UserNotFound))
-async def read_user(_: AdminUser, user: TargetUser) -> UserRead:
+async def read_user(_: AdminCaller, user: TargetUser) -> UserRead:
     """One user (global admins only)."""
     return UserRead.model_validate(user)
 
@@ -113,8 +158,13 @@ async def read_user(_: AdminUser, user: TargetUser) -> UserRead:
     "/{user_id}", name="administer", responses=error_responses(*ADMIN_ERRORS, UserNotFound, LastAdmin)
 )
 async def administer_user(
-    _: AdminUser, user: TargetUser, data: UserAdminUpdate, users: UserServiceDep
+    _: AdminCaller, user: TargetUser, data: UserAdminUpdate, users: UserServiceDep, auth: AuthServiceDep
 ) -> UserRead:
-    """Change a user's global role or disable them (global admins only). A disabled user cannot log
-    in, refresh or use any token. The last active admin can be neither demoted nor disabled (409)."""
-    return UserRead.model_validate(await users.administer(user, data))
+    """Change a user's global role or disable them (global admins only). Disabling ends all the
+    user's sessions at once: they cannot log in, refresh or use any token. The last active admin can
+    be neither demoted nor disabled (409)."""
+    changed = await users.administer(user, data)
+    if changed.disabled:
+        assert changed.id is not None
+        await auth.end_sessions(changed.id, reason="account_disabled")
+    return UserRead.model_validate(changed)

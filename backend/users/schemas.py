@@ -1,3 +1,4 @@
+import unicodedata
 from typing import Annotated, Self
 
 from beanie import PydanticObjectId
@@ -14,7 +15,9 @@ Password = Annotated[str, Field(min_length=10, max_length=128, description="10 t
 
 
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    """The form emails are compared in: NFKC (a full-width `ｃ` is a `c`) and case-folded, so that
+    register, login and uniqueness agree on which addresses are the same."""
+    return unicodedata.normalize("NFKC", email.strip()).casefold()
 
 
 class UserRead(BaseModel):

@@ -8,6 +8,7 @@ from beanie import PydanticObjectId
 from beanie.operators import In
 from pymongo.errors import DuplicateKeyError
 
+from backend.access.facts import AccessFacts
 from backend.core.cache import ResponseCache
 from backend.core.pagination import CursorCodec, InvalidCursor, Page
 from backend.core.security import PasswordHasher
@@ -21,28 +22,18 @@ ACCOUNT_TTL = 30
 
 
 def account_key(user_id: object) -> str:
+    """Display data of an account in the shared cache, for names in answers; never for access."""
     return f"tasklane:account:{user_id}"
 
 
 class UserService:
-    def __init__(self, hasher: PasswordHasher, cursors: CursorCodec, cache: ResponseCache) -> None:
+    def __init__(
+        self, hasher: PasswordHasher, cursors: CursorCodec, cache: ResponseCache, facts: AccessFacts
+    ) -> None:
         self._hasher = hasher
         self._cursors = cursors
         self._cache = cache
-
-    async def active_account(self, user_id: str) -> User | None:
-        """The account behind a token, from a short-lived cache (never with its password hash)."""
-        key = account_key(user_id)
-        cached = await self._cache.get_json(key)
-        if cached is not None:
-            account: User = User.model_validate({**cached, "password_hash": ""})
-            return account
-        user = await User.get(user_id) if PydanticObjectId.is_valid(user_id) else None
-        if user is not None:
-            await self._cache.set_json(
-                key, user.model_dump(mode="json", exclude={"password_hash"}), ACCOUNT_TTL
-            )
-        return user
+        self._facts = facts
 
     async def register(self, data: UserRegister, *, role: GlobalRole = GlobalRole.USER) -> User:
         user = User(
@@ -87,22 +78,28 @@ class UserService:
             account_key(user.id), user.model_dump(mode="json", exclude={"password_hash"}), ACCOUNT_TTL
         )
 
-    async def update_profile(self, user: User, data: ProfileUpdate) -> bool:
-        """Apply the changes; True when the password changed (the caller then ends other sessions)."""
+    async def update_profile(self, user: User, data: ProfileUpdate) -> tuple[User, bool]:
+        """Apply the changes: the account as stored now, and whether the password changed (the
+        caller then ends the other sessions)."""
+        # The caller's account is a shared copy without the hash: change the stored document.
+        stored = await self.get(_user_id(user))
         changes: dict[str, Any] = {}
         if data.display_name is not None:
             changes["display_name"] = data.display_name
         if data.password is not None:
-            stored = await User.get(user.id)  # the principal may come from the cache, without the hash
-            current = stored.password_hash if stored else None
-            if not await asyncio.to_thread(self._hasher.verify, data.current_password or "", current):
+            if not await asyncio.to_thread(
+                self._hasher.verify, data.current_password or "", stored.password_hash
+            ):
                 raise WrongCurrentPassword(field_errors={"current_password": ["Does not match."]})
             changes["password_hash"] = await asyncio.to_thread(self._hasher.hash, data.password)
         if changes:
             changes["updated_at"] = utcnow()
-            await user.set(changes)
-            await self._cache.forget(account_key(user.id))
-        return "password_hash" in changes
+            try:
+                await stored.set(changes)
+            finally:
+                self._facts.forget_account(_user_id(stored))
+            await self._cache.forget(account_key(stored.id))
+        return stored, "password_hash" in changes
 
     async def page(
         self, *, email_prefix: str | None, cursor: str | None, limit: int, include_total: bool
@@ -146,6 +143,14 @@ class UserService:
                 raise LastAdmin()
         if changes:
             changes["updated_at"] = utcnow()
-            await target.set(changes)
-            await self._cache.forget(account_key(target.id))  # a disabled user is refused at once
+            try:
+                await target.set(changes)
+            finally:
+                self._facts.forget_account(_user_id(target))  # a disabled user is refused at once
+            await self._cache.forget(account_key(target.id))
         return target
+
+
+def _user_id(user: User) -> PydanticObjectId:
+    assert user.id is not None
+    return user.id

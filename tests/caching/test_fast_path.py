@@ -115,10 +115,10 @@ async def test_a_global_admin_outside_the_project_is_served_as_one(
     assert hit.json()["title"] == "alpha"
 
 
-async def test_personal_access_tokens_get_hits_from_the_route(app: FastAPI, team: Team) -> None:
+async def test_personal_access_tokens_get_hits_before_routing(app: FastAPI, team: Team) -> None:
     url = f"{team.tasks_url}/{await first_task(team)}"
-    token = (await team.member.client.post("/api/v1/users/me/tokens", json={"name": "ci"})).json()["token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    token = (await team.member.client.post("/api/v1/users/me/tokens", json={"name": "ci"})).json()
+    headers = {"Authorization": f"Bearer {token['token']}"}
     await team.member.client.get(url)
     fast = cached_reads(app)
     before = fast.served
@@ -126,7 +126,18 @@ async def test_personal_access_tokens_get_hits_from_the_route(app: FastAPI, team
     hit = await team.member.client.get(url, headers=headers)
 
     assert (hit.status_code, hit.headers["x-cache"]) == (200, "HIT")
-    assert fast.served == before
+    assert fast.served == before + 1
+
+
+async def test_a_revoked_personal_access_token_gets_no_hit(app: FastAPI, team: Team) -> None:
+    url = f"{team.tasks_url}/{await first_task(team)}"
+    token = (await team.member.client.post("/api/v1/users/me/tokens", json={"name": "ci"})).json()
+    headers = {"Authorization": f"Bearer {token['token']}"}
+    assert (await team.member.client.get(url, headers=headers)).status_code == 200
+
+    await team.member.client.delete(f"/api/v1/users/me/tokens/{token['id']}")
+
+    problem(await team.member.client.get(url, headers=headers), 401, "INVALID_TOKEN")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,57 @@
+"""Route dependencies that read the caller resolved by `CallerMiddleware` (they never authenticate)."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from backend.access.caller import Caller
+from backend.access.facts import AccessFacts
+from backend.access.middleware import caller_of, refusal_of
+from backend.access.policy import require_global_admin
+from backend.auth.errors import AdminRequired, InvalidToken, NotAuthenticated
+from backend.users.documents import User
+
+# The errors every authenticated operation can answer, for its `responses=`.
+AUTH_ERRORS = (NotAuthenticated, InvalidToken)
+
+bearer = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token",
+    auto_error=False,  # we answer 401 as a problem, not FastAPI's default body
+    description="An access token from /auth/token, or a personal access token (`tlp_...`).",
+)
+
+
+async def current_caller(token: Annotated[str | None, Depends(bearer)], request: Request) -> Caller:
+    """The caller, or 401: `INVALID_TOKEN` for a token that was refused, `NOT_AUTHENTICATED` for none."""
+    caller = caller_of(request.scope)
+    if caller is not None:
+        return caller
+    raise refusal_of(request.scope) or NotAuthenticated()
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+async def current_user(caller: CurrentCaller) -> User:
+    return caller.account
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+async def current_admin(caller: CurrentCaller) -> Caller:
+    require_global_admin(caller)
+    return caller
+
+
+AdminCaller = Annotated[Caller, Depends(current_admin)]
+ADMIN_ERRORS = (*AUTH_ERRORS, AdminRequired)
+
+
+async def get_access_facts(request: Request) -> AccessFacts:
+    facts: AccessFacts = request.app.state.access_facts
+    return facts
+
+
+AccessFactsDep = Annotated[AccessFacts, Depends(get_access_facts)]

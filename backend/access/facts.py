@@ -1,0 +1,257 @@
+"""The inputs of every access decision, read from MongoDB, the only place that holds their truth.
+
+Accounts (role, disabled), sessions (ended or not), personal access tokens (revoked or not) and
+project member maps are needed on every authenticated request. A process keeps copies of them only
+while MongoDB's change stream of their collections is live: every change any process makes is then
+reported here within milliseconds and drops the copy, and a stream that breaks or goes quiet for
+`LIVE_SECONDS` drops every copy and sends reads to MongoDB until it is followed again. Redis holds
+none of them, so nothing Redis does (hanging, dying, coming back empty or with old keys) can grant
+access that MongoDB has taken away.
+
+A copy read while a change to it was on its way is not kept (`_epoch`). A process's own writes also
+forget their copies at once (`forget`), so it reads its own writes without waiting for the stream.
+The in-memory MongoDB has no change stream, but there every write is this process's own: the mock
+reports each one synchronously (core/db.py `follow_local_changes`), which serves the same purpose.
+"""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final, Generic, TypeVar
+
+import structlog
+from beanie import PydanticObjectId
+
+from backend.auth.documents import PersonalAccessToken, Session
+from backend.core.db import Change, Database, Mongo, follow_changes, follow_local_changes
+from backend.core.logging import OccasionalWarning
+from backend.core.time import as_utc, utcnow
+from backend.projects.documents import Project, ProjectRole
+from backend.users.documents import User
+
+log = structlog.get_logger(__name__)
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@dataclass(frozen=True, slots=True)
+class MemberMap:
+    """Who is in a project and as what: all the policy needs of a project."""
+
+    project_id: PydanticObjectId
+    key: str
+    archived: bool
+    roles: Mapping[PydanticObjectId, ProjectRole]
+
+    @classmethod
+    def of(cls, project: Project) -> "MemberMap":
+        assert project.id is not None
+        return cls(project.id, project.key, project.archived, {m.user_id: m.role for m in project.members})
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    id: PydanticObjectId
+    user_id: PydanticObjectId
+    ended: bool
+    expires_at: datetime
+
+    @property
+    def active(self) -> bool:
+        return not self.ended and as_utc(self.expires_at) > utcnow()
+
+
+@dataclass(frozen=True, slots=True)
+class TokenState:
+    """A personal access token, found by the hash of its secret."""
+
+    id: str
+    user_id: PydanticObjectId
+    revoked: bool
+    expires_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return not self.revoked and (self.expires_at is None or as_utc(self.expires_at) > utcnow())
+
+
+_MISSING: Final = object()
+# Which collections' changes matter, and for projects only changes to these fields (a task created
+# bumps the project's counter, which changes no one's access).
+_ACCOUNTS, _SESSIONS, _TOKENS, _PROJECTS = "users", "sessions", "personal_access_tokens", "projects"
+_FOLLOWED = (_ACCOUNTS, _SESSIONS, _TOKENS, _PROJECTS)
+_PROJECT_ACCESS_FIELDS = frozenset({"members", "archived", "key"})
+
+
+class _Copies(Generic[K, V]):
+    """One kind of copy, bounded: past `limit` entries all go at once (a process needs few)."""
+
+    def __init__(self, limit: int) -> None:
+        self.values: dict[K, V] = {}
+        self.limit = limit
+
+    def put(self, key: K, value: V) -> None:
+        if len(self.values) >= self.limit:
+            self.values.clear()
+        self.values[key] = value
+
+
+class AccessFacts:
+    AWAIT_MS = 200  # the change stream answers at least this often while nothing changes
+    LIVE_SECONDS = 1.0  # silent this long: the stream may be stuck, trust nothing it did not say
+    RETRY_SECONDS = 0.5
+    MAX_COPIES = 100_000
+
+    def __init__(self) -> None:
+        self._accounts: _Copies[PydanticObjectId, User | None] = _Copies(self.MAX_COPIES)
+        self._sessions: _Copies[PydanticObjectId, SessionState | None] = _Copies(self.MAX_COPIES)
+        self._tokens: _Copies[str, TokenState] = _Copies(self.MAX_COPIES)  # by secret hash
+        self._token_hashes: dict[str, str] = {}  # token id -> secret hash, to forget by id
+        self._projects: _Copies[PydanticObjectId, MemberMap | None] = _Copies(self.MAX_COPIES)
+        self._open = False
+        self._local = False  # the in-memory MongoDB reports every write synchronously
+        self._heard = 0.0
+        self._epoch = 0
+        self._unavailable = OccasionalWarning("access_feed_unavailable")
+
+    @property
+    def live(self) -> bool:
+        """Whether copies are trusted: the change stream is open and spoke within LIVE_SECONDS."""
+        return self._local or (self._open and time.monotonic() - self._heard < self.LIVE_SECONDS)
+
+    # -- reads: a copy while live, else MongoDB --
+
+    async def account(self, user_id: PydanticObjectId) -> User | None:
+        """The account, without its password hash."""
+
+        async def load() -> User | None:
+            user = await User.get(user_id)
+            return None if user is None else user.model_copy(update={"password_hash": ""})
+
+        return await self._read(self._accounts, user_id, load)
+
+    async def session(self, session_id: PydanticObjectId) -> SessionState | None:
+        async def load() -> SessionState | None:
+            found = await Session.get(session_id)
+            if found is None:
+                return None
+            return SessionState(session_id, found.user_id, found.ended_at is not None, found.expires_at)
+
+        return await self._read(self._sessions, session_id, load)
+
+    async def token(self, secret_hash: str) -> TokenState | None:
+        known = self._tokens.values.get(secret_hash) if self.live else None
+        if known is not None:
+            return known
+        epoch = self._epoch
+        found = await PersonalAccessToken.find_one(PersonalAccessToken.token_hash == secret_hash)
+        if found is None:
+            return None  # not kept: an insert reports the new token's id, not its hash
+        state = TokenState(str(found.id), found.user_id, found.revoked_at is not None, found.expires_at)
+        if self.live and epoch == self._epoch:
+            self._tokens.put(secret_hash, state)
+            self._token_hashes[state.id] = secret_hash
+        return state
+
+    async def token_by_id(self, token_id: str) -> TokenState | None:
+        """A personal access token by its id, always from MongoDB (open streams re-check with it)."""
+        if not PydanticObjectId.is_valid(token_id):
+            return None
+        found = await PersonalAccessToken.get(PydanticObjectId(token_id))
+        if found is None:
+            return None
+        return TokenState(str(found.id), found.user_id, found.revoked_at is not None, found.expires_at)
+
+    async def member_map(self, project_id: PydanticObjectId) -> MemberMap | None:
+        async def load() -> MemberMap | None:
+            project = await Project.get(project_id)
+            return None if project is None else MemberMap.of(project)
+
+        return await self._read(self._projects, project_id, load)
+
+    async def _read(self, copies: _Copies[K, V], key: K, load: Callable[[], Awaitable[V]]) -> V:
+        if self.live:
+            known = copies.values.get(key, _MISSING)
+            if known is not _MISSING:
+                return known  # type: ignore[return-value]
+        epoch = self._epoch
+        value = await load()
+        if self.live and epoch == self._epoch:
+            copies.put(key, value)
+        return value
+
+    # -- forgetting: this process's writes, and every change the stream reports --
+
+    def forget_account(self, user_id: PydanticObjectId) -> None:
+        self._epoch += 1
+        self._accounts.values.pop(user_id, None)
+
+    def forget_sessions(self) -> None:
+        """After ending sessions by a condition (not by id): every session copy goes."""
+        self._epoch += 1
+        self._sessions.values.clear()
+
+    def forget_session(self, session_id: PydanticObjectId) -> None:
+        self._epoch += 1
+        self._sessions.values.pop(session_id, None)
+
+    def forget_token(self, token_id: str) -> None:
+        self._epoch += 1
+        secret_hash = self._token_hashes.pop(token_id, None)
+        if secret_hash is not None:
+            self._tokens.values.pop(secret_hash, None)
+
+    def forget_project(self, project_id: PydanticObjectId) -> None:
+        self._epoch += 1
+        self._projects.values.pop(project_id, None)
+
+    def forget_all(self) -> None:
+        self._epoch += 1
+        for copies in (self._accounts, self._sessions, self._tokens, self._projects):
+            copies.values.clear()
+        self._token_hashes.clear()
+
+    def changed(self, change: Change) -> None:
+        """Forget what a change reported by MongoDB may have made untrue."""
+        if change.collection not in _FOLLOWED:
+            return
+        fields = change.fields
+        if change.collection == _PROJECTS and fields is not None and not fields & _PROJECT_ACCESS_FIELDS:
+            return  # a task number handed out, a renamed project: nobody's access changed
+        document_id = change.document_id
+        if document_id is None:
+            self.forget_all()  # a change of any number of documents, a drop: start again from MongoDB
+        elif change.collection == _PROJECTS:
+            self.forget_project(PydanticObjectId(str(document_id)))
+        elif change.collection == _ACCOUNTS:
+            self.forget_account(PydanticObjectId(str(document_id)))
+        elif change.collection == _SESSIONS:
+            self.forget_session(PydanticObjectId(str(document_id)))
+        else:
+            self.forget_token(str(document_id))
+
+    def follow_local(self, mongo: Mongo) -> None:
+        """In memory, every write is this process's: the mock reports each as it happens."""
+        follow_local_changes(mongo, self.changed)
+        self._local = True
+
+    async def follow(self, database: Database) -> None:
+        """Follow MongoDB's change stream for as long as the process runs (a background task)."""
+        while True:
+            try:
+                async for change in follow_changes(database, _FOLLOWED, await_ms=self.AWAIT_MS):
+                    if not self._open:
+                        self.forget_all()  # whatever changed while nobody listened
+                        self._open = True
+                    self._heard = time.monotonic()
+                    if change is not None:
+                        self.changed(change)
+            except Exception as exc:  # the driver's or the server's: follow again shortly
+                self._unavailable(log, exc, detail="access decisions read MongoDB on every request")
+            finally:
+                self._open = False
+                self.forget_all()
+            await asyncio.sleep(self.RETRY_SECONDS)
