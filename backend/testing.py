@@ -196,6 +196,16 @@ async def mirror_following(app: FastAPI, *, live: bool = True, within: float = 5
     return mirror
 
 
+async def access_following(app: FastAPI, *, within: float = 5.0) -> None:
+    """Wait until the app keeps copies of access inputs (backend/access/facts.py): at once in memory,
+    on real servers once its MongoDB change stream is open."""
+    facts = app.state.access_facts
+    deadline = time.monotonic() + within
+    while not facts.live:
+        assert time.monotonic() < deadline, "the app does not follow MongoDB's changes"
+        await asyncio.sleep(0.01)
+
+
 DEFAULT_PASSWORD = "correct horse battery"
 
 

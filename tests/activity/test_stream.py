@@ -141,3 +141,31 @@ async def test_write_through_one_instance_reaches_a_stream_on_another(settings: 
         await users.close()
 
     assert event["event"] == "task.created"
+
+
+async def test_a_global_admin_outside_the_project_keeps_the_stream(
+    served: tuple[FastAPI, httpx.AsyncClient], live_team: tuple[Team, httpx.AsyncClient]
+) -> None:
+    app, http = served
+    team, _ = live_team
+    root = await UserFactory(app, http).create(role="admin")
+    async with http.stream("GET", f"{team.project_url}/events", headers=root.headers) as stream:
+        lines = stream.aiter_lines()
+        await wait_connected(lines)
+        await asyncio.sleep(2.5)  # past a re-check of access
+        await team.member.client.post(team.tasks_url, json={"title": "Seen by the admin"})
+        (event,) = await next_events(lines, 1)
+
+    assert event["event"] == "task.created"
+
+
+async def test_ending_the_session_closes_its_stream(live_team: tuple[Team, httpx.AsyncClient]) -> None:
+    team, http = live_team
+    async with http.stream("GET", f"{team.project_url}/events", headers=team.viewer.headers) as stream:
+        lines = stream.aiter_lines()
+        await wait_connected(lines)
+        await team.viewer.client.post("/api/v1/auth/logout")
+        async with asyncio.timeout(5):  # the stream re-checks access every 2 s
+            rest = [line async for line in lines]
+
+    assert not any(line.startswith("event:") for line in rest)

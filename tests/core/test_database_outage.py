@@ -1,0 +1,57 @@
+"""MongoDB unreachable is a 503 with Retry-After, never a 500, wherever the driver gives up: in a
+route or while the caller is being authenticated. The real outage (the server killed and restarted)
+is exercised by the fault tier (faults/)."""
+
+from typing import Any
+
+import pytest
+from pymongo.errors import AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
+
+from backend.access.facts import AccessFacts
+from backend.projects.documents import Project
+from backend.testing import Team, problem
+
+FAILURES = [
+    ServerSelectionTimeoutError("no servers"),
+    AutoReconnect("connection closed"),
+    NetworkTimeout("timed out"),
+]
+
+
+def unreachable(exc: Exception) -> Any:
+    async def fail(*_: Any, **__: Any) -> Any:
+        raise exc
+
+    return fail
+
+
+@pytest.mark.parametrize("failure", FAILURES, ids=lambda e: type(e).__name__)
+async def test_a_route_answers_503_when_mongodb_is_unreachable(
+    team: Team, monkeypatch: pytest.MonkeyPatch, failure: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(Project, "get", unreachable(failure))
+
+    response = await team.owner.client.patch(team.project_url, json={"name": "Renamed"})
+
+    problem(response, 503, "SERVICE_UNAVAILABLE")
+    assert response.headers["retry-after"] == "5"
+    assert "Traceback" not in caplog.text
+
+
+async def test_authentication_answers_503_when_mongodb_is_unreachable(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(AccessFacts, "session", unreachable(ServerSelectionTimeoutError("no servers")))
+
+    response = await team.member.client.get(team.tasks_url)
+
+    problem(response, 503, "SERVICE_UNAVAILABLE")
+    assert response.headers["retry-after"] == "5"
+
+
+async def test_it_recovers_without_a_restart(team: Team, monkeypatch: pytest.MonkeyPatch) -> None:
+    with monkeypatch.context() as outage:
+        outage.setattr(AccessFacts, "session", unreachable(AutoReconnect("gone")))
+        assert (await team.member.client.get(team.tasks_url)).status_code == 503
+
+    assert (await team.member.client.get(team.tasks_url)).status_code == 200
