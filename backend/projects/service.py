@@ -37,17 +37,14 @@ MAX_MEMBERS = 500
 _RETRIES = 8
 
 
-@dataclass(frozen=True)
-class ProjectAccess:
-    """A project loaded from MongoDB, with what the policy granted the caller on it (for changes)."""
+class _Granted:
+    """What both views of a project read from the policy's grant (never derived again)."""
 
-    project: Project
     grant: ProjectGrant
 
-    @classmethod
-    def decide(cls, caller: Caller, project: Project) -> "ProjectAccess | None":
-        grant = project_access(caller, MemberMap.of(project))
-        return None if grant is None else cls(project, grant)
+    @property
+    def project_id(self) -> PydanticObjectId:
+        return self.grant.project_id
 
     @property
     def caller(self) -> Caller:
@@ -64,6 +61,19 @@ class ProjectAccess:
     def require(self, minimum: ProjectRole) -> None:
         self.grant.require(minimum)
 
+
+@dataclass(frozen=True)
+class ProjectAccess(_Granted):
+    """A project loaded from MongoDB, with what the policy granted the caller on it (for changes)."""
+
+    project: Project
+    grant: ProjectGrant
+
+    @classmethod
+    def decide(cls, caller: Caller, project: Project) -> "ProjectAccess | None":
+        grant = project_access(caller, MemberMap.of(project))
+        return None if grant is None else cls(project, grant)
+
     def writable(self) -> Project:
         """The project, for changing something in it: members and above, and not archived."""
         self.grant.require_writable()
@@ -76,7 +86,7 @@ def scope_parts(project_id: object, access_scope: str, generation: int) -> list[
 
 
 @dataclass(frozen=True)
-class ProjectScope:
+class ProjectScope(_Granted):
     """A project as one caller may see it, without loading the project: the policy's grant on the
     project's member map, and the project's data generation (for cache keys)."""
 
@@ -86,23 +96,8 @@ class ProjectScope:
     member_ids: frozenset[PydanticObjectId]
 
     @property
-    def project_id(self) -> PydanticObjectId:
-        return self.grant.project_id
-
-    @property
-    def user_id(self) -> PydanticObjectId:
-        return self.grant.user_id
-
-    @property
-    def role(self) -> ProjectRole | None:
-        return self.grant.role
-
-    @property
     def cache_parts(self) -> list[str]:
         return scope_parts(self.project_id, self.grant.scope, self.generation)
-
-    def require(self, minimum: ProjectRole) -> None:
-        self.grant.require(minimum)
 
     def writable(self) -> None:
         """For changing something in the project: members and above, and not archived."""
