@@ -1,45 +1,86 @@
 """Turning a bearer token into a `Caller`, and telling whether a caller is still who they were."""
 
+import math
+import time
+
 from beanie import PydanticObjectId
 
 from backend.access.caller import Caller, Via
-from backend.access.facts import AccessFacts
+from backend.access.facts import AccessFacts, Account
 from backend.auth.documents import PAT_PREFIX
 from backend.auth.errors import InvalidToken
-from backend.core.security import AccessTokens, InvalidAccessToken, digest
-from backend.users.documents import User
+from backend.core.security import AccessClaims, AccessTokens, InvalidAccessToken, digest
+from backend.core.time import as_utc
 
 
 class Authenticator:
+    PARSED_IDS = 10_000
+
     def __init__(self, facts: AccessFacts, access_tokens: AccessTokens) -> None:
         self._facts = facts
         self._access_tokens = access_tokens
+        self._parsed: dict[str, tuple[PydanticObjectId, PydanticObjectId]] = {}
+        # token -> (the facts' epoch, valid until (POSIX s), the caller): a decision made from copies
+        # stands while no change to any of them was reported since (the epoch) and nothing expired.
+        self._decided: dict[str, tuple[int, float, Caller]] = {}
 
     async def caller(self, token: str) -> Caller:
         """The caller behind a bearer token; InvalidToken for anything that does not let them in."""
+        decided = self._decided.get(token)
+        if decided is not None:
+            epoch, until, caller = decided
+            if epoch == self._facts.trusted_epoch() and until > time.time():
+                return caller
+        before = self._facts.trusted_epoch()  # before reading: a change meanwhile moves it on
+        caller, until = await self._decide(token)
+        if before is not None and before == self._facts.trusted_epoch():
+            if len(self._decided) >= self.PARSED_IDS:
+                self._decided.clear()
+            self._decided[token] = (before, until, caller)
+        return caller
+
+    async def _decide(self, token: str) -> tuple[Caller, float]:
+        """The caller, and until when (POSIX seconds) nothing but a reported change can end it."""
         if token.startswith(PAT_PREFIX):
             found = await self._facts.token(digest(token))
             if found is None or not found.active:
                 raise InvalidToken()
-            return Caller(await self._account(found.user_id), Via.PERSONAL_ACCESS_TOKEN, found.id)
+            account = await self._account(found.user_id)
+            via = Via.PERSONAL_ACCESS_TOKEN
+            until = as_utc(found.expires_at).timestamp() if found.expires_at else math.inf
+            return Caller(account.user, account.id, account.is_global_admin, via, found.id), until
         try:
             claims = self._access_tokens.read(token)
         except InvalidAccessToken as exc:
             raise InvalidToken() from exc
-        session_id, subject = claims.session_id or "", claims.subject
-        if not (PydanticObjectId.is_valid(session_id) and PydanticObjectId.is_valid(subject)):
-            raise InvalidToken("This access token names no session; log in again.")
-        user_id = PydanticObjectId(subject)
-        session = await self._facts.session(PydanticObjectId(session_id))
+        user_id, session_id = self._ids(claims)
+        session = await self._facts.session(session_id)
         if session is None or session.user_id != user_id or not session.active:
             raise InvalidToken("This session has ended; log in again.")
-        return Caller(
-            await self._account(user_id),
+        account = await self._account(user_id)
+        caller = Caller(
+            account.user,
+            user_id,
+            account.is_global_admin,
             Via.ACCESS_TOKEN,
             claims.token_id,
             session_id=claims.session_id,
             token_expires_at=claims.expires_at,
         )
+        return caller, min(session.expires, claims.expires_at.timestamp())
+
+    def _ids(self, claims: AccessClaims) -> tuple[PydanticObjectId, PydanticObjectId]:
+        """The (user, session) ids a token names, parsed once per token (a client resends it)."""
+        known = self._parsed.get(claims.token_id)
+        if known is not None:
+            return known
+        session_id, subject = claims.session_id or "", claims.subject
+        if not (PydanticObjectId.is_valid(session_id) and PydanticObjectId.is_valid(subject)):
+            raise InvalidToken("This access token names no session; log in again.")
+        if len(self._parsed) >= self.PARSED_IDS:
+            self._parsed.clear()
+        parsed = self._parsed[claims.token_id] = (PydanticObjectId(subject), PydanticObjectId(session_id))
+        return parsed
 
     async def still_valid(self, caller: Caller) -> bool:
         """Whether the caller's session or token and account still let them in (for open streams)."""
@@ -54,7 +95,7 @@ class Authenticator:
         account = await self._facts.account(caller.user_id)
         return account is not None and not account.disabled
 
-    async def _account(self, user_id: PydanticObjectId) -> User:
+    async def _account(self, user_id: PydanticObjectId) -> Account:
         account = await self._facts.account(user_id)
         if account is None or account.disabled:
             raise InvalidToken()

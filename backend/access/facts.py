@@ -16,7 +16,7 @@ reports each one synchronously (core/db.py `follow_local_changes`), which serves
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Generic, TypeVar
@@ -29,7 +29,7 @@ from backend.core.db import Change, Database, Mongo, follow_changes, follow_loca
 from backend.core.logging import OccasionalWarning
 from backend.core.time import as_utc, utcnow
 from backend.projects.documents import Project, ProjectRole
-from backend.users.documents import User
+from backend.users.documents import GlobalRole, User
 
 log = structlog.get_logger(__name__)
 
@@ -53,15 +53,31 @@ class MemberMap:
 
 
 @dataclass(frozen=True, slots=True)
+class Account:
+    """An account as access needs it; `user` is the document without its password hash."""
+
+    user: User
+    id: PydanticObjectId
+    disabled: bool
+    is_global_admin: bool
+
+    @classmethod
+    def of(cls, user: User) -> "Account":
+        assert user.id is not None
+        copy = user.model_copy(update={"password_hash": ""})
+        return cls(copy, user.id, user.disabled, user.role is GlobalRole.ADMIN)
+
+
+@dataclass(frozen=True, slots=True)
 class SessionState:
     id: PydanticObjectId
     user_id: PydanticObjectId
     ended: bool
-    expires_at: datetime
+    expires: float  # POSIX seconds: checked on every request, so no datetime arithmetic
 
     @property
     def active(self) -> bool:
-        return not self.ended and as_utc(self.expires_at) > utcnow()
+        return not self.ended and self.expires > time.time()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +122,7 @@ class AccessFacts:
     MAX_COPIES = 100_000
 
     def __init__(self) -> None:
-        self._accounts: _Copies[PydanticObjectId, User | None] = _Copies(self.MAX_COPIES)
+        self._accounts: _Copies[PydanticObjectId, Account | None] = _Copies(self.MAX_COPIES)
         self._sessions: _Copies[PydanticObjectId, SessionState | None] = _Copies(self.MAX_COPIES)
         self._tokens: _Copies[str, TokenState] = _Copies(self.MAX_COPIES)  # by secret hash
         self._token_hashes: dict[str, str] = {}  # token id -> secret hash, to forget by id
@@ -122,25 +138,24 @@ class AccessFacts:
         """Whether copies are trusted: the change stream is open and spoke within LIVE_SECONDS."""
         return self._local or (self._open and time.monotonic() - self._heard < self.LIVE_SECONDS)
 
+    def trusted_epoch(self) -> int | None:
+        """While copies are trusted, a number that moves on with every change reported; else None.
+        A decision made from copies at one epoch stands while the epoch is the same."""
+        return self._epoch if self.live else None
+
     # -- reads: a copy while live, else MongoDB --
 
-    async def account(self, user_id: PydanticObjectId) -> User | None:
-        """The account, without its password hash."""
-
-        async def load() -> User | None:
-            user = await User.get(user_id)
-            return None if user is None else user.model_copy(update={"password_hash": ""})
-
-        return await self._read(self._accounts, user_id, load)
+    async def account(self, user_id: PydanticObjectId) -> Account | None:
+        known = self._accounts.values.get(user_id, _MISSING) if self.live else _MISSING
+        if known is not _MISSING:
+            return known  # type: ignore[return-value]
+        return await self._load(self._accounts, user_id, self._load_account(user_id))
 
     async def session(self, session_id: PydanticObjectId) -> SessionState | None:
-        async def load() -> SessionState | None:
-            found = await Session.get(session_id)
-            if found is None:
-                return None
-            return SessionState(session_id, found.user_id, found.ended_at is not None, found.expires_at)
-
-        return await self._read(self._sessions, session_id, load)
+        known = self._sessions.values.get(session_id, _MISSING) if self.live else _MISSING
+        if known is not _MISSING:
+            return known  # type: ignore[return-value]
+        return await self._load(self._sessions, session_id, self._load_session(session_id))
 
     async def token(self, secret_hash: str) -> TokenState | None:
         known = self._tokens.values.get(secret_hash) if self.live else None
@@ -166,19 +181,35 @@ class AccessFacts:
         return TokenState(str(found.id), found.user_id, found.revoked_at is not None, found.expires_at)
 
     async def member_map(self, project_id: PydanticObjectId) -> MemberMap | None:
-        async def load() -> MemberMap | None:
-            project = await Project.get(project_id)
-            return None if project is None else MemberMap.of(project)
+        known = self._projects.values.get(project_id, _MISSING) if self.live else _MISSING
+        if known is not _MISSING:
+            return known  # type: ignore[return-value]
+        return await self._load(self._projects, project_id, self._load_member_map(project_id))
 
-        return await self._read(self._projects, project_id, load)
+    # Every request asks for a copy (above, without an await when it is known); only a miss reads.
 
-    async def _read(self, copies: _Copies[K, V], key: K, load: Callable[[], Awaitable[V]]) -> V:
-        if self.live:
-            known = copies.values.get(key, _MISSING)
-            if known is not _MISSING:
-                return known  # type: ignore[return-value]
+    @staticmethod
+    async def _load_account(user_id: PydanticObjectId) -> Account | None:
+        user = await User.get(user_id)
+        return None if user is None else Account.of(user)
+
+    @staticmethod
+    async def _load_session(session_id: PydanticObjectId) -> SessionState | None:
+        found = await Session.get(session_id)
+        if found is None:
+            return None
+        expires = as_utc(found.expires_at).timestamp()
+        return SessionState(session_id, found.user_id, found.ended_at is not None, expires)
+
+    @staticmethod
+    async def _load_member_map(project_id: PydanticObjectId) -> MemberMap | None:
+        project = await Project.get(project_id)
+        return None if project is None else MemberMap.of(project)
+
+    async def _load(self, copies: _Copies[K, V], key: K, loading: Awaitable[V]) -> V:
+        """Read from MongoDB, and keep the copy unless a change was reported meanwhile."""
         epoch = self._epoch
-        value = await load()
+        value = await loading
         if self.live and epoch == self._epoch:
             copies.put(key, value)
         return value

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -100,7 +101,7 @@ class AccessTokens:
     def read(self, token: str) -> AccessClaims:
         known = self._verified.get(token)
         if known is not None:
-            if known.expires_at > datetime.now(UTC):
+            if known.expires_at.timestamp() > time.time():
                 self._verified.move_to_end(token)
                 return known
             del self._verified[token]

@@ -3,7 +3,7 @@
 Dependency resolution, validation and the response machinery cost a cache hit four times the hit
 itself (benchmarks/README.md). A hit served here decides access exactly as the route does: the
 caller resolved by `CallerMiddleware` (a live session or token, an active account), and the one
-policy on the project's member map (`projects.dependencies.scope_of`, which the route calls too);
+policy (`access.policy.project_access`) on the project's member map, as the route's `scope_of` does;
 then it looks for an entry under the very key the route builds (`CachedRead.key_parts`). Whenever
 something is not known here (no caller, the generation unreadable, a miss, a header the route would
 have to validate), the request goes on to the route, which answers as always and fills the cache.
@@ -16,11 +16,12 @@ from beanie import PydanticObjectId
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.access.middleware import caller_of
+from backend.access.policy import project_access
 from backend.core.cache import ResponseCache, generation_key
 from backend.core.cached import CachedRead, reply
 from backend.core.ratelimit import Prefetch
 from backend.core.routing import API_PREFIX
-from backend.projects.dependencies import scope_of
+from backend.projects.service import scope_parts
 
 _PROJECTS = API_PREFIX + "/projects/"
 _PROJECT_ID = re.compile(r"[0-9a-f]{24}")  # as the routes print ids: other spellings go the long way
@@ -55,12 +56,21 @@ class CachedReads:
             return False  # the route judges these (it reads the first, and refuses one too long)
         if_none_match = conditions[0].decode("latin-1") if conditions else None
         # The generation came with the rate limit's round trip already, on Redis (`prefetch_for`).
-        if await cache.generation(project_id) is None:
+        generation = await cache.generation(project_id)
+        if generation is None:
             return False  # unknown: only the route may answer, from MongoDB
-        access = await scope_of(caller, PydanticObjectId(project_id), state.access_facts, cache)
-        if access is None:
+        # The route's decision and key (projects.dependencies.scope_of, ProjectScope.cache_parts),
+        # without building the route's view of the project.
+        members = await state.access_facts.member_map(PydanticObjectId(project_id))
+        grant = None if members is None else project_access(caller, members)
+        if grant is None:
             return False  # the route answers the 404
-        parts = read.key_parts(access.cache_parts, str(caller.user_id), scope["path"], scope["query_string"])
+        parts = read.key_parts(
+            scope_parts(project_id, grant.scope, generation),
+            str(caller.user_id),
+            scope["path"],
+            scope["query_string"],
+        )
         entry = await cache.peek(parts)
         if entry is None:
             return False

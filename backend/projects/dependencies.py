@@ -14,7 +14,6 @@ from backend.access.dependencies import AccessFactsDep, CurrentCaller
 from backend.access.facts import AccessFacts
 from backend.access.policy import project_access
 from backend.activity.dependencies import activity_service
-from backend.core.cache import ResponseCache
 from backend.core.dependencies import CacheDep
 from backend.core.ids import parse_id
 from backend.projects.documents import Project
@@ -47,24 +46,24 @@ VisibleProject = Annotated[ProjectAccess, Depends(visible_project)]
 
 
 async def scope_of(
-    caller: Caller, project_id: PydanticObjectId, facts: AccessFacts, cache: ResponseCache
+    caller: Caller, project_id: PydanticObjectId, facts: AccessFacts, generation: int
 ) -> ProjectScope | None:
-    """The caller's scope in the project, or None when they may not see it. The cache-hit fast path
-    (projects/cached_reads.py) and the routes both decide through here."""
+    """The caller's scope in the project (at this data generation), or None when they may not see
+    it. The cache-hit fast path (projects/cached_reads.py) and the routes both decide through here."""
     members = await facts.member_map(project_id)
     grant = None if members is None else project_access(caller, members)
     if members is None or grant is None:
         return None
-    # Redis failing: generation 0, so at worst a stale answer, never one to someone who may not see it.
-    generation = await cache.generation(project_id) or 0
-    return ProjectScope(grant, generation, members.key, frozenset(members.roles))
+    return ProjectScope(grant, generation, members)
 
 
 async def project_scope(
     project_id: str, caller: CurrentCaller, facts: AccessFactsDep, cache: CacheDep
 ) -> ProjectScope:
     """Like VisibleProject (404 for anyone who may not see the project), for reads."""
-    scope = await scope_of(caller, parse_id(project_id, ProjectNotFound), facts, cache)
+    pid = parse_id(project_id, ProjectNotFound)
+    # Redis failing: generation 0, so at worst a stale answer, never one to someone who may not see it.
+    scope = await scope_of(caller, pid, facts, await cache.generation(pid) or 0)
     if scope is None:
         raise ProjectNotFound()
     return scope

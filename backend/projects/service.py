@@ -1,6 +1,6 @@
 """Projects and membership rules. Every change is one conditional update of the project document."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,8 +92,15 @@ class ProjectScope(_Granted):
 
     grant: ProjectGrant
     generation: int
-    key: str
-    member_ids: frozenset[PydanticObjectId]
+    members: MemberMap
+
+    @property
+    def key(self) -> str:
+        return self.members.key
+
+    @property
+    def member_ids(self) -> Collection[PydanticObjectId]:
+        return self.members.roles.keys()
 
     @property
     def cache_parts(self) -> list[str]:
