@@ -59,7 +59,14 @@ Tasklane tracks projects and tasks: people sign up, create projects, invite memb
 and track tasks.
 
 Every error is an RFC 9457 problem (`application/problem+json`) with a stable `error_code`
-and the `request_id` of the request, also sent as the `X-Request-ID` header.
+and the `request_id` of the request, also sent as the `X-Request-ID` header. While the database is
+unreachable, every operation answers 503 `SERVICE_UNAVAILABLE` with `Retry-After`.
+
+Each login is a session (`/users/me/sessions`); ending it (logout, a reused refresh token, a
+password change for the other sessions, a disabled account) ends all its access tokens at once.
+
+Display names shown inside other resources (assignees, members, activity) can lag a rename by up to
+the cache lifetime (`CACHE_TTL_SECONDS`, 60 s by default) plus 5 seconds.
 """
 
 
