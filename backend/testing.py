@@ -1,22 +1,26 @@
-"""Pytest fixtures for anyone testing Tasklane (loaded with `-p backend.testing`).
+"""The pytest plugin for anyone testing Tasklane: installed with `pip install tasklane[test]`, it
+loads by itself (a `pytest11` entry point), in pytest-asyncio's strict and auto modes alike.
 
 One line gives a running app: `async def test_x(client): ...`. Without `MONGODB_URL`/`REDIS_URL`
 the app runs on an in-memory MongoDB (mongomock-motor) and an in-process Redis (fakeredis); with them,
 on real servers, each test in a database of its own and with Redis flushed, so use test servers only.
+See docs/testing.md for every fixture, factory and marker.
 """
 
 import asyncio
 import contextlib
+import inspect
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from asgi_lifespan import LifespanManager
 from beanie import PydanticObjectId
 from fastapi import FastAPI
@@ -26,7 +30,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from backend.core.config import Environment, Settings
 from backend.core.db import Database
 from backend.core.mirror import KeyMirror
-from backend.core.query_shapes import QueryShapeRecorder
+from backend.core.query_shapes import QueryShape, QueryShapeRecorder, shapes_of, uncovered
 from backend.core.redis import RedisClient
 from backend.main import create_app
 from backend.projects.cached_reads import CachedReads
@@ -45,9 +49,76 @@ _SHAPES_FILE = os.environ.get("TASKLANE_QUERY_SHAPES")
 _SHAPES = QueryShapeRecorder() if _SHAPES_FILE else None
 
 
+# In memory, the mock's methods are recorded as the commands they stand for (see `_count_mock_commands`),
+# and with the `tasklane_index_coverage` ini option the run fails when one has no index.
+_MEMORY_SHAPES = QueryShapeRecorder()
+
+INDEX_COVERAGE = "tasklane_index_coverage"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        INDEX_COVERAGE,
+        "Fail the run when a query sent to the in-memory MongoDB is served by no declared index.",
+        type="bool",
+        default=False,
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "real_servers: meaningful only against real MongoDB-compatible and Redis servers "
+        "(skipped on the in-memory tier)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "tasklane_settings(**overrides): settings of the test's app, over the test defaults "
+        "(e.g. max_body_bytes=1024, log_level='INFO')",
+    )
+    # lazy_model (a Beanie dependency) emits this tens of thousands of times with Pydantic 2.14.
+    config.addinivalue_line("filterwarnings", "ignore::pydantic.warnings.PydanticDeprecatedSince211")
+
+
+# The async fixtures of this plugin: an async test asking for one runs on asyncio, in pytest-asyncio's
+# strict mode too, without a marker (tests without them are left to their own plugins).
+_ASYNC_FIXTURES = frozenset({"app", "client", "db", "redis", "users", "team", "live_server", "factory"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    if not (name.startswith("test") and inspect.iscoroutinefunction(obj)):
+        return
+    marks = getattr(obj, "pytestmark", [])
+    if any(mark.name == "asyncio" for mark in marks):
+        return
+    if _ASYNC_FIXTURES & set(inspect.signature(obj).parameters):
+        pytest.mark.asyncio(obj)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _SHAPES is not None and _SHAPES_FILE and real_servers():
         _SHAPES.save(Path(_SHAPES_FILE))
+    if not real_servers() and session.config.getini(INDEX_COVERAGE) and _MEMORY_SHAPES.shapes:
+        from backend.core.db import DOCUMENT_MODELS
+        from backend.core.indexes import declared
+
+        _UNCOVERED[:] = uncovered(_MEMORY_SHAPES.shapes, declared(DOCUMENT_MODELS))
+        if _UNCOVERED and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_UNCOVERED: list[QueryShape] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if _UNCOVERED:
+        terminalreporter.section("queries served by no declared index (the run fails)", red=True)
+        for shape in _UNCOVERED:
+            terminalreporter.write_line(f"  {shape.describe()}")
+        terminalreporter.write_line(
+            "Declare an index for each in the document's Settings.indexes (backend/<domain>/documents.py)."
+        )
 
 
 class CommandLog(monitoring.CommandListener):
@@ -75,12 +146,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip("runs on the real-server tier (MONGODB_URL and REDIS_URL set)")
 
 
+TEST_DATABASE_PREFIX = "tasklane_test_"
+
+
 def make_test_settings(**overrides: Any) -> Settings:
-    """Settings for a test: the environment's servers if any, a database of its own, no `.env`."""
+    """Settings for a test: the environment's servers if any, a database of its own, no `.env`,
+    cheap password hashing, limits no test trips by accident, and only warnings logged."""
     values: dict[str, Any] = {
         "environment": Environment.TEST,
-        "mongodb_db": f"tasklane_test_{uuid.uuid4().hex[:12]}",
+        "mongodb_db": f"{TEST_DATABASE_PREFIX}{uuid.uuid4().hex[:12]}",
         "log_json": True,
+        # One access line per request would bury a failing test's output; mark a test
+        # `@pytest.mark.tasklane_settings(log_level="INFO")` to see them.
+        "log_level": "WARNING",
         # Cheap argon2 costs: the suite registers hundreds of users; production costs are settings.
         "password_hash_time_cost": 1,
         "password_hash_memory_kib": 1024,
@@ -95,9 +173,11 @@ def make_test_settings(**overrides: Any) -> Settings:
 
 
 @pytest.fixture
-def settings() -> Settings:
-    """Override this fixture in a test module to change a setting for its tests."""
-    return make_test_settings()
+def settings(request: pytest.FixtureRequest) -> Settings:
+    """The app's settings: `make_test_settings()` with the `tasklane_settings` marker's overrides.
+    A module or class may also override this fixture."""
+    marker = request.node.get_closest_marker("tasklane_settings")
+    return make_test_settings(**(marker.kwargs if marker else {}))
 
 
 # The in-memory MongoDB sends no commands to monitor: these of its methods are counted instead,
@@ -126,12 +206,42 @@ def _count_mock_commands(log: CommandLog, monkeypatch: pytest.MonkeyPatch) -> No
         original = getattr(AsyncMongoMockCollection, method)
 
         def counted(
-            self: Any, *args: Any, __original: Any = original, __command: str = command, **kwargs: Any
+            self: Any,
+            *args: Any,
+            __original: Any = original,
+            __command: str = command,
+            __method: str = method,
+            **kwargs: Any,
         ) -> Any:
             log.commands.append((__command, {__command: self.name}))
+            _MEMORY_SHAPES.shapes.update(shapes_of(__command, _as_command(__method, self.name, args, kwargs)))
             return __original(self, *args, **kwargs)
 
         monkeypatch.setattr(AsyncMongoMockCollection, method, counted)
+
+
+def _as_command(
+    method: str, collection: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """The wire command a mock method call stands for, as far as its query shape goes."""
+    command = _MOCK_COMMANDS[method]
+    first = args[0] if args else kwargs.get("filter")
+    sort = dict(kwargs.get("sort") or [])
+    if command == "find":
+        return {"find": collection, "filter": first or {}, "sort": sort}
+    if method == "count_documents":
+        return {"count": collection, "query": first or {}}
+    if command == "aggregate":
+        return {"aggregate": collection, "pipeline": first or []}
+    if command == "distinct":
+        return {"distinct": collection, "query": args[1] if len(args) > 1 else kwargs.get("filter") or {}}
+    if command == "findAndModify":
+        return {"findAndModify": collection, "query": first or {}, "sort": sort}
+    if command == "update":
+        return {"update": collection, "updates": [{"q": first or {}}]}
+    if command == "delete":
+        return {"delete": collection, "deletes": [{"q": first or {}}]}
+    return {}
 
 
 @pytest.fixture
@@ -144,7 +254,7 @@ def mongo_commands(monkeypatch: pytest.MonkeyPatch) -> CommandLog:
     return log
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def app(settings: Settings, mongo_commands: CommandLog) -> AsyncIterator[FastAPI]:
     """The app with its lifespan run (storage connected), torn down and its data removed after."""
     listeners: list[monitoring.CommandListener] = [mongo_commands, *([_SHAPES] if _SHAPES else [])]
@@ -158,11 +268,12 @@ async def app(settings: Settings, mongo_commands: CommandLog) -> AsyncIterator[F
         try:
             yield application
         finally:
-            if settings.mongodb_url:
+            # Only a database this plugin named: never one a tester's own settings point at.
+            if settings.mongodb_url and settings.mongodb_db.startswith(TEST_DATABASE_PREFIX):
                 await application.state.mongo.client.drop_database(settings.mongodb_db)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the app in-process, as a browser or script would."""
     transport = httpx.ASGITransport(app=app)
@@ -303,7 +414,7 @@ class UserFactory:
             await client.aclose()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def users(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[UserFactory]:
     """Makes logged-in users: `alice = await users.create(); await alice.client.get(...)`."""
     factory = UserFactory(app, client)
@@ -314,9 +425,10 @@ async def users(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[UserFa
 
 
 @contextlib.asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[str]:
+async def serve(app: FastAPI, *, lifespan: bool = True) -> AsyncIterator[str]:
     """Run the app under uvicorn on a free loopback port (for streams, which need a real server);
-    yields its base URL. The app's lifespan must not have run yet: uvicorn runs it."""
+    yields its base URL. uvicorn runs the app's lifespan, unless `lifespan=False` says it already ran
+    (the `live_server` fixture serves the `app` fixture's app so)."""
     import socket
 
     import uvicorn
@@ -325,7 +437,13 @@ async def serve(app: FastAPI) -> AsyncIterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, timeout_graceful_shutdown=1
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=1,
+        lifespan="on" if lifespan else "off",
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -338,6 +456,20 @@ async def serve(app: FastAPI) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+@pytest_asyncio.fixture
+async def live_server(app: FastAPI) -> AsyncIterator[str]:
+    """The `app` fixture's app served by uvicorn on a free loopback port (for streams and any client
+    that needs a real socket): its base URL. The same app `client`, `users` and `team` talk to."""
+    async with serve(app, lifespan=False) as url:
+        yield url
+
+
+@pytest.fixture(name="problem")
+def problem_fixture() -> Callable[[httpx.Response, int, str], dict[str, Any]]:
+    """`problem(response, 404, "TASK_NOT_FOUND")`: asserts an RFC 9457 answer, returns its body."""
+    return problem
 
 
 @dataclass
@@ -373,7 +505,7 @@ async def make_team(users: UserFactory, key: str = "WEB") -> Team:
     return Team(owner, members["admin"], members["member"], members["viewer"], await users.create(), project)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def team(users: UserFactory) -> Team:
     """A project with a user in each role: `await team.member.client.post(team.tasks_url, ...)`."""
     return await make_team(users)

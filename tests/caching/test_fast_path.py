@@ -164,6 +164,7 @@ async def test_unusual_if_none_match_is_judged_by_the_route(
     assert fast.served == before
 
 
+@pytest.mark.tasklane_settings(log_level="INFO")
 async def test_fast_hits_are_logged_counted_and_rate_limited(
     app: FastAPI, team: Team, client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
 ) -> None:

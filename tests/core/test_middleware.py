@@ -34,6 +34,7 @@ async def test_request_id_is_echoed_on_errors(client: httpx.AsyncClient) -> None
     assert response.json()["request_id"] == "trace-me"
 
 
+@pytest.mark.tasklane_settings(log_level="INFO")
 async def test_one_json_access_line_per_request(
     client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
