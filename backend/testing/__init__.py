@@ -34,6 +34,7 @@ from backend.core.query_shapes import QueryShape, QueryShapeRecorder, shapes_of,
 from backend.core.redis import RedisClient
 from backend.main import create_app
 from backend.projects.cached_reads import CachedReads
+from backend.testing.factories import Factory
 from backend.users.documents import GlobalRole, User
 
 BASE_URL = "http://tasklane.test"
@@ -464,6 +465,13 @@ async def live_server(app: FastAPI) -> AsyncIterator[str]:
     that needs a real socket): its base URL. The same app `client`, `users` and `team` talk to."""
     async with serve(app, lifespan=False) as url:
         yield url
+
+
+@pytest_asyncio.fixture
+async def factory(app: FastAPI) -> Factory:
+    """Makes projects, members, tasks, comments and tokens through the services, without HTTP:
+    `project = await factory.project(alice, members=[(bob, "viewer")])`; see testing/factories.py."""
+    return Factory(app)
 
 
 @pytest.fixture(name="problem")
