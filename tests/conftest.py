@@ -1,1 +1,1 @@
-"""The fixtures come from the `backend.testing` plugin (see pyproject's addopts)."""
+"""The fixtures come from the `backend.testing` plugin (loaded through its pytest11 entry point)."""

@@ -66,6 +66,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
+    # pytest-asyncio reminds every project that leaves `asyncio_default_fixture_loop_scope` unset
+    # that its default will change. This plugin's fixtures are function-scoped, so they run the
+    # same under either default; a tester's own async fixtures are theirs to scope. Added here,
+    # before pytest-asyncio's pytest_configure warns, so that a project with no configuration runs
+    # clean. A project that sets the option never sees the reminder anyway.
+    early_config.addinivalue_line(
+        "filterwarnings",
+        'ignore:The configuration option "asyncio_default_fixture_loop_scope" is unset'
+        ":pytest.PytestDeprecationWarning",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
