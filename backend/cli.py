@@ -4,8 +4,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
 
-from backend.core.config import get_settings
+from backend.core.config import Settings, describe_invalid, get_settings
 
 if TYPE_CHECKING:
     from backend.ops.seed import Login
@@ -31,7 +32,11 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Start with demo data (sets DEMO_DATA=true).")] = False,
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[
-        int, typer.Option(help="Worker processes (each needs real servers to share state).")
+        int,
+        typer.Option(
+            envvar="WEB_CONCURRENCY",
+            help="Worker processes (each needs real servers to share state); default WEB_CONCURRENCY or 1.",
+        ),
     ] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
     forwarded_allow_ips: Annotated[
@@ -49,7 +54,8 @@ def serve(
 
     if demo:
         os.environ["DEMO_DATA"] = "true"
-    trusted = get_settings().forwarded_allow_ips if forwarded_allow_ips is None else forwarded_allow_ips
+    settings = valid_settings()
+    trusted = settings.forwarded_allow_ips if forwarded_allow_ips is None else forwarded_allow_ips
 
     uvicorn.run(
         "backend.main:create_app",
@@ -65,6 +71,16 @@ def serve(
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or "",
     )
+
+
+def valid_settings() -> Settings:
+    """The settings, or exit 2 with one line per invalid setting (no traceback for an operator)."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        for line in describe_invalid(exc):
+            typer.echo(f"error: {line}", err=True)
+        raise typer.Exit(2) from None
 
 
 @openapi_app.command("export")

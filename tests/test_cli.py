@@ -114,3 +114,26 @@ def test_serve_trusts_forwarded_headers_only_from_configured_proxies(
     # Each client address has its own per-IP bucket: a trusted proxy's header picks the bucket; an
     # untrusted client on loopback cannot choose one, so both requests count in loopback's.
     assert (first == second) is separate_buckets
+
+
+@pytest.mark.parametrize(
+    ("values", "line"),
+    [
+        ({}, "error: MONGODB_URL must be set in production (in memory, every write is lost on exit)"),
+        (
+            {"MONGODB_URL": "mongodb://db:27017/"},
+            "error: REDIS_URL must be set in production (in process, nothing is shared)",
+        ),
+        ({"JWT_SECRET": "short"}, "error: JWT_SECRET must be set to at least 32 characters in production"),
+    ],
+    ids=["no MongoDB", "no Redis", "weak secret"],
+)
+def test_production_refuses_to_start_with_one_line_naming_the_setting(
+    tmp_path: Path, values: dict[str, str], line: str
+) -> None:
+    env = {"PATH": os.environ["PATH"], "ENVIRONMENT": "production", "JWT_SECRET": "s" * 40, **values}
+    command = [sys.executable, "-m", "backend.cli", "serve", "--port", str(_free_port())]
+
+    result = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    assert (result.returncode, result.stderr.strip()) == (2, line)

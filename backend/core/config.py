@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -19,17 +19,26 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-class Settings(BaseSettings):
-    """Every setting is an environment variable of the same name in upper case."""
+# Settings that may hold a password and can be read from a file instead (`<NAME>_FILE`, as Docker
+# and compose secrets provide them), so that no secret needs to sit in the environment.
+SECRET_FILE_SETTINGS = ("jwt_secret", "mongodb_url", "redis_url")
+
+
+class MongoSettings(BaseSettings):
+    """What a MongoDB-only command (indexes, migrations) needs: nothing else is read or validated,
+    so a missing secret of the API does not stop ops from checking indexes."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
     environment: Environment = Field(
         Environment.DEVELOPMENT,
-        description="development, test or production; production refuses weak secrets.",
+        description="development, test or production; production refuses weak secrets and in-memory storage.",
     )
     mongodb_url: str | None = Field(
         None, description="MongoDB connection string; unset means an in-memory MongoDB (data lost on exit)."
+    )
+    mongodb_url_file: Path | None = Field(
+        None, description="A file holding MONGODB_URL (a compose or Docker secret), read at startup."
     )
     mongodb_db: str = Field("tasklane", description="Database name.")
     mongodb_server_selection_timeout_ms: int = Field(
@@ -41,9 +50,31 @@ class Settings(BaseSettings):
         True,
         description="Create declared indexes at startup; production runs `tasklane indexes apply` instead.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: object) -> object:
+        """`<NAME>_FILE` gives a setting's value from a file (its content, trailing newline dropped)."""
+        if not isinstance(data, dict):
+            return data
+        values = dict(data)
+        for name in SECRET_FILE_SETTINGS:
+            path = values.get(f"{name}_file")
+            if path and name in cls.model_fields:
+                try:
+                    values[name] = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+                except OSError as exc:
+                    raise ValueError(f"{name.upper()}_FILE: cannot read {path} ({exc.strerror})") from exc
+        return values
+
+
+class Settings(MongoSettings):
+    """Every setting is an environment variable of the same name in upper case."""
+
     redis_url: str | None = Field(
         None, description="Redis URL; unset means an in-process cache and limiter (one process only)."
     )
+    redis_url_file: Path | None = Field(None, description="A file holding REDIS_URL, read at startup.")
     redis_max_connections: int = Field(
         50, ge=1, description="Bounded Redis pool per process; callers wait for a free connection."
     )
@@ -54,6 +85,9 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr = Field(
         SecretStr(DEFAULT_JWT_SECRET),
         description="HMAC secret for access tokens; production needs 32+ characters.",
+    )
+    jwt_secret_file: Path | None = Field(
+        None, description="A file holding JWT_SECRET (a compose or Docker secret), read at startup."
     )
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = Field(
         "HS256", description="JWT signing algorithm (HMAC)."
@@ -108,12 +142,17 @@ class Settings(BaseSettings):
         return data
 
     @model_validator(mode="after")
-    def _refuse_weak_production_secrets(self) -> Self:
-        if self.environment is Environment.PRODUCTION:
-            secret = self.jwt_secret.get_secret_value()
-            if secret == DEFAULT_JWT_SECRET or len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
-                minimum = MIN_PRODUCTION_SECRET_LENGTH
-                raise ValueError(f"JWT_SECRET must be set to at least {minimum} characters in production")
+    def _refuse_to_pretend_in_production(self) -> Self:
+        if self.environment is not Environment.PRODUCTION:
+            return self
+        secret = self.jwt_secret.get_secret_value()
+        if secret == DEFAULT_JWT_SECRET or len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
+            minimum = MIN_PRODUCTION_SECRET_LENGTH
+            raise ValueError(f"JWT_SECRET must be set to at least {minimum} characters in production")
+        if self.mongodb_url is None:
+            raise ValueError("MONGODB_URL must be set in production (in memory, every write is lost on exit)")
+        if self.redis_url is None:
+            raise ValueError("REDIS_URL must be set in production (in process, nothing is shared)")
         return self
 
     @property
@@ -128,3 +167,13 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def describe_invalid(exc: ValidationError) -> list[str]:
+    """One line per invalid setting, naming its environment variable, for an operator's terminal."""
+    lines = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error.get("loc", ())).upper()
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        lines.append(f"{name}: {message}" if name else message)
+    return lines

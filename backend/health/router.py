@@ -20,7 +20,9 @@ async def get_health_service(
     mongo: MongoDep, redis: RedisDep, settings: SettingsDep, request: Request
 ) -> HealthService:
     report: IndexReport = request.app.state.index_report
-    return HealthService(mongo, redis, settings.health_timeout_seconds, report)
+    return HealthService(
+        mongo, redis, settings.health_timeout_seconds, report, redis_in_memory=settings.in_memory_redis
+    )
 
 
 HealthServiceDep = Annotated[HealthService, Depends(get_health_service)]
@@ -37,7 +39,8 @@ async def ready(health: HealthServiceDep) -> Readiness:
     """MongoDB and Redis answer a ping within `HEALTH_TIMEOUT_SECONDS`.
 
     MongoDB down: 503 (take the instance out of the load balancer). Redis down: 200 with status
-    `degraded` (answers still come, from MongoDB, without cache and with per-process limits).
+    `degraded` (answers still come, from MongoDB, without cache and with per-process limits). A
+    store in memory (`in_memory`) is `degraded` too: never `ok` on storage that loses its data.
     """
     return await health.readiness()
 

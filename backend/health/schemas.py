@@ -1,6 +1,6 @@
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Liveness(BaseModel):
@@ -14,9 +14,29 @@ class DependencyCheck(BaseModel):
 
 
 class Readiness(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "status": "ok",
+                "missing_indexes": [],
+                "in_memory": [],
+                "checks": {
+                    "mongodb": {"status": "ok", "latency_ms": 0.41, "error": None},
+                    "redis": {"status": "ok", "latency_ms": 0.12, "error": None},
+                },
+            }
+        }
+    )
+
     status: Literal["ok", "degraded"] = Field(
         description="`degraded`: Redis is down (answers come from MongoDB, without cache or shared limits), "
-        "or declared indexes are missing (run `tasklane indexes apply`)."
+        "declared indexes are missing (run `tasklane indexes apply`), or a store is in memory "
+        "(never `ok` then)."
+    )
+    in_memory: list[Literal["mongodb", "redis"]] = Field(
+        default_factory=list,
+        description="Stores running in memory in this process (MONGODB_URL or REDIS_URL unset): data is "
+        "lost on exit and not shared with other processes.",
     )
     missing_indexes: list[str] = Field(
         default_factory=list, description="Declared indexes not on the server, as `collection.index`."

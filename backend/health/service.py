@@ -26,7 +26,15 @@ class IndexReport:
 
 
 class HealthService:
-    def __init__(self, mongo: Mongo, redis: RedisClient, timeout_seconds: float, report: IndexReport) -> None:
+    def __init__(
+        self,
+        mongo: Mongo,
+        redis: RedisClient,
+        timeout_seconds: float,
+        report: IndexReport,
+        *,
+        redis_in_memory: bool,
+    ) -> None:
         self._probes: dict[str, Probe] = {
             "mongodb": lambda: ping(mongo.database),
             "redis": redis.ping,
@@ -34,6 +42,11 @@ class HealthService:
         self._timeout = timeout_seconds
         self._database = mongo.database
         self._report = report
+        self._in_memory = [
+            name
+            for name, in_memory in (("mongodb", mongo.in_memory), ("redis", redis_in_memory))
+            if in_memory
+        ]
 
     async def readiness(self) -> Readiness:
         names = list(self._probes)
@@ -45,8 +58,13 @@ class HealthService:
                 "Unavailable: mongodb.", checks={name: check.model_dump() for name, check in checks.items()}
             )
         missing = await self._missing_indexes()
-        degraded = checks["redis"].status != "ok" or bool(missing)
-        return Readiness(status="degraded" if degraded else "ok", checks=checks, missing_indexes=missing)
+        degraded = checks["redis"].status != "ok" or bool(missing) or bool(self._in_memory)
+        return Readiness(
+            status="degraded" if degraded else "ok",
+            checks=checks,
+            missing_indexes=missing,
+            in_memory=self._in_memory,
+        )
 
     async def _missing_indexes(self) -> list[str]:
         """Declared indexes absent from the server; listed at most once a minute per process."""
