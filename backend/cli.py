@@ -1,10 +1,14 @@
 """The `tasklane` command for developers and ops."""
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
+
+# typer vendors click (0.29): its usage errors are these, not the click package's.
+from typer._click.exceptions import UsageError
 
 from backend.core.config import Settings, describe_invalid, get_settings
 
@@ -17,8 +21,8 @@ app.add_typer(openapi_app, name="openapi")
 users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 indexes_app = typer.Typer(
-    help="MongoDB indexes: declared on the documents, compared with the live ones. "
-    "Exit codes: 0 in sync, 1 drift remains, 2 connection or configuration error.",
+    help="MongoDB indexes: declared on the documents, compared with the live ones. Exit codes: 0 in "
+    "sync (extra indexes pass unless --strict), 1 drift remains, 2 MongoDB cannot be used, 64 usage.",
     no_args_is_help=True,
 )
 app.add_typer(indexes_app, name="indexes")
@@ -142,12 +146,20 @@ def create_admin(
     typer.echo(f"{'created' if created else 'promoted'} admin {email.strip().lower()}")
 
 
+Url = Annotated[str | None, typer.Option("--url", help="MongoDB connection string (default: MONGODB_URL).")]
+Json = Annotated[bool, typer.Option("--json", help="One JSON document on stdout instead of the table.")]
+Strict = Annotated[bool, typer.Option("--strict", help="Extra (undeclared) indexes count as drift (exit 1).")]
+
+
 @indexes_app.command("check")
-def indexes_check() -> None:
-    """Report missing, extra and differing indexes on MONGODB_URL; change nothing."""
+def indexes_check(url: Url = None, as_json: Json = False, strict: Strict = False) -> None:
+    """Report missing, renamed, differing and extra indexes, each with the command that fixes it;
+    change nothing."""
     from backend.ops.indexes import run
 
-    raise typer.Exit(run(apply=False, dry_run=True, drop_extra=False))
+    raise typer.Exit(
+        run(apply=False, dry_run=True, drop_extra=False, strict=strict, url=url, as_json=as_json)
+    )
 
 
 @indexes_app.command("apply")
@@ -158,14 +170,21 @@ def indexes_apply(
     drop_extra: Annotated[
         bool,
         typer.Option(
-            "--drop-extra", help="Also drop indexes not declared (never _id_), and rebuild differing ones."
+            "--drop-extra",
+            help="Also drop indexes not declared (never _id_), and rebuild differing and renamed ones.",
         ),
     ] = False,
+    url: Url = None,
+    as_json: Json = False,
+    strict: Strict = False,
 ) -> None:
-    """Create the missing indexes (idempotent). Drops nothing unless --drop-extra."""
+    """Create the missing indexes (idempotent), going on past any that fails and reporting each.
+    Drops nothing unless --drop-extra."""
     from backend.ops.indexes import run
 
-    raise typer.Exit(run(apply=True, dry_run=dry_run, drop_extra=drop_extra))
+    raise typer.Exit(
+        run(apply=True, dry_run=dry_run, drop_extra=drop_extra, strict=strict, url=url, as_json=as_json)
+    )
 
 
 @indexes_app.command("coverage")
@@ -233,5 +252,20 @@ def print_logins(logins: "list[Login]") -> None:
         typer.echo(f"  {login.email:<32} {login.display_name}")
 
 
+USAGE_ERROR = 64  # EX_USAGE (sysexits.h): told apart from 2, "MongoDB cannot be used"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The `tasklane` command: a wrong option or argument exits 64, not click's 2."""
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except UsageError as exc:
+        exc.show()
+        sys.exit(USAGE_ERROR)
+    except typer.Abort:
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -13,7 +13,7 @@ from pymongo import UpdateOne, monitoring
 from backend.activity.documents import ActivityRecord
 from backend.auth.documents import PersonalAccessToken, RefreshToken, Session
 from backend.comments.documents import Comment
-from backend.core.config import Settings
+from backend.core.config import MongoSettings, Settings
 from backend.projects.documents import Project
 from backend.tasks.documents import Task
 from backend.users.documents import User
@@ -47,7 +47,7 @@ class Mongo:
         self.client.close()
 
 
-def make_client(settings: Settings, *, listeners: Sequence[monitoring.CommandListener] = ()) -> Mongo:
+def make_client(settings: MongoSettings, *, listeners: Sequence[monitoring.CommandListener] = ()) -> Mongo:
     """A Motor client on `MONGODB_URL`, or an in-memory MongoDB when it is unset.
 
     `listeners` see every command sent to a real server (tests count round trips and record query

@@ -7,6 +7,7 @@ from typing import Any
 
 from beanie import Document
 from pymongo import IndexModel
+from pymongo.errors import OperationFailure
 
 from backend.core.db import Database
 
@@ -57,37 +58,83 @@ async def live(database: Database, collections: Iterable[str]) -> dict[str, dict
     return found
 
 
+@dataclass(frozen=True)
+class DriftRow:
+    """One index that is not as declared, and the command that makes it so."""
+
+    collection: str
+    name: str
+    status: str  # missing | extra | differs | renamed
+    definition: str
+    fix: str
+
+
 @dataclass
 class Drift:
     missing: list[IndexSpec] = field(default_factory=list)
     extra: list[IndexSpec] = field(default_factory=list)
     differing: list[tuple[IndexSpec, IndexSpec]] = field(default_factory=list)  # (declared, live)
+    # The declared keys and options live under another name: (declared, live).
+    renamed: list[tuple[IndexSpec, IndexSpec]] = field(default_factory=list)
 
     @property
     def in_sync(self) -> bool:
-        return not (self.missing or self.extra or self.differing)
+        return not (self.missing or self.extra or self.differing or self.renamed)
 
-    def rows(self) -> list[tuple[str, str, str, str]]:
-        rows = [(s.collection, s.name, "missing", s.describe()) for s in self.missing]
-        rows += [(s.collection, s.name, "extra", s.describe()) for s in self.extra]
+    def needs_fixing(self, *, strict: bool) -> bool:
+        """Missing, differing or renamed indexes; extra ones only when `strict`."""
+        return bool(self.missing or self.differing or self.renamed or (strict and self.extra))
+
+    def rows(self) -> list[DriftRow]:
+        rows = [DriftRow(s.collection, s.name, "missing", s.describe(), APPLY) for s in self.missing]
+        rows += [DriftRow(s.collection, s.name, "extra", s.describe(), REBUILD) for s in self.extra]
         rows += [
-            (d.collection, d.name, "differs", f"declared {d.describe()}; live {lv.describe()}")
+            DriftRow(
+                d.collection, d.name, "differs", f"declared {d.describe()}; live {lv.describe()}", REBUILD
+            )
             for d, lv in self.differing
         ]
+        rows += [
+            DriftRow(
+                d.collection,
+                d.name,
+                "renamed",
+                f"live as {lv.name} {lv.describe()}",
+                f'{REBUILD}  (or in mongosh: db.{d.collection}.dropIndex("{lv.name}"), then {APPLY})',
+            )
+            for d, lv in self.renamed
+        ]
         return rows
+
+
+APPLY = "tasklane indexes apply"
+REBUILD = "tasklane indexes apply --drop-extra"
 
 
 def compare(want: dict[str, dict[str, IndexSpec]], have: dict[str, dict[str, IndexSpec]]) -> Drift:
     drift = Drift()
     for collection, specs in want.items():
         present = have.get(collection, {})
+        extra = {name: spec for name, spec in present.items() if name not in specs}
         for name, spec in specs.items():
-            if name not in present:
+            if name in present:
+                if present[name] != spec:
+                    drift.differing.append((spec, present[name]))
+                continue
+            # The same keys and options under another name: a hand-made or renamed copy. Creating
+            # the declared one would fail ("index already exists with a different name").
+            twin = next((live for live in extra.values() if _same_index(live, spec)), None)
+            if twin is None:
                 drift.missing.append(spec)
-            elif present[name] != spec:
-                drift.differing.append((spec, present[name]))
-        drift.extra += [spec for name, spec in present.items() if name not in specs]
+            else:
+                drift.renamed.append((spec, twin))
+                del extra[twin.name]
+        drift.extra += extra.values()
     return drift
+
+
+def _same_index(a: IndexSpec, b: IndexSpec) -> bool:
+    return a.keys == b.keys and a.options == b.options
 
 
 async def check(database: Database, models: Sequence[type[Document]]) -> Drift:
@@ -95,12 +142,40 @@ async def check(database: Database, models: Sequence[type[Document]]) -> Drift:
     return compare(want, await live(database, want))
 
 
-async def apply(database: Database, drift: Drift, *, drop_extra: bool) -> None:
-    """Create what is missing; drop extra and differing indexes only when asked (then recreate the
-    differing ones as declared). `_id_` is never listed, so never dropped."""
+@dataclass(frozen=True)
+class Applied:
+    """What `apply` did to one index: `created` or `dropped`, or `failed` with the server's reason."""
+
+    collection: str
+    name: str
+    action: str  # create | drop
+    result: str  # done | failed
+    error: str | None = None
+
+
+async def apply(database: Database, drift: Drift, *, drop_extra: bool) -> list[Applied]:
+    """Create what is missing; drop extra, differing and renamed indexes only when asked (then
+    create the declared ones). Goes on past a failure, and reports every index it touched.
+    `_id_` is never listed, so never dropped."""
+    results: list[Applied] = []
+    replaced = [*drift.differing, *drift.renamed]
     if drop_extra:
-        for spec in [*drift.extra, *(live_spec for _, live_spec in drift.differing)]:
-            await database[spec.collection].drop_index(spec.name)
-    to_create = [*drift.missing, *(d for d, _ in drift.differing)] if drop_extra else drift.missing
+        for spec in [*drift.extra, *(live for _, live in replaced)]:
+            results.append(await _attempt(database, spec, "drop"))
+    to_create = [*drift.missing, *(d for d, _ in replaced)] if drop_extra else drift.missing
     for spec in to_create:
-        await database[spec.collection].create_indexes([spec.model()])
+        results.append(await _attempt(database, spec, "create"))
+    return results
+
+
+async def _attempt(database: Database, spec: IndexSpec, action: str) -> Applied:
+    collection = database[spec.collection]
+    try:
+        if action == "drop":
+            await collection.drop_index(spec.name)
+        else:
+            await collection.create_indexes([spec.model()])
+    except OperationFailure as exc:
+        reason = str(exc.details.get("errmsg") if exc.details else exc).split("\n")[0]
+        return Applied(spec.collection, spec.name, action, "failed", f"{exc.code}: {reason}")
+    return Applied(spec.collection, spec.name, action, "done")

@@ -1,58 +1,119 @@
-"""`tasklane indexes check|apply`: the index drift report and its fix, with exit codes for ops."""
+"""`tasklane indexes check|apply`: the index drift report and its fix, with exit codes for ops.
+
+Exit codes: 0 in sync (extra indexes are reported but pass, unless `--strict`), 1 drift remains
+(missing, differing or renamed indexes, or an index that failed to build), 2 MongoDB cannot be
+used (unreachable, refused, misconfigured), 64 usage (a wrong option; see backend/cli.py).
+"""
 
 import asyncio
+import json
+from dataclasses import asdict, dataclass, field
 
 import typer
-from pymongo.errors import ConfigurationError, OperationFailure, PyMongoError
+from pydantic import ValidationError
+from pymongo.errors import ConfigurationError, ConnectionFailure, InvalidURI, PyMongoError
+from pymongo.uri_parser import parse_uri
 
-from backend.core.config import get_settings
+from backend.core.config import MongoSettings, describe_invalid
 from backend.core.db import DOCUMENT_MODELS, make_client
-from backend.core.indexes import Drift, apply, check
+from backend.core.indexes import Applied, DriftRow, apply, check
 
 IN_SYNC, DRIFT, ERROR = 0, 1, 2
 
 
-def print_table(drift: Drift) -> None:
-    rows = drift.rows()
+@dataclass
+class Report:
+    """Everything one run found and did, printed as a table or as JSON (`--json`)."""
+
+    indexes: list[DriftRow] = field(default_factory=list)
+    applied: list[Applied] = field(default_factory=list)
+    after: list[DriftRow] | None = None
+    dry_run: bool = False
+    error: str | None = None
+    exit_code: int = IN_SYNC
+
+    def print(self, *, as_json: bool) -> None:
+        if as_json:
+            typer.echo(json.dumps(asdict(self), indent=1))
+            return
+        if self.error is not None:
+            typer.echo(f"error: {self.error}", err=True)
+            return
+        _print_rows(self.indexes)
+        for done in self.applied:
+            outcome = done.result if done.error is None else f"failed: {done.error}"
+            typer.echo(f"{done.action} {done.collection}.{done.name}: {outcome}")
+        if self.after is not None:
+            typer.echo("after apply:")
+            _print_rows(self.after)
+        if self.dry_run:
+            typer.echo("dry run: nothing changed")
+
+
+def _print_rows(rows: list[DriftRow]) -> None:
     if not rows:
         typer.echo("indexes in sync")
         return
-    widths = [
-        max(len(str(row[i])) for row in [("collection", "index", "status", ""), *rows]) for i in range(3)
-    ]
-    typer.echo(f"{'collection':<{widths[0]}}  {'index':<{widths[1]}}  {'status':<{widths[2]}}  definition")
-    for collection, name, status, definition in rows:
-        typer.echo(f"{collection:<{widths[0]}}  {name:<{widths[1]}}  {status:<{widths[2]}}  {definition}")
-
-
-async def _run(*, apply_changes: bool, dry_run: bool, drop_extra: bool) -> int:
-    settings = get_settings()
-    if settings.mongodb_url is None:
+    header = DriftRow("collection", "index", "status", "definition", "fix")
+    widths = [max(len(getattr(row, f)) for row in [header, *rows]) for f in ("collection", "name", "status")]
+    for row in [header, *rows]:
         typer.echo(
-            "error: MONGODB_URL is not set (indexes of the in-memory database are built at startup)", err=True
+            f"{row.collection:<{widths[0]}}  {row.name:<{widths[1]}}  {row.status:<{widths[2]}}  "
+            f"{row.definition}" + (f"  -> {row.fix}" if row is not header else "  -> fix")
         )
-        return ERROR
+
+
+async def _run(
+    settings: MongoSettings, *, apply_changes: bool, dry_run: bool, drop_extra: bool, strict: bool
+) -> Report:
     mongo = make_client(settings)
+    report = Report(dry_run=dry_run and apply_changes)
     try:
         drift = await check(mongo.database, DOCUMENT_MODELS)
-        print_table(drift)
+        report.indexes = drift.rows()
         if apply_changes and not dry_run and not drift.in_sync:
-            await apply(mongo.database, drift, drop_extra=drop_extra)
-            drift = await check(mongo.database, DOCUMENT_MODELS)
-            typer.echo("after apply:")
-            print_table(drift)
-        elif dry_run and apply_changes:
-            typer.echo("dry run: nothing changed")
-        return IN_SYNC if drift.in_sync else DRIFT
+            report.applied = await apply(mongo.database, drift, drop_extra=drop_extra)
+            if report.applied:
+                drift = await check(mongo.database, DOCUMENT_MODELS)
+                report.after = drift.rows()
+        failed = any(done.error for done in report.applied)
+        report.exit_code = DRIFT if failed or drift.needs_fixing(strict=strict) else IN_SYNC
+        return report
     finally:
         mongo.close()
 
 
-def run(*, apply: bool, dry_run: bool, drop_extra: bool) -> int:
+def run(*, apply: bool, dry_run: bool, drop_extra: bool, strict: bool, url: str | None, as_json: bool) -> int:
+    report = _report(apply=apply, dry_run=dry_run, drop_extra=drop_extra, strict=strict, url=url)
+    report.print(as_json=as_json)
+    return report.exit_code
+
+
+def _report(*, apply: bool, dry_run: bool, drop_extra: bool, strict: bool, url: str | None) -> Report:
     try:
-        return asyncio.run(_run(apply_changes=apply, dry_run=dry_run, drop_extra=drop_extra))
-    except (ConfigurationError, OperationFailure, PyMongoError, ValueError) as exc:
-        # One line for the operator; the driver's text names hosts but never the password.
-        reason = str(exc).split(", Timeout:")[0].split("\n")[0]
-        typer.echo(f"error: cannot use MongoDB ({type(exc).__name__}): {reason}", err=True)
-        return ERROR
+        settings = MongoSettings()
+    except ValidationError as exc:
+        return Report(error="; ".join(describe_invalid(exc)), exit_code=ERROR)
+    target = url or settings.mongodb_url
+    if target is None:
+        return Report(
+            error="MONGODB_URL is not set, nor --url given (an in-memory database builds its own indexes)",
+            exit_code=ERROR,
+        )
+    try:
+        hosts = ", ".join(f"{host}:{port}" for host, port in parse_uri(target)["nodelist"]) or "?"
+    except (InvalidURI, ConfigurationError, ValueError) as exc:
+        return Report(error=f"the MongoDB URL is invalid: {_first_line(exc)}", exit_code=ERROR)
+    options = {"apply_changes": apply, "dry_run": dry_run, "drop_extra": drop_extra, "strict": strict}
+    try:
+        return asyncio.run(_run(settings.model_copy(update={"mongodb_url": target}), **options))
+    except ConnectionFailure as exc:
+        return Report(error=f"cannot reach MongoDB at {hosts} ({type(exc).__name__})", exit_code=ERROR)
+    except (ConfigurationError, PyMongoError, ValueError) as exc:
+        # One line for the operator: the driver's text names hosts but never the password.
+        reason = f"({type(exc).__name__}): {_first_line(exc)}"
+        return Report(error=f"cannot use MongoDB at {hosts} {reason}", exit_code=ERROR)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).split(", Timeout:")[0].split("\n")[0]

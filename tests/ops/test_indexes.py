@@ -1,5 +1,8 @@
 """The index script as ops run it, and the index coverage check."""
 
+import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -70,10 +73,11 @@ def test_extra_index_is_reported_and_kept_unless_asked(
     checked = runner.invoke(app, ["indexes", "check"])
     applied = runner.invoke(app, ["indexes", "apply"])
 
-    assert checked.exit_code == 1
+    assert checked.exit_code == 0  # reported, but an extra index is not drift unless --strict
     assert "hand_made" in checked.output
     assert "extra" in checked.output
-    assert applied.exit_code == 1
+    assert applied.exit_code == 0
+    assert runner.invoke(app, ["indexes", "apply", "--strict"]).exit_code == 1
     assert "hand_made" in empty_database["tasks"].index_information()
     dropped = runner.invoke(app, ["indexes", "apply", "--drop-extra"])
     assert dropped.exit_code == 0, dropped.output
@@ -81,8 +85,23 @@ def test_extra_index_is_reported_and_kept_unless_asked(
     assert "_id_" in empty_database["tasks"].index_information()
 
 
-@pytest.mark.parametrize("url", ["mongodb://127.0.0.1:1/?directConnection=true", "mongodb://bad host/"])
-def test_bad_url_exits_2_with_one_line(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+@pytest.mark.parametrize(
+    ("url", "line"),
+    [
+        (
+            "mongodb://127.0.0.1:1/?directConnection=true",
+            "error: cannot reach MongoDB at 127.0.0.1:1 (ServerSelectionTimeoutError)",
+        ),
+        (
+            "mongodb://bad host/",
+            "error: cannot reach MongoDB at bad host:27017 (ServerSelectionTimeoutError)",
+        ),
+        ("mongodb://h:99999/", "error: the MongoDB URL is invalid: "),
+    ],
+)
+def test_bad_url_exits_2_with_one_line_naming_the_server(
+    monkeypatch: pytest.MonkeyPatch, url: str, line: str
+) -> None:
     monkeypatch.setenv("MONGODB_URL", url)
     monkeypatch.setenv("MONGODB_SERVER_SELECTION_TIMEOUT_MS", "300")
 
@@ -91,8 +110,81 @@ def test_bad_url_exits_2_with_one_line(monkeypatch: pytest.MonkeyPatch, url: str
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("error: cannot use MongoDB")
-    assert "Traceback" not in result.output
+    assert lines[0].startswith(line)
+
+
+def test_an_api_secret_missing_does_not_stop_index_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The shipped .env.example: production, the JWT secret in a file only the API mounts.
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("JWT_SECRET_FILE", "/run/secrets/not-here")
+    monkeypatch.setenv("MONGODB_URL", "mongodb://127.0.0.1:1/?directConnection=true")
+    monkeypatch.setenv("MONGODB_SERVER_SELECTION_TIMEOUT_MS", "300")
+
+    result = check_with_settings_from_environment()
+
+    assert result.output.strip() == "error: cannot reach MongoDB at 127.0.0.1:1 (ServerSelectionTimeoutError)"
+
+
+@pytest.mark.parametrize(
+    "args", [["indexes", "check", "--bogus"], ["indexes", "apply", "--json=maybe"], ["indexes"]]
+)
+def test_usage_errors_exit_64(args: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "backend.cli", *args], capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 64, result.stderr  # a missing command, too (click would say 2)
+
+
+@pytest.mark.real_servers
+def test_a_renamed_index_is_drift_with_its_fix(
+    empty_database: pymongo.database.Database[dict[str, object]],
+) -> None:
+    runner.invoke(app, ["indexes", "apply"])
+    empty_database["projects"].drop_index("archived_newest")
+    empty_database["projects"].create_index([("archived", 1), ("_id", -1)], name="by_hand")
+
+    checked = runner.invoke(app, ["indexes", "check", "--json"])
+    applied = runner.invoke(app, ["indexes", "apply"])
+    fixed = runner.invoke(app, ["indexes", "apply", "--drop-extra"])
+
+    report = json.loads(checked.output)
+    assert checked.exit_code == 1
+    assert report["indexes"] == [
+        {
+            "collection": "projects",
+            "name": "archived_newest",
+            "status": "renamed",
+            "definition": "live as by_hand (archived 1, _id -1)",
+            "fix": 'tasklane indexes apply --drop-extra  (or in mongosh: db.projects.dropIndex("by_hand"), '
+            "then tasklane indexes apply)",
+        }
+    ]
+    assert applied.exit_code == 1
+    assert fixed.exit_code == 0, fixed.output
+    assert set(empty_database["projects"].index_information()) >= {"archived_newest"}
+    assert "by_hand" not in empty_database["projects"].index_information()
+
+
+@pytest.mark.real_servers
+def test_apply_goes_on_past_an_index_that_fails_and_reports_each(
+    empty_database: pymongo.database.Database[dict[str, object]],
+) -> None:
+    # Two users with the same normalised email: the unique index cannot be built.
+    empty_database["users"].insert_many(
+        [{"email_normalized": "a@x.example"}, {"email_normalized": "a@x.example"}]
+    )
+
+    applied = runner.invoke(app, ["indexes", "apply", "--json"])
+
+    report = json.loads(applied.output)
+    assert applied.exit_code == 1
+    failed = [a for a in report["applied"] if a["result"] == "failed"]
+    assert [(a["collection"], a["name"]) for a in failed] == [("users", "email_normalized_unique")]
+    assert failed[0]["error"].startswith("11000: ")
+    assert len(report["applied"]) == sum(len(specs) for specs in declared(DOCUMENT_MODELS).values())
+    assert "expires_ttl" in empty_database["refresh_tokens"].index_information()  # later ones were built
+    assert [row["name"] for row in report["after"]] == ["email_normalized_unique"]
 
 
 def test_missing_url_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
