@@ -6,7 +6,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from backend.access.authentication import Authenticator
 from backend.access.caller import Caller
 from backend.auth.errors import InvalidToken
-from backend.core.middleware import header
+from backend.core.middleware import add_log_field, header
 
 _CALLER = "caller"
 _REFUSED = "caller_refused"
@@ -49,7 +49,9 @@ class CallerMiddleware:
             if token is not None:
                 state = scope.setdefault("state", {})
                 try:
-                    state[_CALLER] = await self.authenticator.caller(token)
+                    caller = state[_CALLER] = await self.authenticator.caller(token)
                 except InvalidToken as refused:
                     state[_REFUSED] = refused
+                else:
+                    add_log_field(scope, "user_id", str(caller.user_id))
         await self.app(scope, receive, send)

@@ -19,6 +19,15 @@ log = structlog.get_logger("tasklane.http")
 
 METRICS_PATH = "/metrics"  # scrapes are not requests worth counting
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_LOG_FIELDS = "log_fields"
+MAX_USER_AGENT = 256
+
+
+def add_log_field(scope: Scope, name: str, value: object) -> None:
+    """Add a field to this request's access log line (e.g. who the caller turned out to be)."""
+    fields: dict[str, object] | None = scope.get("state", {}).get(_LOG_FIELDS)
+    if fields is not None:
+        fields[name] = value
 
 
 def accept_request_id(value: str | None) -> str:
@@ -52,7 +61,16 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = accept_request_id(header(scope, b"x-request-id"))
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        # The client as the server saw it: a proxy's X-Forwarded-For counts only from the proxies
+        # FORWARDED_ALLOW_IPS trusts (uvicorn applies it before the app).
+        client = scope.get("client")
+        fields: dict[str, object] = {
+            "client": client[0] if client else None,
+            "user_agent": (header(scope, b"user-agent") or "")[:MAX_USER_AGENT],
+        }
+        state[_LOG_FIELDS] = fields
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -89,6 +107,7 @@ class RequestContextMiddleware:
                 path=scope["path"],
                 status=status,
                 duration_ms=round(seconds * 1000, 2),
+                **fields,
             )
             structlog.contextvars.reset_contextvars(**bound)
 

@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from backend.core.config import Settings
-from backend.testing import make_test_settings
+from backend.testing import UserFactory, make_test_settings
 
 
 async def test_generated_request_id_is_echoed(client: httpx.AsyncClient) -> None:
@@ -49,6 +49,28 @@ async def test_one_json_access_line_per_request(
     assert access[0]["path"] == "/health/live"
     assert access[0]["status"] == 200
     assert access[0]["duration_ms"] >= 0
+    assert access[0]["client"] == "127.0.0.1"
+    assert "user_id" not in access[0]
+
+
+@pytest.mark.tasklane_settings(log_level="INFO")
+async def test_the_access_line_names_the_user_and_user_agent_and_no_secret(
+    users: UserFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alice = await users.create()
+    capsys.readouterr()
+
+    await alice.client.get("/api/v1/users/me", headers={"User-Agent": "Tracker/2.1 (iOS)"})
+
+    output = capsys.readouterr().out
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    (access,) = [line for line in lines if line["event"] == "request"]
+    assert (access["user_id"], access["user_agent"], access["client"]) == (
+        alice.id,
+        "Tracker/2.1 (iOS)",
+        "127.0.0.1",
+    )
+    assert alice.access_token not in output
 
 
 class TestCors:
