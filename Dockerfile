@@ -1,23 +1,40 @@
-# Tasklane API image: slim, non-root, runtime dependencies only (no test or dev tools).
-FROM python:3.11-slim
+# syntax=docker/dockerfile:1
+# Tasklane API image: non-root, the dependencies in a layer of their own (rebuilt only when
+# pyproject.toml or constraints.txt change), the code once (as an installed wheel, not also as a
+# source tree), and no test, dev or in-memory packages (production refuses in-memory storage).
 
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml constraints.txt ./
+# The runtime dependencies only (no extras), pinned by constraints.txt.
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > requirements.txt \
+    && pip wheel --quiet --wheel-dir /wheels/deps --constraint constraints.txt --requirement requirements.txt
+COPY README.md ./
+COPY backend ./backend
+RUN pip wheel --quiet --no-deps --wheel-dir /wheels/app .
+
+FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-
-WORKDIR /app
-COPY pyproject.toml constraints.txt README.md ./
-COPY backend ./backend
-RUN pip install --constraint constraints.txt . \
+# Wheels are mounted, not copied: no layer keeps them.
+RUN --mount=type=bind,from=build,source=/wheels/deps,target=/wheels/deps \
+    pip install --quiet --no-index /wheels/deps/*.whl \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin tasklane
+RUN --mount=type=bind,from=build,source=/wheels/app,target=/wheels/app \
+    pip install --quiet --no-index --no-deps /wheels/app/*.whl
+WORKDIR /app
 COPY api-specification.yaml ./
-COPY scripts/setup_indexes.py ./scripts/setup_indexes.py
 
-# Production defaults; everything else comes from the environment (.env with docker compose).
+# Production defaults; everything else comes from the environment (.env and secrets with compose).
+# WEB_CONCURRENCY sets the worker processes of `tasklane serve`.
 ENV ENVIRONMENT=production \
     MONGODB_BUILD_INDEXES=false \
-    OPENAPI_SPEC_PATH=/app/api-specification.yaml
+    OPENAPI_SPEC_PATH=/app/api-specification.yaml \
+    WEB_CONCURRENCY=1
 
 USER tasklane
 EXPOSE 8000

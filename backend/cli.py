@@ -59,6 +59,7 @@ def serve(
     if demo:
         os.environ["DEMO_DATA"] = "true"
     settings = valid_settings()
+    _in_memory_stores_installed(settings)
     trusted = settings.forwarded_allow_ips if forwarded_allow_ips is None else forwarded_allow_ips
 
     uvicorn.run(
@@ -70,11 +71,28 @@ def serve(
         reload=reload,
         log_config=None,
         access_log=False,
+        # SIGTERM: in-flight requests get this long to finish (backend/core/drain.py).
+        timeout_graceful_shutdown=settings.drain_timeout_seconds,
         # uvicorn would trust 127.0.0.1 by default: a client on the host could pick its own address
         # (and so its rate-limit bucket). Forwarded headers count only from the configured proxies.
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or "",
     )
+
+
+def _in_memory_stores_installed(settings: Settings) -> None:
+    """Exit 2 with one line when a store's URL is unset and its in-memory stand-in is not installed."""
+    from backend.core.in_memory import in_memory_package
+
+    wanted = [("mongomock_motor", "MONGODB_URL", settings.in_memory_mongo)]
+    wanted.append(("fakeredis", "REDIS_URL", settings.in_memory_redis))
+    for module, setting, needed in wanted:
+        if needed:
+            try:
+                in_memory_package(module, setting)
+            except RuntimeError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from None
 
 
 def valid_settings() -> Settings:

@@ -25,6 +25,7 @@ from backend.comments.router import router as comments_router
 from backend.core.cache import CacheBackend, MemoryBackend, RedisBackend, ResponseCache
 from backend.core.config import Settings, get_settings
 from backend.core.db import Mongo, connect, make_client
+from backend.core.drain import Drain
 from backend.core.logging import configure_logging
 from backend.core.metrics import HttpMetrics
 from backend.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -115,7 +116,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.warning("demo_data", detail=f"log in as any of {emails} with the demo password {DEMO_PASSWORD}")
     log.info("started", environment=settings.environment.value)
     try:
-        yield
+        with app.state.drain.on_signals():
+            yield
     finally:
         await _stop(tasks)
         await redis.aclose()
@@ -160,6 +162,7 @@ def create_app(
     app.state.hasher = PasswordHasher(settings)
     app.state.access_tokens = AccessTokens(settings)
     app.state.cursors = CursorCodec(derive_key(settings, "cursor"))
+    app.state.drain = Drain()
     app.state.access_facts = facts = AccessFacts()
     app.state.authenticator = authenticator = Authenticator(facts, app.state.access_tokens)
     install_problem_handlers(app)

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
-EXTRAS = {"serve": "", "test": "[test]", "lint": "[dev]"}
+EXTRAS = {"serve": "[memory]", "test": "[test]", "lint": "[dev]"}
 
 
 def ensure_installed(extras: str) -> None:

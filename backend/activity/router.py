@@ -17,6 +17,7 @@ from backend.activity.stream import project_events
 from backend.core.cache import CachedResponse
 from backend.core.cached import CachedRead, cached_response, cached_responses, json_entry
 from backend.core.dependencies import CacheDep, RedisDep
+from backend.core.drain import Drain
 from backend.core.errors import error_responses
 from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -141,11 +142,13 @@ async def project_event_stream(
     Each event has the activity id as `id`, the verb as `event` and the activity record as `data`.
     A `: ping` comment comes every 15 s without events. Reconnect with `Last-Event-ID` to get the
     missed events first, once each. The stream ends within a few seconds when you may no longer see
-    the project, your session ends or your account is disabled.
+    the project, your session ends or your account is disabled. When the server shuts down it ends
+    with a `retry` of 250 ms: reconnect (the browser's EventSource does), and another server answers.
     """
     project_id = access.grant.project_id
     caller = access.caller
     authenticator: Authenticator = request.app.state.authenticator
+    drain: Drain = request.app.state.drain
 
     async def still_allowed() -> bool:
         if not await authenticator.still_valid(caller):
@@ -156,6 +159,7 @@ async def project_event_stream(
     async for event in project_events(
         project_id,
         still_allowed=still_allowed,
+        draining=lambda: drain.started,
         last_event_id=last_event_id,
         activity=activity,
         events=EventBus(redis),

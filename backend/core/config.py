@@ -79,6 +79,11 @@ class Settings(MongoSettings):
         50, ge=1, description="Bounded Redis pool per process; callers wait for a free connection."
     )
     redis_timeout_seconds: float = Field(1.0, gt=0, description="Redis connect and command timeout.")
+    drain_timeout_seconds: int = Field(
+        30,
+        ge=1,
+        description="On SIGTERM, how long in-flight requests may take to finish before the process exits.",
+    )
     health_timeout_seconds: float = Field(
         1.0, gt=0, description="Timeout for each dependency ping in `/health/ready`."
     )

@@ -6,7 +6,6 @@ from typing import Any
 
 import structlog
 from beanie import Document, init_beanie
-from mongomock_motor import AsyncMongoMockClient, AsyncMongoMockCollection
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 from pymongo import UpdateOne, monitoring
 
@@ -14,6 +13,7 @@ from backend.activity.documents import ActivityRecord
 from backend.auth.documents import PersonalAccessToken, RefreshToken, Session
 from backend.comments.documents import Comment
 from backend.core.config import MongoSettings, Settings
+from backend.core.in_memory import in_memory_package
 from backend.projects.documents import Project
 from backend.tasks.documents import Task
 from backend.users.documents import User
@@ -54,7 +54,8 @@ def make_client(settings: MongoSettings, *, listeners: Sequence[monitoring.Comma
     shapes with them); the in-memory MongoDB sends none.
     """
     if settings.mongodb_url is None:
-        mock: Any = AsyncMongoMockClient(tz_aware=True)
+        mongomock_motor = in_memory_package("mongomock_motor", "MONGODB_URL")
+        mock: Any = mongomock_motor.AsyncMongoMockClient(tz_aware=True)
         return Mongo(client=mock, database=mock[settings.mongodb_db], in_memory=True)
     client: AsyncIOMotorClient[dict[str, Any]] = AsyncIOMotorClient(
         settings.mongodb_url,
@@ -102,13 +103,21 @@ async def bulk_update(collection: Any, updates: list[Update]) -> int:
     """
     if not updates:
         return 0
-    if isinstance(collection, AsyncMongoMockCollection):
+    if _is_mock(collection):
         matched = 0
         for one in updates:
             matched += (await collection.update_one(one.filter, one.update)).matched_count
         return matched
     result = await collection.bulk_write([UpdateOne(u.filter, u.update) for u in updates], ordered=False)
     return int(result.matched_count)
+
+
+def _is_mock(collection: Any) -> bool:
+    try:
+        from mongomock_motor import AsyncMongoMockCollection
+    except ImportError:  # not installed: no in-memory database in this process
+        return False
+    return isinstance(collection, AsyncMongoMockCollection)
 
 
 @dataclass(frozen=True)
@@ -197,6 +206,8 @@ def _changes_of(kind: str, collection: str, args: tuple[Any, ...]) -> list[Chang
 
 
 def _wrap_mock_writes() -> None:
+    from mongomock_motor import AsyncMongoMockCollection
+
     for method, kind in _WRITES.items():
         original = getattr(AsyncMongoMockCollection, method)
         if getattr(original, "reports_writes", False):

@@ -11,6 +11,7 @@ import time
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.core.drain import ShuttingDown
 from backend.core.errors import InternalError, PayloadTooLarge, ProblemError
 from backend.core.metrics import HttpMetrics, handler_of
 from backend.core.problems import problem_response, request_id_of, unavailable
@@ -18,6 +19,7 @@ from backend.core.problems import problem_response, request_id_of, unavailable
 log = structlog.get_logger("tasklane.http")
 
 METRICS_PATH = "/metrics"  # scrapes are not requests worth counting
+LIVENESS_PATH = "/health/live"  # alive while draining: the orchestrator must not kill it early
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _LOG_FIELDS = "log_fields"
 MAX_USER_AGENT = 256
@@ -86,6 +88,12 @@ class RequestContextMiddleware:
 
         bound = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
+            if scope["app"].state.drain.started and scope["path"] != LIVENESS_PATH:
+                # Arrived on a kept-alive connection after SIGTERM: say so, and close it.
+                refused = problem_response(ShuttingDown(), path=scope["path"], request_id=request_id)
+                refused.headers.update({"Connection": "close", "Retry-After": "1"})
+                await refused(scope, receive, send_with_id)
+                return
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
             # MongoDB unreachable (also from middleware, before any route) is a 503, not a bug.
