@@ -60,6 +60,8 @@ def serve(
         os.environ["DEMO_DATA"] = "true"
     settings = valid_settings()
     _in_memory_stores_installed(settings)
+    if workers > 1:
+        _share_metrics_between(workers)
     trusted = settings.forwarded_allow_ips if forwarded_allow_ips is None else forwarded_allow_ips
 
     uvicorn.run(
@@ -78,6 +80,22 @@ def serve(
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or "",
     )
+
+
+def _share_metrics_between(workers: int) -> None:
+    """Workers write their metrics to files in PROMETHEUS_MULTIPROC_DIR (a fresh temporary folder
+    unless set), which /metrics adds up: a scrape answered by any worker shows every worker's counts.
+    Set before any worker imports prometheus_client; a previous run's files are removed."""
+    import os
+    import tempfile
+
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        for stale in Path(directory).glob("*.db"):
+            stale.unlink()
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"tasklane-metrics-{workers}w-")
 
 
 def _in_memory_stores_installed(settings: Settings) -> None:

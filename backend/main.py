@@ -27,7 +27,7 @@ from backend.core.config import Settings, get_settings
 from backend.core.db import Mongo, connect, make_client
 from backend.core.drain import Drain
 from backend.core.logging import configure_logging
-from backend.core.metrics import HttpMetrics
+from backend.core.metrics import HttpMetrics, MongoCommandMetrics, record_resident_memory, worker_exited
 from backend.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from backend.core.mirror import KeyMirror
 from backend.core.openapi import build_openapi, load_spec, operation_id
@@ -74,10 +74,10 @@ the cache lifetime (`CACHE_TTL_SECONDS`, 60 s by default) plus 5 seconds.
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    mongo = await connect(settings, listeners=app.state.command_listeners)
+    mongo = await connect(settings, listeners=[*app.state.command_listeners, MongoCommandMetrics()])
     redis = make_redis(settings)
     app.state.mongo, app.state.redis = mongo, redis
-    background: list[Coroutine[Any, Any, None]] = []
+    background: list[Coroutine[Any, Any, None]] = [_record_memory()]
     # Copies of access inputs are kept only while MongoDB reports every change to them. The change
     # stream has a client of its own: its polls are no request's round trips (tests count those).
     feed: Mongo | None = None
@@ -120,10 +120,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         await _stop(tasks)
+        worker_exited()
         await redis.aclose()
         if feed is not None:
             feed.close()
         mongo.close()
+
+
+async def _record_memory() -> None:
+    # Every worker's memory, also of those that answer no scrape (multiprocess mode).
+    while True:
+        record_resident_memory()
+        await asyncio.sleep(5)
 
 
 async def _stop(tasks: Sequence[asyncio.Task[None]]) -> None:

@@ -20,6 +20,7 @@ from backend.core.dependencies import CacheDep, RedisDep
 from backend.core.drain import Drain
 from backend.core.errors import error_responses
 from backend.core.ids import parse_id
+from backend.core.metrics import OPEN_STREAMS
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from backend.core.preconditions import IfNoneMatch
 from backend.core.routing import API_PREFIX, ApiRoute
@@ -156,12 +157,16 @@ async def project_event_stream(
         members = await facts.member_map(project_id)
         return members is not None and project_access(caller, members) is not None
 
-    async for event in project_events(
-        project_id,
-        still_allowed=still_allowed,
-        draining=lambda: drain.started,
-        last_event_id=last_event_id,
-        activity=activity,
-        events=EventBus(redis),
-    ):
-        yield event
+    OPEN_STREAMS.inc()
+    try:
+        async for event in project_events(
+            project_id,
+            still_allowed=still_allowed,
+            draining=lambda: drain.started,
+            last_event_id=last_event_id,
+            activity=activity,
+            events=EventBus(redis),
+        ):
+            yield event
+    finally:
+        OPEN_STREAMS.dec()

@@ -21,6 +21,7 @@ import structlog
 from redis.exceptions import RedisError
 
 from backend.core.logging import OccasionalWarning
+from backend.core.metrics import CACHE_HIT, CACHE_MISS
 from backend.core.mirror import KeyMirror
 from backend.core.redis import RedisClient
 
@@ -301,6 +302,8 @@ class ResponseCache:
             return None
         key = _entry_key(parts)
         entry: CachedResponse | None = await self._generation_value(key, CachedResponse.load)
+        if entry is not None:
+            CACHE_HIT.inc()  # a miss here goes on to the route, which counts it
         already = _already_read.get()
         if entry is None and already is not None:
             already[key] = None  # the route, next, computes without looking again
@@ -329,7 +332,9 @@ class ResponseCache:
         key = _entry_key(parts)
         raw = await self._get(key)
         if raw is not None:
+            CACHE_HIT.inc()
             return CachedResponse.load(raw), True
+        CACHE_MISS.inc()
         pending = self._inflight.get(key)
         if pending is not None:
             return await asyncio.shield(pending), False

@@ -15,6 +15,8 @@ from typing import Any
 import orjson
 import structlog
 
+from backend.core.metrics import DEPENDENCY_ERRORS
+
 
 class OccasionalWarning:
     """A warning logged at most once per interval: a dependency that fails for every request is
@@ -29,6 +31,7 @@ class OccasionalWarning:
         self._last = -interval_seconds  # the first one is logged, however young the clock
 
     def __call__(self, logger: Any, exc: BaseException, **fields: Any) -> None:
+        DEPENDENCY_ERRORS.labels(self._event).inc()  # every failure counts; only the log is thinned
         now = self._clock()
         if now - self._last > self._interval:
             self._last = now

@@ -25,6 +25,7 @@ from backend.core.cache import forget_reads, remember_reads
 from backend.core.config import Settings
 from backend.core.errors import ProblemError
 from backend.core.logging import OccasionalWarning
+from backend.core.metrics import RATE_LIMITED
 from backend.core.mirror import KeyMirror
 from backend.core.problems import problem_response, request_id_of
 from backend.core.redis import RedisClient
@@ -247,6 +248,7 @@ class RateLimiter:
             window, values = await self._fallback.take_and_read(bucket, rule, ())
         quota = Quota.of(rule, window)
         if not window.allowed:
+            RATE_LIMITED.labels(key[0] if key else "other").inc()
             headers = {**quota.headers(), "Retry-After": str(quota.reset_after)}
             raise RateLimited(
                 f"Rate limit of {rule.text} exceeded; retry in {quota.reset_after} s.", headers=headers

@@ -3,11 +3,12 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from starlette.responses import PlainTextResponse, Response
 
 from backend.core.dependencies import MongoDep, RedisDep, SettingsDep
 from backend.core.errors import error_responses
+from backend.core.metrics import exposition, record_resident_memory
 from backend.core.routing import ApiRoute
 from backend.health.errors import DependencyUnavailable
 from backend.health.schemas import Liveness, Readiness
@@ -52,6 +53,8 @@ async def ready(health: HealthServiceDep) -> Readiness:
     responses={200: {"description": "Prometheus text exposition format (version 0.0.4)."}},
 )
 async def metrics(request: Request) -> Response:
-    """Request counts and latencies in the Prometheus text format, for scraping."""
+    """Prometheus text format: requests, MongoDB commands and connections, dependency failures,
+    cache hits, rate-limit refusals, open streams, worker memory; summed over every worker."""
     registry: CollectorRegistry = request.app.state.metrics_registry
-    return PlainTextResponse(generate_latest(registry))
+    record_resident_memory()
+    return Response(exposition(registry), media_type=CONTENT_TYPE_LATEST)
