@@ -13,7 +13,8 @@ from typing import Any, Generic, TypeVar
 
 from beanie import Document
 from bson import ObjectId
-from pydantic import BaseModel, Field, model_serializer
+from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from backend.core.errors import ValidationFailed
 from backend.core.time import as_utc
@@ -27,14 +28,13 @@ MAX_LIMIT = 100
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
-    total: int | None = Field(None, description="Only with `include_total=true`: items matching the filters.")
-
-    @model_serializer(mode="wrap")
-    def _omit_total_unless_asked(self, handler: Any) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if data.get("total") is None:
-            data.pop("total", None)
-        return data
+    # Left out of the answer unless counted: a field rule, not a serializer, so that the contract keeps
+    # the page's schema (a `model_serializer` published it as an untyped object).
+    total: int | SkipJsonSchema[None] = Field(
+        None,
+        description="Only with `include_total=true`: items matching the filters.",
+        exclude_if=lambda total: total is None,
+    )
 
 
 class InvalidCursor(ValidationFailed):
