@@ -26,6 +26,12 @@ indexes_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(indexes_app, name="indexes")
+migrate_app = typer.Typer(
+    help="Document migrations, recorded in the database; run `up` before a new version's API. Exit codes: "
+    "0 done or in sync, 1 pending (status), 2 MongoDB cannot be used or a migration failed, 64 usage.",
+    no_args_is_help=True,
+)
+app.add_typer(migrate_app, name="migrate")
 
 SpecPath = Annotated[Path | None, typer.Option(help="Contract file; default OPENAPI_SPEC_PATH.")]
 
@@ -221,6 +227,45 @@ def indexes_apply(
     raise typer.Exit(
         run(apply=True, dry_run=dry_run, drop_extra=drop_extra, strict=strict, url=url, as_json=as_json)
     )
+
+
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Say what would change; change nothing.")]
+
+
+@migrate_app.command("status")
+def migrate_status(url: Url = None, as_json: Json = False) -> None:
+    """List applied and pending migrations; exit 1 while any is pending."""
+    from backend.ops.migrate import run
+
+    raise typer.Exit(run("status", to=None, dry_run=True, url=url, as_json=as_json))
+
+
+@migrate_app.command("up")
+def migrate_up(
+    to: Annotated[int | None, typer.Option("--to", help="Stop after this version.")] = None,
+    dry_run: DryRun = False,
+    url: Url = None,
+    as_json: Json = False,
+) -> None:
+    """Apply the pending migrations in order, under a lock; each is recorded once complete, so a run
+    that stopped halfway is finished by running it again."""
+    from backend.ops.migrate import run
+
+    raise typer.Exit(run("up", to=to, dry_run=dry_run, url=url, as_json=as_json))
+
+
+@migrate_app.command("down")
+def migrate_down(
+    to: Annotated[int, typer.Option("--to", help="Undo the migrations above this version (0: all).")],
+    dry_run: DryRun = False,
+    url: Url = None,
+    as_json: Json = False,
+) -> None:
+    """Undo applied migrations above --to, newest first (refused, changing nothing, if one of them
+    cannot be undone)."""
+    from backend.ops.migrate import run
+
+    raise typer.Exit(run("down", to=to, dry_run=dry_run, url=url, as_json=as_json))
 
 
 @indexes_app.command("coverage")

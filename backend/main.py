@@ -40,6 +40,7 @@ from backend.core.security import AccessTokens, PasswordHasher, derive_key
 from backend.core.shared_windows import SharedWindows
 from backend.health.router import router as health_router
 from backend.health.service import IndexReport
+from backend.migrations.runner import stamp_if_new
 from backend.ops.seed import DEMO_PASSWORD, is_empty, seed_demo
 from backend.projects.cached_reads import MIRRORED_PREFIXES, CachedReads, prefetch_for
 from backend.projects.router import CACHED_READS as MEMBER_READS
@@ -75,6 +76,8 @@ the cache lifetime (`CACHE_TTL_SECONDS`, 60 s by default) plus 5 seconds.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     mongo = await connect(settings, listeners=[*app.state.command_listeners, MongoCommandMetrics()])
+    # A database with no data yet starts at the latest shape; any other must be migrated by ops.
+    await stamp_if_new(mongo.database)
     redis = make_redis(settings)
     app.state.mongo, app.state.redis = mongo, redis
     background: list[Coroutine[Any, Any, None]] = [_record_memory()]

@@ -85,4 +85,6 @@ class Session(Document):
                 name="user_active_newest",
             ),
             IndexModel([("expires_at", ASCENDING)], name="expires_ttl", expireAfterSeconds=0),
+            # Sessions made by migration 0002 from older refresh-token families (its `down` finds them).
+            IndexModel([("migrated_from_family", ASCENDING)], name="migrated_from_family", sparse=True),
         ]

@@ -7,10 +7,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from starlette.responses import PlainTextResponse, Response
 
 from backend.core.dependencies import MongoDep, RedisDep, SettingsDep
+from backend.core.drain import ShuttingDown
 from backend.core.errors import error_responses
 from backend.core.metrics import exposition, record_resident_memory
 from backend.core.routing import ApiRoute
-from backend.health.errors import DependencyUnavailable
+from backend.health.errors import DependencyUnavailable, MigrationsPending
 from backend.health.schemas import Liveness, Readiness
 from backend.health.service import HealthService, IndexReport
 
@@ -35,13 +36,19 @@ async def live() -> Liveness:
     return Liveness()
 
 
-@router.get("/health/ready", name="ready", responses=error_responses(DependencyUnavailable))
+@router.get(
+    "/health/ready",
+    name="ready",
+    responses=error_responses(DependencyUnavailable, MigrationsPending, ShuttingDown),
+)
 async def ready(health: HealthServiceDep) -> Readiness:
     """MongoDB and Redis answer a ping within `HEALTH_TIMEOUT_SECONDS`.
 
     MongoDB down: 503 (take the instance out of the load balancer). Redis down: 200 with status
     `degraded` (answers still come, from MongoDB, without cache and with per-process limits). A
     store in memory (`in_memory`) is `degraded` too: never `ok` on storage that loses its data.
+    Migrations pending: 503 `MIGRATIONS_PENDING` naming them (`tasklane migrate up`). Draining after
+    SIGTERM: 503 `SHUTTING_DOWN`.
     """
     return await health.readiness()
 

@@ -10,8 +10,9 @@ from pymongo.errors import PyMongoError
 from backend.core.db import DOCUMENT_MODELS, Mongo, ping
 from backend.core.indexes import check
 from backend.core.redis import RedisClient
-from backend.health.errors import DependencyUnavailable
+from backend.health.errors import DependencyUnavailable, MigrationsPending
 from backend.health.schemas import DependencyCheck, Readiness
+from backend.migrations.runner import pending
 
 Probe = Callable[[], Awaitable[object]]
 INDEX_CHECK_SECONDS = 60.0
@@ -57,6 +58,10 @@ class HealthService:
             raise DependencyUnavailable(
                 "Unavailable: mongodb.", checks={name: check.model_dump() for name, check in checks.items()}
             )
+        waiting = await pending(self._database)
+        if waiting:
+            names = [f"{m.version:04d}_{m.name}" for m in waiting]
+            raise MigrationsPending(f"Pending: {', '.join(names)}; run `tasklane migrate up`.", pending=names)
         missing = await self._missing_indexes()
         degraded = checks["redis"].status != "ok" or bool(missing) or bool(self._in_memory)
         return Readiness(

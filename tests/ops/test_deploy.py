@@ -28,7 +28,7 @@ def test_api_starts_after_indexes_and_healthy_stores() -> None:
         "redis": {"condition": "service_healthy"},
         "indexes": {"condition": "service_completed_successfully"},
     }
-    assert SERVICES["indexes"]["command"] == ["tasklane", "indexes", "apply"]
+    assert SERVICES["indexes"]["command"] == ["sh", "-c", "tasklane migrate up && tasklane indexes apply"]
     assert "--replSet" in SERVICES["mongo"]["command"]
     assert all("healthcheck" in SERVICES[name] for name in ("mongo", "redis"))
 
@@ -76,6 +76,8 @@ def test_the_jwt_secret_comes_from_a_compose_secret_file(
     example = (REPO_ROOT / ".env.example").read_text().replace("/run/secrets/jwt_secret", str(secret))
     (tmp_path / ".env").write_text(example)
     monkeypatch.chdir(tmp_path)
+    for name in Settings.model_fields:  # the environment wins over .env: only the file speaks here
+        monkeypatch.delenv(name.upper(), raising=False)
 
     settings = Settings()
 
