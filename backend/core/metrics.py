@@ -81,6 +81,16 @@ MONGODB_POOL_CHECKED_OUT = Gauge(
     registry=PROCESS,
     multiprocess_mode="livesum",
 )
+REDIS_SECONDS = Histogram(
+    "tasklane_redis_call_duration_seconds",
+    "Round trips to Redis, by component (cache, rate_limiter); failures included.",
+    ("component",),
+    registry=PROCESS,
+)
+REDIS_CACHE_SECONDS, REDIS_LIMITER_SECONDS = (
+    REDIS_SECONDS.labels("cache"),
+    REDIS_SECONDS.labels("rate_limiter"),
+)
 DEPENDENCY_ERRORS = Counter(
     "tasklane_dependency_errors",
     "Failures of Redis or MongoDB that the API worked around or answered 503 for, by event "

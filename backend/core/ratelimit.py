@@ -25,7 +25,7 @@ from backend.core.cache import forget_reads, remember_reads
 from backend.core.config import Settings
 from backend.core.errors import ProblemError
 from backend.core.logging import OccasionalWarning
-from backend.core.metrics import RATE_LIMITED
+from backend.core.metrics import RATE_LIMITED, REDIS_LIMITER_SECONDS
 from backend.core.mirror import KeyMirror
 from backend.core.problems import problem_response, request_id_of
 from backend.core.redis import RedisClient
@@ -207,14 +207,18 @@ class RedisWindows:
         self, key: str, rule: Rule, read: Sequence[str] = (), *, add: int = 0, take: bool = True
     ) -> SharedWindow:
         """Add `add` requests allowed elsewhere, count this one when `take`, and read `read`."""
-        return _shared(await self._script(keys=[key, *read], args=[rule.limit, rule.period, add, int(take)]))
+        with REDIS_LIMITER_SECONDS.time():
+            reply = await self._script(keys=[key, *read], args=[rule.limit, rule.period, add, int(take)])
+        return _shared(reply)
 
     async def add_many(self, additions: Sequence[tuple[str, Rule, int]]) -> list[SharedWindow]:
         """`exchange(key, rule, add=n, take=False)` for each addition, in one round trip."""
         async with self._redis.pipeline(transaction=False) as pipeline:
             for key, rule, add in additions:
                 await self._script(keys=[key], args=[rule.limit, rule.period, add, 0], client=pipeline)
-            return [_shared(reply) for reply in await pipeline.execute()]
+            with REDIS_LIMITER_SECONDS.time():
+                replies = await pipeline.execute()
+            return [_shared(reply) for reply in replies]
 
 
 def _shared(reply: list[Any]) -> SharedWindow:

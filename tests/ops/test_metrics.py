@@ -95,6 +95,7 @@ async def test_mongodb_commands_are_timed(team: Team, client: httpx.AsyncClient)
     assert re.search(
         r'^tasklane_mongodb_command_duration_seconds_count\{command="find"\} [1-9]', metrics, re.M
     )
+    assert re.search(r'^tasklane_redis_call_duration_seconds_count\{component="cache"\} [1-9]', metrics, re.M)
 
 
 def test_alert_rules_use_only_series_the_api_exposes() -> None:
