@@ -1,6 +1,6 @@
 """The auth service for routes (who the caller is comes from backend/access/dependencies.py)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -8,8 +8,7 @@ from backend.auth.service import AuthService
 from backend.users.dependencies import user_service
 
 
-async def get_auth_service(request: Request) -> AuthService:
-    state = request.app.state
+def auth_service(state: Any) -> AuthService:
     return AuthService(
         user_service(state),
         state.hasher,
@@ -19,6 +18,10 @@ async def get_auth_service(request: Request) -> AuthService:
         state.cursors,
         state.settings,
     )
+
+
+async def get_auth_service(request: Request) -> AuthService:
+    return auth_service(request.app.state)
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]

@@ -10,13 +10,13 @@ import json
 from dataclasses import asdict, dataclass, field
 
 import typer
-from pydantic import ValidationError
 from pymongo.errors import ConfigurationError, ConnectionFailure, InvalidURI, PyMongoError
 from pymongo.uri_parser import parse_uri
 
-from backend.core.config import MongoSettings, describe_invalid
+from backend.core.config import MongoSettings
 from backend.core.db import DOCUMENT_MODELS, make_client
 from backend.core.indexes import Applied, DriftRow, apply, check
+from backend.ops.target import NoTarget, mongo_target
 
 IN_SYNC, DRIFT, ERROR = 0, 1, 2
 
@@ -91,22 +91,17 @@ def run(*, apply: bool, dry_run: bool, drop_extra: bool, strict: bool, url: str 
 
 def _report(*, apply: bool, dry_run: bool, drop_extra: bool, strict: bool, url: str | None) -> Report:
     try:
-        settings = MongoSettings()
-    except ValidationError as exc:
-        return Report(error="; ".join(describe_invalid(exc)), exit_code=ERROR)
-    target = url or settings.mongodb_url
-    if target is None:
-        return Report(
-            error="MONGODB_URL is not set, nor --url given (an in-memory database builds its own indexes)",
-            exit_code=ERROR,
-        )
+        settings = mongo_target(url)
+    except NoTarget as exc:
+        return Report(error=str(exc), exit_code=ERROR)
+    target = str(settings.mongodb_url)
     try:
         hosts = ", ".join(f"{host}:{port}" for host, port in parse_uri(target)["nodelist"]) or "?"
     except (InvalidURI, ConfigurationError, ValueError) as exc:
         return Report(error=f"the MongoDB URL is invalid: {_first_line(exc)}", exit_code=ERROR)
     options = {"apply_changes": apply, "dry_run": dry_run, "drop_extra": drop_extra, "strict": strict}
     try:
-        return asyncio.run(_run(settings.model_copy(update={"mongodb_url": target}), **options))
+        return asyncio.run(_run(settings, **options))
     except ConnectionFailure as exc:
         return Report(error=f"cannot reach MongoDB at {hosts} ({type(exc).__name__})", exit_code=ERROR)
     except (ConfigurationError, PyMongoError, ValueError) as exc:

@@ -10,14 +10,14 @@ import json
 from dataclasses import asdict, dataclass, field
 
 import typer
-from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, PyMongoError
 
-from backend.core.config import MongoSettings, describe_invalid
+from backend.core.config import MongoSettings
 from backend.core.db import make_client
 from backend.migrations import MIGRATIONS
 from backend.migrations.migration import MigrationFailed
 from backend.migrations.runner import Locked, Step, applied_versions, down, up
+from backend.ops.target import NoTarget, mongo_target
 
 DONE, PENDING, ERROR = 0, 1, 2
 
@@ -79,13 +79,9 @@ def run(action: str, *, to: int | None, dry_run: bool, url: str | None, as_json:
 
 def _report(action: str, *, to: int | None, dry_run: bool, url: str | None) -> MigrationReport:
     try:
-        settings = MongoSettings()
-    except ValidationError as exc:
-        return MigrationReport(error="; ".join(describe_invalid(exc)), exit_code=ERROR)
-    target = url or settings.mongodb_url
-    if target is None:
-        return MigrationReport(error="MONGODB_URL is not set, nor --url given", exit_code=ERROR)
-    settings = settings.model_copy(update={"mongodb_url": target})
+        settings = mongo_target(url)
+    except NoTarget as exc:
+        return MigrationReport(error=str(exc), exit_code=ERROR)
     try:
         return asyncio.run(_run(settings, action, to=to, dry_run=dry_run))
     except (MigrationFailed, Locked) as exc:

@@ -21,8 +21,8 @@ from fastapi import FastAPI
 
 from backend.access.caller import Caller
 from backend.activity.dependencies import activity_service
+from backend.auth.dependencies import auth_service
 from backend.auth.schemas import TokenCreate
-from backend.auth.service import AuthService
 from backend.comments.schemas import CommentWrite
 from backend.comments.service import CommentService
 from backend.projects.dependencies import project_service, scope_of
@@ -119,16 +119,7 @@ class Factory:
 
     async def token(self, user: Person, *, name: str | None = None) -> str:
         """A personal access token of `user`: its secret, to send as a bearer token."""
-        state = self._app.state
-        auth = AuthService(
-            user_service(state),
-            state.hasher,
-            state.access_tokens,
-            state.access_facts,
-            state.rate_limiter,
-            state.cursors,
-            state.settings,
-        )
+        auth = auth_service(self._app.state)
         created = await auth.create_pat(
             PydanticObjectId(user.id), TokenCreate(name=name or f"token {next(self._sequence)}")
         )
