@@ -3,12 +3,15 @@
 import asyncio
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 from pymongo import monitoring
 from starlette.requests import Request
@@ -54,6 +57,7 @@ from backend.tasks.router import router as tasks_router
 from backend.users.router import router as users_router
 
 log = structlog.get_logger("tasklane")
+DOCS_ASSETS = "/docs/assets"
 CACHED_READS = (*TASK_READS, *ACTIVITY_READS, *STATS_READS, *MEMBER_READS)
 
 DESCRIPTION = """\
@@ -251,6 +255,26 @@ def _install_contract(app: FastAPI, settings: Settings) -> None:
             served.update(load_spec(path) if path.exists() else openapi())
         return JSONResponse(served)
 
+    # The documentation pages' scripts and styles come from an installed package, not a CDN.
+    assets = Path(str(files("fastapi_offline") / "static"))
+    app.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs-assets")
+
     @app.get("/docs", include_in_schema=False)
     async def docs(request: Request) -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Tasklane API docs")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Tasklane API docs",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="Tasklane API reference",
+            redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )

@@ -83,3 +83,20 @@ async def test_docs_page_loads_the_served_contract(client: httpx.AsyncClient, ap
 
     assert response.status_code == 200
     assert "/openapi.json" in response.text
+
+
+@pytest.mark.parametrize(
+    ("page", "script"), [("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")]
+)
+async def test_docs_load_their_assets_from_the_api_not_a_cdn(
+    client: httpx.AsyncClient, page: str, script: str
+) -> None:
+    html = (await client.get(page)).text
+
+    assert f'src="/docs/assets/{script}"' in html
+    assert "cdn." not in html
+    assert "googleapis" not in html
+    asset = await client.get(f"/docs/assets/{script}")
+    assert asset.status_code == 200
+    assert "javascript" in asset.headers["content-type"]
+    assert len(asset.content) > 500_000  # the real bundle, Swagger UI 5 (OpenAPI 3.1)
