@@ -39,6 +39,9 @@ class Problem(BaseModel):
     instance: str = Field(description="The path of the request that failed.")
     error_code: str = Field(description="A stable SCREAMING_SNAKE code for programs to branch on.")
     request_id: str = Field(description="The request id, also in the `X-Request-ID` response header.")
+    current_etag: str | None = Field(
+        None, description="412 only: the resource's ETag now; read it again, or send this as If-Match."
+    )
     field_errors: dict[str, list[str]] | None = Field(
         None,
         description=(
@@ -165,7 +168,14 @@ def problem_response(errors: list[type[ProblemError]]) -> dict[str, Any]:
         "x-error-codes": codes,
         "content": {
             PROBLEM_MEDIA_TYPE: {
-                "schema": {"$ref": "#/components/schemas/Problem"},
+                # The codes this answer can carry, as an enumeration: generated clients get a union
+                # of them to switch on (the `x-error-codes` list above is read by no generator).
+                "schema": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/Problem"},
+                        {"type": "object", "properties": {"error_code": {"type": "string", "enum": codes}}},
+                    ]
+                },
                 "example": problem_example(first),
             }
         },

@@ -53,6 +53,7 @@ def build_openapi(app: FastAPI, *, app_wide_errors: tuple[type[ProblemError], ..
     for name in _FASTAPI_VALIDATION_SCHEMAS:
         schemas.pop(name, None)
     schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    spec["components"]["headers"] = RESPONSE_HEADERS
     for path, operation in _operations(spec):
         _event_streams_as_openapi_31(operation)
         added: list[type[ProblemError]] = [InternalError, *app_wide_errors]
@@ -65,7 +66,52 @@ def build_openapi(app: FastAPI, *, app_wide_errors: tuple[type[ProblemError], ..
         if operation.get("parameters"):
             added.append(ValidationFailed)
         _add_problem_responses(operation, added)
+        _document_headers(path, operation)
     return spec
+
+
+def _header(description: str, schema: dict[str, Any], *, required: bool = False) -> dict[str, Any]:
+    return {"description": description, "schema": schema, **({"required": True} if required else {})}
+
+
+_INTEGER = {"type": "integer", "minimum": 0}
+# Every header the server sends beside the body, documented once and referenced per response.
+RESPONSE_HEADERS: dict[str, Any] = {
+    "X-Request-ID": _header(
+        "The request's id (yours if you sent a valid one); quote it in bug reports.",
+        {"type": "string", "maxLength": 128},
+        required=True,
+    ),
+    "RateLimit-Limit": _header(
+        "Requests allowed per window for this caller (or IP).", _INTEGER, required=True
+    ),
+    "RateLimit-Remaining": _header("Requests left in the current window.", _INTEGER, required=True),
+    "RateLimit-Reset": _header("Seconds until the window frees a request.", _INTEGER, required=True),
+    "Retry-After": _header("Seconds to wait before retrying.", _INTEGER, required=True),
+    "Location": _header("The created resource's path.", {"type": "string"}, required=True),
+    "Idempotent-Replayed": _header(
+        "`true` when this is the stored answer to an earlier request with the same Idempotency-Key.",
+        {"type": "string", "enum": ["true"]},
+    ),
+}
+
+
+def _document_headers(path: str, operation: dict[str, Any]) -> None:
+    limited = not path.startswith(RateLimitMiddleware.EXEMPT)
+    replays = any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", []))
+    for status, response in operation.get("responses", {}).items():
+        headers: dict[str, Any] = response.setdefault("headers", {})
+        names = ["X-Request-ID"]
+        if limited:
+            names += ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]
+        if status in ("429", "503"):
+            names.append("Retry-After")
+        if status == "201":
+            names.append("Location")
+            if replays:
+                names.append("Idempotent-Replayed")
+        for name in names:
+            headers.setdefault(name, {"$ref": f"#/components/headers/{name}"})
 
 
 def _operations(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
