@@ -333,6 +333,21 @@ async def access_following(app: FastAPI, *, within: float = 5.0) -> None:
         await asyncio.sleep(0.01)
 
 
+@contextlib.asynccontextmanager
+async def another_instance(app: FastAPI) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """A second instance of the API on the same MongoDB and Redis as `app` (real tier), once both
+    follow Redis's generations and MongoDB's changes: for changes made through one and read
+    through the other."""
+    second = create_app(app.state.settings)
+    async with LifespanManager(second, startup_timeout=30, shutdown_timeout=30):
+        for instance in (app, second):
+            await mirror_following(instance)
+            await access_following(instance)
+        transport = httpx.ASGITransport(app=second)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+            yield second, client
+
+
 DEFAULT_PASSWORD = "correct horse battery"
 
 

@@ -12,26 +12,18 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from backend.core.config import Settings
 from backend.core.redis import RedisClient
-from backend.main import create_app
-from backend.testing import Team, access_following
+from backend.testing import Team, another_instance
 
 pytestmark = pytest.mark.real_servers
 
 
 @pytest.fixture
-async def second(settings: Settings, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    instance = create_app(settings)
-    async with LifespanManager(instance, startup_timeout=30, shutdown_timeout=30):
-        await access_following(app)
-        await access_following(instance)
-        transport = httpx.ASGITransport(app=instance)
-        async with httpx.AsyncClient(transport=transport, base_url="http://tasklane.test") as client:
-            yield client
+async def second(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with another_instance(app) as (_, client):
+        yield client
 
 
 async def removed_member_is_refused(team: Team, via: httpx.AsyncClient, task_url: str) -> None:

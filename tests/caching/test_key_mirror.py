@@ -9,14 +9,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from backend.core.config import Settings
 from backend.core.mirror import KeyMirror
 from backend.core.redis import RedisClient
-from backend.main import create_app
-from backend.testing import Team, UserFactory, cached_reads, mirror_following
+from backend.testing import Team, UserFactory, another_instance, cached_reads
 
 SOON = 1.0  # seconds: Redis's message takes well under a millisecond on loopback
 
@@ -31,15 +28,10 @@ async def within(seconds: float, condition: Callable[[], Awaitable[bool]]) -> fl
 
 
 @pytest.fixture
-async def other(settings: Settings, app: FastAPI) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+async def other(app: FastAPI) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """A second instance of the API on the same MongoDB and Redis, following them."""
-    second = create_app(settings)
-    async with LifespanManager(second, startup_timeout=30, shutdown_timeout=30):
-        await mirror_following(app)
-        await mirror_following(second)
-        transport = httpx.ASGITransport(app=second)
-        async with httpx.AsyncClient(transport=transport, base_url="http://tasklane.test") as client:
-            yield second, client
+    async with another_instance(app) as second:
+        yield second
 
 
 async def hit(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> httpx.Response:
