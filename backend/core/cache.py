@@ -218,17 +218,8 @@ class ResponseCache:
 
     async def generation(self, project_id: object) -> int | None:
         """The project's data generation; None when the backend could not be read."""
-        key = generation_key(project_id)
-        already = _already_read.get()
-        if already is not None and key in already:
-            raw = already[key]
-        else:
-            try:
-                raw = await self._backend.get(key)
-            except (RedisError, OSError) as exc:
-                self._unavailable(log, exc, detail="serving from MongoDB")
-                return None
-        return int(raw or 0)
+        raw = await self._get(generation_key(project_id), failed=_UNREADABLE)
+        return None if raw is _UNREADABLE else int(raw or 0)
 
     async def bump(self, project_id: object) -> None:
         """Every write in the project bumps its generation: its cached answers become unreachable.
@@ -238,23 +229,20 @@ class ResponseCache:
         """
         await self._quietly(self._backend.incr(generation_key(project_id)), None)
 
-    # -- small values: the member map of a project, a user's account --
-
-    async def get_json(self, key: str) -> Any:
-        """The value at `key`, decoded; shared with other callers, so never change it in place."""
-        return self.decode(await self._get(key))
+    # -- small values: accounts' display data (names in answers; never an access decision) --
 
     async def get_many_json(self, keys: list[str]) -> list[Any]:
+        """The values at `keys`, decoded; shared with other callers, so never change them in place."""
         if not keys:
             return []
         return [self.decode(value) for value in await self._mget(keys)]
 
-    async def _get(self, key: str) -> bytes | None:
+    async def _get(self, key: str, *, failed: Any = None) -> Any:
+        """The raw value at `key` (None when absent), or `failed` when the backend failed."""
         already = _already_read.get()
         if already is not None and key in already:
             return already[key]
-        raw: bytes | None = await self._quietly(self._backend.get(key), None)
-        return raw
+        return await self._quietly(self._backend.get(key), failed)
 
     async def _mget(self, keys: list[str]) -> list[bytes | None]:
         already = _already_read.get()
@@ -265,7 +253,7 @@ class ResponseCache:
 
     def decode(self, raw: bytes | None) -> Any:
         """A JSON value as read from the backend (by whoever read it)."""
-        # The same few small values (an account, a generation) are read on every request: equal
+        # The same few small values (accounts' names) are read again and again: equal
         # bytes decode to an equal value, so each is decoded once.
         if not raw:
             return None
@@ -312,10 +300,6 @@ class ResponseCache:
         if entry is None and already is not None:
             already[key] = None  # the route, next, computes without looking again
         return entry
-
-    async def get_generation_json(self, key: str) -> Any:
-        """`get_json` for a key that embeds a generation, so its value never changes."""
-        return await self._generation_value(key, json.loads)
 
     async def _generation_value(self, key: str, load: Callable[[bytes], Any]) -> Any:
         value = self._recent.get(key)
@@ -364,6 +348,9 @@ class ResponseCache:
         except (RedisError, OSError) as exc:
             self._unavailable(log, exc, detail="serving from MongoDB")
             return fallback
+
+
+_UNREADABLE = object()  # `_get`'s answer when the backend failed, told apart from "no value"
 
 
 def _entry_key(parts: list[str]) -> str:

@@ -1,8 +1,8 @@
 """Values of a few Redis keys kept in process while Redis reports every change to them.
 
-Every request of a signed-in caller must know, now, that the token was not logged out and the
-account not disabled, and a cache hit also the project's generations. Asking Redis each time cost a
-hit more than all else it does (benchmarks/README.md). Redis's client-side caching support
+Every cache hit must know the project's current generation (the key of its answers). Asking Redis
+each time cost a hit more than all else it does (benchmarks/README.md); access decisions do not
+come from here, but from MongoDB (backend/access/facts.py). Redis's client-side caching support
 (`CLIENT TRACKING ON BCAST PREFIX ...`) tells one connection of every change to keys under the given
 prefixes, whoever makes it: a write by any process, an expiry, a flush. A value read once is then
 known here until Redis says it changed.
