@@ -89,6 +89,10 @@ class TokenState:
     revoked: bool
     expires_at: datetime | None
 
+    @classmethod
+    def of(cls, token: PersonalAccessToken) -> "TokenState":
+        return cls(str(token.id), token.user_id, token.revoked_at is not None, token.expires_at)
+
     @property
     def active(self) -> bool:
         return not self.revoked and (self.expires_at is None or as_utc(self.expires_at) > utcnow())
@@ -165,20 +169,23 @@ class AccessFacts:
         found = await PersonalAccessToken.find_one(PersonalAccessToken.token_hash == secret_hash)
         if found is None:
             return None  # not kept: an insert reports the new token's id, not its hash
-        state = TokenState(str(found.id), found.user_id, found.revoked_at is not None, found.expires_at)
+        state = TokenState.of(found)
         if self.live and epoch == self._epoch:
             self._tokens.put(secret_hash, state)
             self._token_hashes[state.id] = secret_hash
         return state
 
     async def token_by_id(self, token_id: str) -> TokenState | None:
-        """A personal access token by its id, always from MongoDB (open streams re-check with it)."""
+        """A personal access token by its id (open streams re-check with it): the copy made when it
+        authenticated, while trusted (a change to it is reported by id), else MongoDB."""
+        secret_hash = self._token_hashes.get(token_id) if self.live else None
+        known = self._tokens.values.get(secret_hash) if secret_hash is not None else None
+        if known is not None:
+            return known
         if not PydanticObjectId.is_valid(token_id):
             return None
         found = await PersonalAccessToken.get(PydanticObjectId(token_id))
-        if found is None:
-            return None
-        return TokenState(str(found.id), found.user_id, found.revoked_at is not None, found.expires_at)
+        return None if found is None else TokenState.of(found)
 
     async def member_map(self, project_id: PydanticObjectId) -> MemberMap | None:
         known = self._projects.values.get(project_id, _MISSING) if self.live else _MISSING

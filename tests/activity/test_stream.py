@@ -169,3 +169,20 @@ async def test_ending_the_session_closes_its_stream(live_team: tuple[Team, httpx
             rest = [line async for line in lines]
 
     assert not any(line.startswith("event:") for line in rest)
+
+
+async def test_revoking_a_personal_access_token_closes_its_stream(
+    live_team: tuple[Team, httpx.AsyncClient],
+) -> None:
+    team, http = live_team
+    token = (await team.viewer.client.post("/api/v1/users/me/tokens", json={"name": "bot"})).json()
+    headers = {"Authorization": f"Bearer {token['token']}"}
+    async with http.stream("GET", f"{team.project_url}/events", headers=headers) as stream:
+        lines = stream.aiter_lines()
+        await wait_connected(lines)
+        await team.viewer.client.delete(f"/api/v1/users/me/tokens/{token['id']}")
+        await team.member.client.post(team.tasks_url, json={"title": "after the revocation"})
+        async with asyncio.timeout(5):
+            rest = [line async for line in lines]
+
+    assert not any(line.startswith("event:") for line in rest)
