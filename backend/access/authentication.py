@@ -14,12 +14,11 @@ from backend.core.time import as_utc
 
 
 class Authenticator:
-    PARSED_IDS = 10_000
+    DECIDED_TOKENS = 10_000
 
     def __init__(self, facts: AccessFacts, access_tokens: AccessTokens) -> None:
         self._facts = facts
         self._access_tokens = access_tokens
-        self._parsed: dict[str, tuple[PydanticObjectId, PydanticObjectId]] = {}
         # token -> (the facts' epoch, valid until (POSIX s), the caller): a decision made from copies
         # stands while no change to any of them was reported since (the epoch) and nothing expired.
         self._decided: dict[str, tuple[int, float, Caller]] = {}
@@ -34,7 +33,7 @@ class Authenticator:
         before = self._facts.trusted_epoch()  # before reading: a change meanwhile moves it on
         caller, until = await self._decide(token)
         if before is not None and before == self._facts.trusted_epoch():
-            if len(self._decided) >= self.PARSED_IDS:
+            if len(self._decided) >= self.DECIDED_TOKENS:
                 self._decided.clear()
             self._decided[token] = (before, until, caller)
         return caller
@@ -69,18 +68,13 @@ class Authenticator:
         )
         return caller, min(session.expires, claims.expires_at.timestamp())
 
-    def _ids(self, claims: AccessClaims) -> tuple[PydanticObjectId, PydanticObjectId]:
-        """The (user, session) ids a token names, parsed once per token (a client resends it)."""
-        known = self._parsed.get(claims.token_id)
-        if known is not None:
-            return known
+    @staticmethod
+    def _ids(claims: AccessClaims) -> tuple[PydanticObjectId, PydanticObjectId]:
+        """The (user, session) ids a token names."""
         session_id, subject = claims.session_id or "", claims.subject
         if not (PydanticObjectId.is_valid(session_id) and PydanticObjectId.is_valid(subject)):
             raise InvalidToken("This access token names no session; log in again.")
-        if len(self._parsed) >= self.PARSED_IDS:
-            self._parsed.clear()
-        parsed = self._parsed[claims.token_id] = (PydanticObjectId(subject), PydanticObjectId(session_id))
-        return parsed
+        return PydanticObjectId(subject), PydanticObjectId(session_id)
 
     async def still_valid(self, caller: Caller) -> bool:
         """Whether the caller's session or token and account still let them in (for open streams)."""
