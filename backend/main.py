@@ -21,6 +21,7 @@ from starlette.types import Scope
 from backend.access.authentication import Authenticator
 from backend.access.facts import AccessFacts
 from backend.access.middleware import CallerMiddleware, caller_of
+from backend.access.tickets import StreamTickets
 from backend.activity.router import CACHED_READS as ACTIVITY_READS
 from backend.activity.router import router as activity_router
 from backend.auth.router import router as auth_router
@@ -161,6 +162,10 @@ def create_app(
         title="Tasklane API",
         version="1.0.0",
         description=DESCRIPTION,
+        license_info={
+            "name": "Proprietary: all rights reserved",
+            "identifier": "LicenseRef-Tasklane-Proprietary",
+        },
         lifespan=lifespan,
         openapi_url=None,
         docs_url=None,
@@ -179,7 +184,8 @@ def create_app(
     app.state.cursors = CursorCodec(derive_key(settings, "cursor"))
     app.state.drain = Drain()
     app.state.access_facts = facts = AccessFacts()
-    app.state.authenticator = authenticator = Authenticator(facts, app.state.access_tokens)
+    app.state.stream_tickets = tickets = StreamTickets(settings)
+    app.state.authenticator = authenticator = Authenticator(facts, app.state.access_tokens, tickets)
     install_problem_handlers(app)
     app.include_router(health_router)
     routers = (

@@ -1,9 +1,11 @@
 """The committed api-specification.yaml is exactly what the app serves."""
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from backend.core.config import REPO_ROOT
@@ -78,3 +80,41 @@ async def test_server_serves_the_committed_document(client: httpx.AsyncClient, a
 
     assert response.status_code == 200
     assert response.json() == load_spec(SPEC)
+
+
+def _examples(node: object, where: str) -> list[tuple[str, object, dict[str, Any]]]:
+    """Every (location, example, schema) pair of a document: schema examples and media examples."""
+    found: list[tuple[str, object, dict[str, Any]]] = []
+    if isinstance(node, dict):
+        if "example" in node and ("type" in node or "properties" in node or "enum" in node or "$ref" in node):
+            found.append((where, node["example"], {k: v for k, v in node.items() if k != "example"}))
+        if "example" in node and "schema" in node:  # a media type object
+            found.append((where, node["example"], node["schema"]))
+        for key, value in node.items():
+            if key != "example":
+                found += _examples(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _examples(value, f"{where}/{index}")
+    return found
+
+
+def test_every_schema_has_an_example_valid_against_it() -> None:
+    spec = load_spec(SPEC)
+    schemas = spec["components"]["schemas"]
+
+    assert [name for name, schema in schemas.items() if "example" not in schema] == []
+    examples = _examples(spec, "#")
+    assert len(examples) > len(schemas)
+    for where, example, schema in examples:
+        validator = Draft202012Validator({**schema, "components": spec["components"]})
+        errors = [f"{where}: {e.message} at {list(e.absolute_path)}" for e in validator.iter_errors(example)]
+        assert errors == []
+
+
+def test_an_example_that_drifts_from_its_schema_is_caught() -> None:
+    spec = load_spec(SPEC)
+    schema = {"$ref": "#/components/schemas/TaskRead", "components": spec["components"]}
+    drifted = {**spec["components"]["schemas"]["TaskRead"]["example"], "status": "started"}
+
+    assert not Draft202012Validator(schema).is_valid(drifted)

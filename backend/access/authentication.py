@@ -6,19 +6,21 @@ import time
 from beanie import PydanticObjectId
 
 from backend.access.caller import Caller, Via
-from backend.access.facts import AccessFacts, Account
+from backend.access.facts import AccessFacts, Account, TokenState
+from backend.access.tickets import StreamTickets
 from backend.auth.documents import PAT_PREFIX
 from backend.auth.errors import InvalidToken
-from backend.core.security import AccessClaims, AccessTokens, InvalidAccessToken, digest
+from backend.core.security import AccessTokens, InvalidAccessToken, digest
 from backend.core.time import as_utc
 
 
 class Authenticator:
     DECIDED_TOKENS = 10_000
 
-    def __init__(self, facts: AccessFacts, access_tokens: AccessTokens) -> None:
+    def __init__(self, facts: AccessFacts, access_tokens: AccessTokens, tickets: StreamTickets) -> None:
         self._facts = facts
         self._access_tokens = access_tokens
+        self._tickets = tickets
         # token -> (the facts' epoch, valid until (POSIX s), the caller): a decision made from copies
         # stands while no change to any of them was reported since (the epoch) and nothing expired.
         self._decided: dict[str, tuple[int, float, Caller]] = {}
@@ -44,15 +46,40 @@ class Authenticator:
             found = await self._facts.token(digest(token))
             if found is None or not found.active:
                 raise InvalidToken()
-            account = await self._account(found.user_id)
-            via = Via.PERSONAL_ACCESS_TOKEN
             until = as_utc(found.expires_at).timestamp() if found.expires_at else math.inf
-            return Caller(account.user, account.id, account.is_global_admin, via, found.id), until
+            return await self._token_caller(found), until
         try:
             claims = self._access_tokens.read(token)
         except InvalidAccessToken as exc:
             raise InvalidToken() from exc
-        user_id, session_id = self._ids(claims)
+        user_id, session_id = self._ids(claims.subject, claims.session_id)
+        caller, session_expires = await self._session_caller(user_id, session_id, claims.token_id)
+        return caller, min(session_expires, claims.expires_at.timestamp())
+
+    async def ticket_caller(self, ticket: str, path: str) -> Caller:
+        """The caller a stream ticket was issued to, if it names this path and its session or
+        personal access token and account still let them in (read now: streams open rarely)."""
+        claims = self._tickets.read(ticket, path)
+        if claims.token_id is not None:
+            found = await self._facts.token_by_id(claims.token_id)
+            if found is None or not found.active or str(found.user_id) != claims.user_id:
+                raise InvalidToken()
+            account = await self._account(found.user_id)
+            return Caller(
+                account.user, account.id, account.is_global_admin, Via.PERSONAL_ACCESS_TOKEN, found.id
+            )
+        user_id, session_id = self._ids(claims.user_id, claims.session_id)
+        caller, _ = await self._session_caller(user_id, session_id, claims.ticket_id)
+        return caller
+
+    async def _token_caller(self, token: TokenState) -> Caller:
+        account = await self._account(token.user_id)
+        return Caller(account.user, account.id, account.is_global_admin, Via.PERSONAL_ACCESS_TOKEN, token.id)
+
+    async def _session_caller(
+        self, user_id: PydanticObjectId, session_id: PydanticObjectId, token_id: str
+    ) -> tuple[Caller, float]:
+        """The caller of a live session of `user_id`, and when the session expires (POSIX s)."""
         session = await self._facts.session(session_id)
         if session is None or session.user_id != user_id or not session.active:
             raise InvalidToken("This session has ended; log in again.")
@@ -62,16 +89,15 @@ class Authenticator:
             user_id,
             account.is_global_admin,
             Via.ACCESS_TOKEN,
-            claims.token_id,
-            session_id=claims.session_id,
-            token_expires_at=claims.expires_at,
+            token_id,
+            session_id=str(session_id),
         )
-        return caller, min(session.expires, claims.expires_at.timestamp())
+        return caller, session.expires
 
     @staticmethod
-    def _ids(claims: AccessClaims) -> tuple[PydanticObjectId, PydanticObjectId]:
+    def _ids(subject: str, session_id: str | None) -> tuple[PydanticObjectId, PydanticObjectId]:
         """The (user, session) ids a token names."""
-        session_id, subject = claims.session_id or "", claims.subject
+        session_id = session_id or ""
         if not (PydanticObjectId.is_valid(session_id) and PydanticObjectId.is_valid(subject)):
             raise InvalidToken("This access token names no session; log in again.")
         return PydanticObjectId(subject), PydanticObjectId(session_id)

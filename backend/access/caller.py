@@ -1,7 +1,6 @@
 """The caller of a request: resolved once by `CallerMiddleware`, read by everything after it."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 
 from beanie import PydanticObjectId
@@ -25,9 +24,8 @@ class Caller:
     user_id: PydanticObjectId
     is_global_admin: bool
     via: Via
-    token_id: str  # the access token's `jti`, or the personal access token's id
+    token_id: str  # the access token's (or stream ticket's) `jti`, or the personal access token's id
     session_id: str | None = None  # the session every access token of one sign-in names
-    token_expires_at: datetime | None = None
 
     @property
     def rate_limit_key(self) -> str:

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import OAuth2PasswordBearer
+from fastapi.security import APIKeyQuery, OAuth2PasswordBearer
 
 from backend.access.caller import Caller
 from backend.access.facts import AccessFacts
@@ -22,6 +22,16 @@ bearer = OAuth2PasswordBearer(
 )
 
 
+# Declared for the contract only: CallerMiddleware reads the ticket (backend/access/tickets.py).
+ticket_scheme = APIKeyQuery(
+    name="ticket",
+    scheme_name="StreamTicket",
+    auto_error=False,
+    description="For a browser's EventSource, which cannot send Authorization: a ticket from the "
+    "stream's `/tickets` operation, accepted on that stream only, for `expires_at`.",
+)
+
+
 async def current_caller(token: Annotated[str | None, Depends(bearer)], request: Request) -> Caller:
     """The caller, or 401: `INVALID_TOKEN` for a token that was refused, `NOT_AUTHENTICATED` for none."""
     caller = caller_of(request.scope)
@@ -31,6 +41,18 @@ async def current_caller(token: Annotated[str | None, Depends(bearer)], request:
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+async def stream_caller(
+    token: Annotated[str | None, Depends(bearer)],
+    ticket: Annotated[str | None, Depends(ticket_scheme)],
+    request: Request,
+) -> Caller:
+    """The caller of an event stream: by bearer token, or by a stream ticket for it."""
+    return await current_caller(token, request)
+
+
+StreamCaller = Annotated[Caller, Depends(stream_caller)]
 
 
 async def current_user(caller: CurrentCaller) -> User:

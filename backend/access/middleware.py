@@ -1,6 +1,8 @@
 """Resolving the caller once per request, before anything else reads it (rate limits, the cache-hit
 fast path, routes)."""
 
+from urllib.parse import parse_qsl
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.access.authentication import Authenticator
@@ -18,6 +20,15 @@ def bearer_token(scope: Scope) -> str | None:
     scheme, _, token = (header(scope, b"authorization") or "").partition(" ")
     token = token.strip()
     return token if scheme.lower() == "bearer" and token else None
+
+
+def stream_ticket(scope: Scope) -> str | None:
+    """A stream ticket in the query string of a GET (backend/access/tickets.py), if any."""
+    query: bytes = scope["query_string"]
+    if scope["method"] != "GET" or b"ticket=" not in query:
+        return None
+    tickets = [value for name, value in parse_qsl(query.decode("latin-1")) if name == "ticket"]
+    return tickets[0] if len(tickets) == 1 and tickets[0] else None
 
 
 def caller_of(scope: Scope) -> Caller | None:
@@ -46,10 +57,15 @@ class CallerMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope["path"].startswith(EXEMPT_PATHS):
             token = bearer_token(scope)
-            if token is not None:
+            ticket = stream_ticket(scope) if token is None else None
+            if token is not None or ticket is not None:
                 state = scope.setdefault("state", {})
                 try:
-                    caller = state[_CALLER] = await self.authenticator.caller(token)
+                    if token is not None:
+                        caller = await self.authenticator.caller(token)
+                    else:
+                        caller = await self.authenticator.ticket_caller(ticket or "", scope["path"])
+                    state[_CALLER] = caller
                 except InvalidToken as refused:
                     state[_REFUSED] = refused
                 else:

@@ -1,13 +1,14 @@
 from typing import Any
 
 from beanie import Document, PydanticObjectId
-from pydantic import BaseModel, Field
+from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from backend.core.time import UtcDatetime, utcnow
+from backend.core.types import Schema
 
 
-class Target(BaseModel):
+class Target(Schema):
     type: str = Field(description="`project`, `member`, `task` or `comment`.")
     id: PydanticObjectId
     key: str | None = Field(None, description="A readable name: the project or task key.")

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from typing import Annotated
+from urllib.parse import urlencode
 
 from beanie import PydanticObjectId
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -10,10 +11,12 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from backend.access.authentication import Authenticator
 from backend.access.dependencies import AUTH_ERRORS, AccessFactsDep
 from backend.access.policy import project_access
+from backend.access.tickets import StreamTickets
 from backend.activity.dependencies import ActivityServiceDep
 from backend.activity.events import EventBus
-from backend.activity.schemas import ActivityRead
+from backend.activity.schemas import ActivityRead, ProjectEvent, StreamTicket
 from backend.activity.stream import project_events
+from backend.activity.verbs import ActivityVerb
 from backend.core.cache import CachedResponse
 from backend.core.cached import CachedRead, cached_response, cached_responses, json_entry
 from backend.core.dependencies import CacheDep, RedisDep
@@ -21,10 +24,11 @@ from backend.core.drain import Drain
 from backend.core.errors import error_responses
 from backend.core.ids import parse_id
 from backend.core.metrics import OPEN_STREAMS
+from backend.core.openapi import event_stream
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from backend.core.preconditions import IfNoneMatch
 from backend.core.routing import API_PREFIX, ApiRoute
-from backend.projects.dependencies import ProjectScopeDep, VisibleProject
+from backend.projects.dependencies import ProjectScopeDep, StreamedProject, VisibleProject
 from backend.projects.errors import ProjectNotFound
 from backend.tasks.dependencies import TaskServiceDep
 from backend.tasks.errors import TaskNotFound
@@ -34,10 +38,7 @@ PROJECT_ACTIVITY = CachedRead(router.prefix + "/activity")
 TASK_ACTIVITY = CachedRead(router.prefix + "/tasks/{task_id}/activity")
 CACHED_READS = (PROJECT_ACTIVITY, TASK_ACTIVITY)
 
-Verbs = Annotated[
-    list[Annotated[str, Query(pattern=r"^[a-z]+\.[a-z_]+$", max_length=40)]],
-    Query(alias="verb", description="Any of these verbs, e.g. `task.updated`."),
-]
+Verbs = Annotated[list[ActivityVerb], Query(alias="verb", description="Any of these verbs.")]
 Actor = Annotated[str | None, Query(max_length=24, pattern=r"^[0-9a-f]{24}$", description="A user id.")]
 Cursor = Annotated[str | None, Query(max_length=512)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
@@ -122,14 +123,33 @@ async def task_activity(
     )
 
 
+@router.post(
+    "/events/tickets",
+    name="stream_ticket",
+    responses=error_responses(*AUTH_ERRORS, ProjectNotFound),
+)
+async def project_stream_ticket(access: VisibleProject, request: Request) -> StreamTicket:
+    """A ticket to open this project's event stream from a browser's EventSource (which cannot send
+    `Authorization`): valid on that stream only, until `expires_at`, for the session or personal
+    access token that asked for it (ending either refuses it)."""
+    path = request.url.path.removesuffix("/tickets")  # the stream's path, as its request will name it
+    tickets: StreamTickets = request.app.state.stream_tickets
+    ticket, expires_at = tickets.issue(access.caller, path)
+    return StreamTicket(ticket=ticket, url=f"{path}?{urlencode({'ticket': ticket})}", expires_at=expires_at)
+
+
 @router.get(
     "/events",
     name="stream",
     response_class=EventSourceResponse,
-    responses=error_responses(*AUTH_ERRORS, ProjectNotFound),
+    responses={
+        200: {"description": "Events: `event` an `ActivityVerb`, `data` an `ActivityRead` (JSON)."},
+        **error_responses(*AUTH_ERRORS, ProjectNotFound),
+    },
+    openapi_extra=event_stream(ProjectEvent),
 )
 async def project_event_stream(
-    access: VisibleProject,
+    access: StreamedProject,
     activity: ActivityServiceDep,
     facts: AccessFactsDep,
     redis: RedisDep,
@@ -137,14 +157,27 @@ async def project_event_stream(
     last_event_id: Annotated[
         str | None, Header(alias="Last-Event-ID", max_length=64, description="Resume after this event.")
     ] = None,
+    resume_after: Annotated[
+        str | None,
+        Query(
+            alias="last_event_id",
+            max_length=64,
+            description="Resume after this event, for a new EventSource (which cannot set Last-Event-ID); "
+            "the header wins when both are sent.",
+        ),
+    ] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events of the project's changes (tasks, comments, members), for members.
 
-    Each event has the activity id as `id`, the verb as `event` and the activity record as `data`.
-    A `: ping` comment comes every 15 s without events. Reconnect with `Last-Event-ID` to get the
-    missed events first, once each. The stream ends within a few seconds when you may no longer see
-    the project, your session ends or your account is disabled. When the server shuts down it ends
-    with a `retry` of 250 ms: reconnect (the browser's EventSource does), and another server answers.
+    Each event has the activity id as `id`, the verb as `event` and the activity record as `data`
+    (JSON). Reconnect with `Last-Event-ID` to get the missed events first, once each.
+    The stream ends within a few seconds when you may no longer see the project, your session ends
+    or your account is disabled. When the server shuts down it ends with a `retry` of 250 ms:
+    reconnect (the browser's EventSource does), and another server answers.
+
+    From a browser: get a ticket (`POST .../events/tickets`), then `new EventSource(ticket.url)`.
+    The EventSource reconnects by itself with the ticket until `expires_at`; when it gives up
+    (`readyState` CLOSED), get a new ticket and open `url` + `&last_event_id=<the last id seen>`.
     """
     project_id = access.grant.project_id
     caller = access.caller
@@ -163,7 +196,7 @@ async def project_event_stream(
             project_id,
             still_allowed=still_allowed,
             draining=lambda: drain.started,
-            last_event_id=last_event_id,
+            last_event_id=last_event_id or resume_after,
             activity=activity,
             events=EventBus(redis),
         ):

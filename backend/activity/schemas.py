@@ -1,23 +1,77 @@
-from typing import Any
+from typing import Annotated, TypeVar
 
 from beanie import PydanticObjectId
-from pydantic import BaseModel, Field
+from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 
 from backend.activity.documents import Target
+from backend.activity.verbs import ActivityVerb
 from backend.core.time import UtcDatetime
+from backend.core.types import Schema
+from backend.projects.documents import ProjectRole
+from backend.tasks.documents import Priority, TaskStatus
+
+T = TypeVar("T")
 
 
-class ActorSummary(BaseModel):
+def _absent(change: object) -> bool:
+    return change is None
+
+
+# One changed field as `[old, new]`, each null when the field was unset; absent when unchanged.
+Change = Annotated[tuple[T | None, T | None] | SkipJsonSchema[None], Field(None, exclude_if=_absent)]
+Time = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+
+
+class ActivityChanges(Schema):
+    """The fields a change touched, each as `[old, new]`; texts longer than 200 characters are
+    shortened (ending in `…`), ids and times are strings."""
+
+    title: Change[str]
+    description: Change[str]
+    status: Change[TaskStatus]
+    priority: Change[Priority]
+    labels: Change[list[str]]
+    assignee_ids: Change[list[str]]
+    due_at: Change[Time]
+    parent_id: Change[str]
+    position: Change[float]
+    deleted_at: Change[Time]
+    name: Change[str]
+    key: Change[str]
+    archived: Change[bool]
+    role: Change[ProjectRole]
+    body: Change[str]
+
+
+class ActorSummary(Schema):
     id: PydanticObjectId
     display_name: str
 
 
-class ActivityRead(BaseModel):
+class ActivityRead(Schema):
     id: PydanticObjectId
     project_id: PydanticObjectId
     task_id: PydanticObjectId | None
     actor: ActorSummary
-    verb: str = Field(description="`task.created`, `task.updated`, `member.added`, ...")
+    verb: ActivityVerb
     target: Target
-    changes: dict[str, list[Any]] = Field(description="Changed fields as `[old, new]`; long texts shortened.")
+    changes: ActivityChanges
     created_at: UtcDatetime
+
+
+class ProjectEvent(Schema):
+    """One event of a project's stream, with `data` parsed (the contract's `x-item-schema`)."""
+
+    id: PydanticObjectId = Field(description="The activity id: what `Last-Event-ID` names.")
+    event: ActivityVerb
+    data: ActivityRead
+
+
+class StreamTicket(Schema):
+    ticket: str = Field(description="Send as the `ticket` query parameter of `url`; never log it.")
+    url: str = Field(description="The stream's path with the ticket: `new EventSource(url)`.")
+    expires_at: UtcDatetime = Field(
+        description="Until then the ticket opens the stream, and the EventSource may reconnect with it; "
+        "afterwards get a new ticket and pass the last event's id as `last_event_id`."
+    )

@@ -1,6 +1,6 @@
 """Writing and reading the activity log. Imports no other domain: names come in as a lookup."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -8,6 +8,7 @@ from beanie import PydanticObjectId
 from backend.activity.documents import ActivityRecord, Target
 from backend.activity.events import EventBus
 from backend.activity.schemas import ActivityRead, ActorSummary
+from backend.activity.verbs import ActivityVerb
 from backend.core.cache import ResponseCache
 from backend.core.pagination import CursorCodec, Page, after, time_ordered_page
 from backend.core.time import as_utc
@@ -29,7 +30,7 @@ class ActivityService:
         *,
         project_id: PydanticObjectId,
         actor_id: PydanticObjectId,
-        verb: str,
+        verb: ActivityVerb,
         target: Target,
         changes: dict[str, list[Any]] | None = None,
         task_id: PydanticObjectId | None = None,
@@ -62,7 +63,7 @@ class ActivityService:
         project_id: PydanticObjectId,
         *,
         task_id: PydanticObjectId | None = None,
-        verbs: list[str],
+        verbs: Sequence[str],
         actor_id: PydanticObjectId | None,
         cursor: str | None,
         limit: int,

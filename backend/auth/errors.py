@@ -11,6 +11,7 @@ class Unauthorized(ProblemError):
     title = "Authentication required"
     default_detail = "Send a bearer access token or personal access token."
     challenge = 'Bearer realm="tasklane"'
+    sends_headers = ("WWW-Authenticate",)
 
     def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": self.challenge}, **kwargs)

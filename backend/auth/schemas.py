@@ -2,16 +2,16 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from beanie import PydanticObjectId
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from backend.auth.documents import Session
 from backend.core.time import UtcDatetime, as_utc, utcnow
-from backend.core.types import VISIBLE, RequestBody
+from backend.core.types import VISIBLE, RequestBody, Schema
 
 RefreshTokenValue = Annotated[str, Field(min_length=1, max_length=256)]
 
 
-class TokenPair(BaseModel):
+class TokenPair(Schema):
     access_token: str = Field(description="A JWT to send as `Authorization: Bearer <token>`.")
     token_type: Literal["bearer"] = "bearer"
     expires_in: int = Field(description="Seconds until the access token expires.")
@@ -38,7 +38,7 @@ class TokenCreate(RequestBody):
         return value
 
 
-class TokenRead(BaseModel):
+class TokenRead(Schema):
     model_config = ConfigDict(from_attributes=True)
 
     id: PydanticObjectId
@@ -52,7 +52,7 @@ class TokenCreated(TokenRead):
     token: str = Field(description="The secret, shown only in this response. Send it as a bearer token.")
 
 
-class SessionRead(BaseModel):
+class SessionRead(Schema):
     """One sign-in and where it came from; its access and refresh tokens are never shown."""
 
     id: PydanticObjectId

@@ -1,10 +1,10 @@
 from typing import Annotated
 
 from beanie import PydanticObjectId
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from backend.core.time import UtcDatetime
-from backend.core.types import RequestBody
+from backend.core.types import RequestBody, Schema
 
 Body = Annotated[str, Field(min_length=1, max_length=10_000, description="Markdown, 1 to 10,000 characters.")]
 
@@ -13,12 +13,12 @@ class CommentWrite(RequestBody):
     body: Body
 
 
-class AuthorSummary(BaseModel):
+class AuthorSummary(Schema):
     id: PydanticObjectId
     display_name: str
 
 
-class CommentRead(BaseModel):
+class CommentRead(Schema):
     id: PydanticObjectId
     task_id: PydanticObjectId
     author: AuthorSummary

@@ -7,6 +7,7 @@ from beanie import PydanticObjectId
 from backend.activity.diff import diff
 from backend.activity.documents import Target
 from backend.activity.service import ActivityService
+from backend.activity.verbs import ActivityVerb
 from backend.comments.documents import Comment
 from backend.comments.errors import CommentNotFound, NotCommentAuthor
 from backend.comments.schemas import AuthorSummary, CommentRead, CommentWrite
@@ -32,7 +33,11 @@ class CommentService:
         )
         await comment.insert()
         await self._record(
-            comment, task, access.user_id, "comment.created", diff({}, {"body": data.body}, ["body"])
+            comment,
+            task,
+            access.user_id,
+            ActivityVerb.COMMENT_CREATED,
+            diff({}, {"body": data.body}, ["body"]),
         )
         return comment
 
@@ -54,7 +59,7 @@ class CommentService:
             comment,
             task,
             access.user_id,
-            "comment.updated",
+            ActivityVerb.COMMENT_UPDATED,
             diff({"body": before}, {"body": data.body}, ["body"]),
         )
         return comment
@@ -66,7 +71,11 @@ class CommentService:
             raise NotCommentAuthor("Only the author or a project admin may delete a comment.")
         await comment.delete()
         await self._record(
-            comment, task, access.user_id, "comment.deleted", diff({"body": comment.body}, {}, ["body"])
+            comment,
+            task,
+            access.user_id,
+            ActivityVerb.COMMENT_DELETED,
+            diff({"body": comment.body}, {}, ["body"]),
         )
 
     async def page(self, task: Task, *, cursor: str | None, limit: int) -> Page[CommentRead]:
@@ -102,7 +111,7 @@ class CommentService:
         comment: Comment,
         task: Task,
         actor: PydanticObjectId,
-        verb: str,
+        verb: ActivityVerb,
         changes: dict[str, list[object]],
     ) -> None:
         assert comment.id is not None

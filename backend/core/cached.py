@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from fastapi import Request, Response, status
 
 from backend.core.cache import CachedResponse, ResponseCache
+from backend.core.headers import header_refs
 from backend.core.preconditions import none_match
 
 JSON = "application/json"
@@ -80,14 +81,7 @@ async def cached_response(
     return Response(answer.body, status_code=answer.status, headers=answer.headers, media_type=JSON)
 
 
-_HEADER_DOCS = {
-    "ETag": {"description": "Strong validator; send it back as If-None-Match.", "schema": {"type": "string"}},
-    "X-Cache": {
-        "description": "HIT when served from the cache.",
-        "schema": {"type": "string", "enum": ["HIT", "MISS"]},
-    },
-    "Cache-Control": {"description": "`private`: for this caller only.", "schema": {"type": "string"}},
-}
+_HEADER_DOCS = header_refs("ETag", "X-Cache", "Cache-Control")
 
 
 def cached_responses() -> dict[int | str, dict[str, Any]]:

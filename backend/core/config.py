@@ -98,6 +98,9 @@ class Settings(MongoSettings):
         "HS256", description="JWT signing algorithm (HMAC)."
     )
     access_token_ttl_seconds: int = Field(900, ge=60, description="Access token lifetime.")
+    stream_ticket_ttl_seconds: int = Field(
+        60, ge=10, le=3600, description="How long a stream ticket opens (and reopens) its stream."
+    )
     refresh_token_ttl_seconds: int = Field(1_209_600, ge=300, description="Refresh token lifetime.")
     password_hash_time_cost: int = Field(3, ge=1, description="argon2id passes per password hash.")
     password_hash_memory_kib: int = Field(

@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backend.core.headers import header_refs
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _REGISTRY: dict[str, type["ProblemError"]] = {}
 
@@ -45,10 +47,26 @@ class Problem(BaseModel):
     field_errors: dict[str, list[str]] | None = Field(
         None,
         description=(
-            "For 422: messages per field. Body fields are keyed by their path (`title`, `set.status`, "
-            "`labels.3`); query, path and header parameters by location and name (`query.limit`)."
+            "Messages per field, on 422 answers about fields. Body fields are keyed by their path "
+            "(`title`, `set.status`, `labels.3`); query, path and header parameters by location and "
+            "name (`query.limit`)."
         ),
     )
+
+
+def problem_schema() -> dict[str, Any]:
+    """`Problem` as published: the extension members are absent when not sent, never null, so the
+    contract shows them optional and non-null; each response requires those its codes always send."""
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name in _OPTIONAL_MEMBERS:
+        member = schema["properties"][name]
+        (kind,) = [option for option in member.pop("anyOf") if option != {"type": "null"}]
+        member.pop("default")
+        member.update(kind)
+    return schema
+
+
+_OPTIONAL_MEMBERS = ("current_etag", "field_errors")
 
 
 class ProblemError(Exception):
@@ -58,6 +76,10 @@ class ProblemError(Exception):
     error_code: ClassVar[str] = "INTERNAL_ERROR"
     title: ClassVar[str] = "Internal server error"
     default_detail: ClassVar[str] = "An unexpected error occurred; it has been logged."
+    # Extension members every answer of this kind carries (the contract marks them required).
+    members: ClassVar[tuple[str, ...]] = ()
+    # Headers every answer of this kind carries (documented in backend/core/headers.py).
+    sends_headers: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -71,6 +93,9 @@ class ProblemError(Exception):
         self.headers = dict(headers or {})
         self.field_errors = field_errors
         self.extra = extra
+        missing = [m for m in self.members if (field_errors if m == "field_errors" else extra.get(m)) is None]
+        if missing:
+            raise TypeError(f"{type(self).__name__} needs {', '.join(missing)}: the contract promises it")
         super().__init__(self.detail)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -126,6 +151,7 @@ class ValidationFailed(ProblemError):
     error_code = "VALIDATION_FAILED"
     title = "Request validation failed"
     default_detail = "One or more fields are invalid; see field_errors."
+    members = ("field_errors",)
 
 
 class MalformedJson(ProblemError):
@@ -163,9 +189,12 @@ def problem_response(errors: list[type[ProblemError]]) -> dict[str, Any]:
     first = unique[0]
     title = first.title if len(unique) == 1 else "Error"
     codes = [e.error_code for e in unique]
+    always = sorted(set.intersection(*(set(e.members) for e in unique)))
+    headers = sorted({name for e in unique for name in e.sends_headers})
     return {
         "description": f"{title}. error_code: {', '.join(codes)}.",
         "x-error-codes": codes,
+        **({"headers": header_refs(*headers)} if headers else {}),
         "content": {
             PROBLEM_MEDIA_TYPE: {
                 # The codes this answer can carry, as an enumeration: generated clients get a union
@@ -173,7 +202,11 @@ def problem_response(errors: list[type[ProblemError]]) -> dict[str, Any]:
                 "schema": {
                     "allOf": [
                         {"$ref": "#/components/schemas/Problem"},
-                        {"type": "object", "properties": {"error_code": {"type": "string", "enum": codes}}},
+                        {
+                            "type": "object",
+                            "properties": {"error_code": {"type": "string", "enum": codes}},
+                            **({"required": always} if always else {}),
+                        },
                     ]
                 },
                 "example": problem_example(first),
@@ -191,7 +224,14 @@ def problem_example(error: type[ProblemError]) -> dict[str, Any]:
         "instance": "/api/v1/...",
         "error_code": error.error_code,
         "request_id": "6f1c2b0e9a7d4f55b3e1c0a9d8e7f6a5",
+        **{member: _MEMBER_EXAMPLES[member] for member in error.members},
     }
+
+
+_MEMBER_EXAMPLES: dict[str, object] = {
+    "field_errors": {"title": ["String should have at least 1 character"]},
+    "current_etag": '"v3"',
+}
 
 
 def registered_error(error_code: str) -> type[ProblemError]:

@@ -6,6 +6,7 @@ so that a diff shows exactly what changed.
 """
 
 import difflib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +14,22 @@ import yaml
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from backend.core.errors import (
     InternalError,
     MalformedJson,
     PayloadTooLarge,
-    Problem,
     ProblemError,
     ServiceUnavailable,
     UnsupportedMediaType,
     ValidationFailed,
     problem_response,
+    problem_schema,
     registered_error,
 )
+from backend.core.examples import EXAMPLES
+from backend.core.headers import RESPONSE_HEADERS, header_refs
 from backend.core.ratelimit import RateLimited, RateLimitMiddleware
 from backend.core.routing import API_PREFIX
 
@@ -47,15 +51,18 @@ def build_openapi(app: FastAPI, *, app_wide_errors: tuple[type[ProblemError], ..
         description=app.description,
         routes=app.routes,
         tags=app.openapi_tags,
-        servers=app.servers,
+        # Relative: the server that serves this document (generated clients take a base URL).
+        servers=app.servers or [{"url": "/", "description": "The server that serves this document."}],
+        license_info=app.license_info,
     )
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     for name in _FASTAPI_VALIDATION_SCHEMAS:
         schemas.pop(name, None)
-    schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas["Problem"] = problem_schema()
     spec["components"]["headers"] = RESPONSE_HEADERS
     for path, operation in _operations(spec):
-        _event_streams_as_openapi_31(operation)
+        operation.setdefault("security", [])  # public: said explicitly, not left to a default
+        _event_streams_as_openapi_31(operation, schemas)
         added: list[type[ProblemError]] = [InternalError, *app_wide_errors]
         if not path.startswith(RateLimitMiddleware.EXEMPT):
             added.append(RateLimited)
@@ -67,33 +74,50 @@ def build_openapi(app: FastAPI, *, app_wide_errors: tuple[type[ProblemError], ..
             added.append(ValidationFailed)
         _add_problem_responses(operation, added)
         _document_headers(path, operation)
+    _exact_optionality(spec)
+    for name, schema in schemas.items():
+        if name in EXAMPLES:
+            schema.setdefault("example", EXAMPLES[name])
     return spec
 
 
-def _header(description: str, schema: dict[str, Any], *, required: bool = False) -> dict[str, Any]:
-    return {"description": description, "schema": schema, **({"required": True} if required else {})}
+def _exact_optionality(spec: dict[str, Any]) -> None:
+    """Optional request fields as generators read them (openapi-typescript's defaults among them).
+
+    In answers, a field with a default is required (backend/core/types.py `Schema`). In a request it
+    may be left out, but generators read a `default` as "required", so the default moves into the
+    description. A schema used both ways could not say both and is refused.
+    """
+    schemas: dict[str, Any] = spec["components"]["schemas"]
+    operations = [op for _, op in _operations(spec)]
+    sent = _reachable(schemas, [op.get("requestBody", {}) for op in operations])
+    answered = _reachable(schemas, [op.get("responses", {}) for op in operations])
+    for name in sent:
+        defaulted = [k for k, v in schemas[name].get("properties", {}).items() if "default" in v]
+        if defaulted and name in answered:
+            raise ValueError(f"{name} is both a request and a response body; give each its own model")
+        for key in defaulted:
+            prop = schemas[name]["properties"][key]
+            default = json.dumps(prop.pop("default"))
+            prop["description"] = f"{prop.get('description', '').rstrip()} Default: `{default}`.".lstrip()
 
 
-_INTEGER = {"type": "integer", "minimum": 0}
-# Every header the server sends beside the body, documented once and referenced per response.
-RESPONSE_HEADERS: dict[str, Any] = {
-    "X-Request-ID": _header(
-        "The request's id (yours if you sent a valid one); quote it in bug reports.",
-        {"type": "string", "maxLength": 128},
-        required=True,
-    ),
-    "RateLimit-Limit": _header(
-        "Requests allowed per window for this caller (or IP).", _INTEGER, required=True
-    ),
-    "RateLimit-Remaining": _header("Requests left in the current window.", _INTEGER, required=True),
-    "RateLimit-Reset": _header("Seconds until the window frees a request.", _INTEGER, required=True),
-    "Retry-After": _header("Seconds to wait before retrying.", _INTEGER, required=True),
-    "Location": _header("The created resource's path.", {"type": "string"}, required=True),
-    "Idempotent-Replayed": _header(
-        "`true` when this is the stored answer to an earlier request with the same Idempotency-Key.",
-        {"type": "string", "enum": ["true"]},
-    ),
-}
+def _reachable(schemas: dict[str, Any], roots: list[Any]) -> set[str]:
+    found: set[str] = set()
+    pending = list(roots)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending += node
+        elif isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[1]
+                if name not in found:
+                    found.add(name)
+                    pending.append(schemas.get(name, {}))
+            pending += [v for k, v in node.items() if k != "$ref"]
+    return found
 
 
 def _document_headers(path: str, operation: dict[str, Any]) -> None:
@@ -110,8 +134,8 @@ def _document_headers(path: str, operation: dict[str, Any]) -> None:
             names.append("Location")
             if replays:
                 names.append("Idempotent-Replayed")
-        for name in names:
-            headers.setdefault(name, {"$ref": f"#/components/headers/{name}"})
+        for name, ref in header_refs(*names).items():
+            headers.setdefault(name, ref)
 
 
 def _operations(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -119,14 +143,49 @@ def _operations(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [(path, op) for path, item in paths.items() for m, op in item.items() if m in _HTTP_METHODS]
 
 
-def _event_streams_as_openapi_31(operation: dict[str, Any]) -> None:
-    """FastAPI describes SSE items with OpenAPI 3.2's `itemSchema`, which 3.1 tools reject: keep it
-    as an extension and describe the body as the text stream it is."""
+_SCHEMA_REF = "#/components/schemas/{model}"
+JSON_MEDIA_TYPE = "application/json"
+# Models of the events of Server-Sent Events streams, by name, as routes declare them.
+_EVENT_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def event_stream(event: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra` of an SSE route whose events are `event`: a model of fields `id`, `event` and
+    `data` (as a client holds them once `data` is parsed), from which the contract types the stream."""
+    _EVENT_MODELS[event.__name__] = event
+    return {"x-event-model": event.__name__}
+
+
+def _event_streams_as_openapi_31(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """FastAPI describes SSE items with OpenAPI 3.2's `itemSchema`, which 3.1 tools reject: the body
+    is the text stream it is, and `x-item-schema` describes each event on the wire, its `data` the
+    JSON of the declared event model's `data` (a named schema, for generated clients)."""
+    declared = operation.pop("x-event-model", None)
     for response in operation.get("responses", {}).values():
         media = response.get("content", {}).get("text/event-stream")
-        if media and "itemSchema" in media:
-            media["x-item-schema"] = media.pop("itemSchema")
-            media["schema"] = {"type": "string", "description": "Server-Sent Events (text/event-stream)."}
+        if not media or "itemSchema" not in media:
+            continue
+        item = media.pop("itemSchema")
+        if declared:
+            model = _EVENT_MODELS[declared]
+            schema = model.model_json_schema(
+                ref_template="#/components/schemas/{model}", mode="serialization"
+            )
+            for name, definition in schema.pop("$defs", {}).items():
+                schemas.setdefault(name, definition)
+            fields = schema["properties"]
+            item["required"] = ["id", "event", "data"]
+            item["properties"].update(
+                id=fields["id"],
+                event=fields["event"],
+                data={
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": fields["data"],
+                },
+            )
+        media["x-item-schema"] = item
+        media["schema"] = {"type": "string", "description": "Server-Sent Events (text/event-stream)."}
 
 
 def _add_problem_responses(operation: dict[str, Any], errors: list[type[ProblemError]]) -> None:
@@ -143,8 +202,17 @@ def _add_problem_responses(operation: dict[str, Any], errors: list[type[ProblemE
             responses[status] = problem_response(group)
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a shared object out each time: YAML anchors and aliases trip some OpenAPI tools."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def export_yaml(spec: dict[str, Any]) -> str:
-    return yaml.safe_dump(spec, sort_keys=True, allow_unicode=True, default_flow_style=False, width=100)
+    return yaml.dump(
+        spec, Dumper=_PlainDumper, sort_keys=True, allow_unicode=True, default_flow_style=False, width=100
+    )
 
 
 def load_spec(path: Path) -> dict[str, Any]:

@@ -13,11 +13,12 @@ from typing import Any, Generic, TypeVar
 
 from beanie import Document
 from bson import ObjectId
-from pydantic import BaseModel, Field
+from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
 from backend.core.errors import ValidationFailed
 from backend.core.time import as_utc
+from backend.core.types import Schema
 
 T = TypeVar("T")
 
@@ -25,7 +26,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 
 
-class Page(BaseModel, Generic[T]):
+class Page(Schema, Generic[T]):
     items: list[T]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
     # Left out of the answer unless counted: a field rule, not a serializer, so that the contract keeps

@@ -12,6 +12,8 @@ class PreconditionFailed(ProblemError):
     error_code = "PRECONDITION_FAILED"
     title = "Precondition failed"
     default_detail = "The resource changed since you read it (If-Match does not match its ETag)."
+    members = ("current_etag",)
+    sends_headers = ("ETag",)
 
 
 IfMatch = Annotated[

@@ -73,7 +73,15 @@ def _hide_null(schema: dict[str, Any], model: type[BaseModel]) -> None:
     schema.update(getattr(model, "SCHEMA_EXTRA", {}))
 
 
-class RequestBody(BaseModel):
+class Schema(BaseModel):
+    """Base of every model the API reads or answers. In an answer a field with a default is still
+    always sent, so the contract (serialization-mode schema) marks it required; fields sent only
+    sometimes say so with `exclude_if` and stay optional."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
+class RequestBody(Schema):
     """A JSON request body: unknown fields are refused. Fields where Pydantic would coerce across
     JSON types (a string for a number, true for 1) use the strict types below."""
 

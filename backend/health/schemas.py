@@ -1,33 +1,21 @@
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from backend.core.types import Schema
 
 
-class Liveness(BaseModel):
+class Liveness(Schema):
     status: Literal["ok"] = "ok"
 
 
-class DependencyCheck(BaseModel):
+class DependencyCheck(Schema):
     status: Literal["ok", "unavailable"]
     latency_ms: float = Field(description="How long the ping took, or the timeout when it failed.")
     error: str | None = Field(None, description="Why the dependency is unavailable (no credentials shown).")
 
 
-class Readiness(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "status": "ok",
-                "missing_indexes": [],
-                "in_memory": [],
-                "checks": {
-                    "mongodb": {"status": "ok", "latency_ms": 0.41, "error": None},
-                    "redis": {"status": "ok", "latency_ms": 0.12, "error": None},
-                },
-            }
-        }
-    )
-
+class Readiness(Schema):
     status: Literal["ok", "degraded"] = Field(
         description="`degraded`: Redis is down (answers come from MongoDB, without cache or shared limits), "
         "declared indexes are missing (run `tasklane indexes apply`), or a store is in memory "

@@ -10,7 +10,7 @@ from beanie import PydanticObjectId
 from fastapi import Depends, Request
 
 from backend.access.caller import Caller
-from backend.access.dependencies import AccessFactsDep, CurrentCaller
+from backend.access.dependencies import AccessFactsDep, CurrentCaller, StreamCaller
 from backend.access.facts import AccessFacts
 from backend.access.policy import project_access
 from backend.activity.dependencies import activity_service
@@ -43,6 +43,14 @@ async def visible_project(project_id: str, caller: CurrentCaller) -> ProjectAcce
 
 
 VisibleProject = Annotated[ProjectAccess, Depends(visible_project)]
+
+
+async def streamed_project(project_id: str, caller: StreamCaller) -> ProjectAccess:
+    """VisibleProject for an event stream, whose caller may come with a stream ticket."""
+    return await visible_project(project_id, caller)
+
+
+StreamedProject = Annotated[ProjectAccess, Depends(streamed_project)]
 
 
 async def scope_of(

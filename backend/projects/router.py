@@ -10,6 +10,7 @@ from backend.core.cache import CachedResponse
 from backend.core.cached import CachedRead, cached_response, cached_responses, json_entry
 from backend.core.dependencies import CacheDep
 from backend.core.errors import error_responses
+from backend.core.headers import header_refs
 from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from backend.core.preconditions import IfMatch, IfNoneMatch, PreconditionFailed, none_match
@@ -48,9 +49,7 @@ CACHED_READS = (MEMBERS,)
 
 SEEN = (*AUTH_ERRORS, ProjectNotFound)
 WRITE = (*SEEN, InsufficientRole, ProjectArchived, ConcurrentUpdate)
-ETAG_HEADER = {
-    "ETag": {"description": "The project's version; send it as If-Match.", "schema": {"type": "string"}}
-}
+ETAG_HEADER = header_refs("ETag")
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: your If-None-Match is current.", "headers": ETAG_HEADER}
 }

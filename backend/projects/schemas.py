@@ -3,14 +3,13 @@ from typing import Annotated, Self
 from beanie import PydanticObjectId
 from pydantic import (
     AfterValidator,
-    BaseModel,
     Field,
     StringConstraints,
     model_validator,
 )
 
 from backend.core.time import UtcDatetime
-from backend.core.types import VISIBLE, Email, ObjectIdIn, PartialUpdate, RequestBody
+from backend.core.types import VISIBLE, Email, ObjectIdIn, PartialUpdate, RequestBody, Schema
 from backend.projects.documents import ProjectRole
 
 ProjectKey = Annotated[
@@ -40,7 +39,7 @@ class ProjectUpdate(PartialUpdate):
     description: Description | None = None
 
 
-class ProjectRead(BaseModel):
+class ProjectRead(Schema):
     id: PydanticObjectId
     key: str
     name: str
@@ -74,7 +73,7 @@ class MemberUpdate(RequestBody):
     role: ProjectRole
 
 
-class MemberRead(BaseModel):
+class MemberRead(Schema):
     user_id: PydanticObjectId
     display_name: str
     role: ProjectRole

@@ -13,6 +13,7 @@ from backend.access.policy import ProjectGrant, project_access
 from backend.activity.diff import diff
 from backend.activity.documents import Target
 from backend.activity.service import ActivityService
+from backend.activity.verbs import ActivityVerb
 from backend.core.pagination import CursorCodec, Page
 from backend.core.preconditions import PreconditionFailed, check_if_match
 from backend.core.time import utcnow
@@ -148,7 +149,7 @@ class ProjectService:
         await self._activity.record(
             project_id=_id(project),
             actor_id=owner,
-            verb="project.created",
+            verb=ActivityVerb.PROJECT_CREATED,
             target=_project_target(project),
             changes=diff({}, project.model_dump(), ("name", "key", "description")),
         )
@@ -187,7 +188,7 @@ class ProjectService:
             ProjectRole.ADMIN,
             lambda project, _: {k: v for k, v in fields.items() if getattr(project, k) != v},
             if_match=if_match,
-            verb="project.updated",
+            verb=ActivityVerb.PROJECT_UPDATED,
             describe=lambda before, after: (_project_target(after), _fields_diff(before, after, fields)),
         )
 
@@ -197,7 +198,7 @@ class ProjectService:
             ProjectRole.OWNER,
             lambda _, __: {"archived": True, "archived_at": utcnow()},
             if_match=if_match,
-            verb="project.archived",
+            verb=ActivityVerb.PROJECT_ARCHIVED,
             describe=lambda before, after: (
                 _project_target(after),
                 _fields_diff(before, after, ["archived"]),
@@ -214,7 +215,7 @@ class ProjectService:
             lambda _, __: {"archived": False, "archived_at": None},
             if_match=None,
             allow_archived=True,
-            verb="project.restored",
+            verb=ActivityVerb.PROJECT_RESTORED,
             describe=lambda before, after: (
                 _project_target(after),
                 _fields_diff(before, after, ["archived"]),
@@ -275,7 +276,7 @@ class ProjectService:
             ProjectRole.ADMIN,
             add,
             if_match=None,
-            verb="member.added",
+            verb=ActivityVerb.MEMBER_ADDED,
             describe=lambda before, after: _member_change(new_user_id, before, after),
         )
         return project, new_user_id
@@ -303,7 +304,7 @@ class ProjectService:
             ProjectRole.ADMIN,
             change,
             if_match=None,
-            verb="member.updated",
+            verb=ActivityVerb.MEMBER_UPDATED,
             describe=lambda before, after: _member_change(target, before, after),
         )
 
@@ -327,7 +328,7 @@ class ProjectService:
             minimum,
             remove,
             if_match=None,
-            verb="member.removed",
+            verb=ActivityVerb.MEMBER_REMOVED,
             describe=lambda before, after: _member_change(target, before, after),
         )
 
@@ -338,7 +339,7 @@ class ProjectService:
         compute: Callable[[Project, ProjectRole], dict[str, Any]],
         *,
         if_match: str | None,
-        verb: str,
+        verb: ActivityVerb,
         describe: Callable[[Project, Project], tuple[Target, dict[str, list[Any]]]],
         allow_archived: bool = False,
     ) -> Project:

@@ -1,34 +1,35 @@
 import datetime as dt
 
 from beanie import PydanticObjectId
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from backend.core.types import Schema
 from backend.tasks.documents import Priority, TaskStatus
 
 
-class StatusCount(BaseModel):
+class StatusCount(Schema):
     status: TaskStatus
     count: int
 
 
-class PriorityCount(BaseModel):
+class PriorityCount(Schema):
     priority: Priority
     count: int
 
 
-class AssigneeCount(BaseModel):
+class AssigneeCount(Schema):
     user_id: PydanticObjectId
     display_name: str
     count: int
 
 
-class DayCount(BaseModel):
+class DayCount(Schema):
     date: dt.date = Field(description="A UTC day.")
     created: int
     completed: int
 
 
-class ProjectStats(BaseModel):
+class ProjectStats(Schema):
     total: int = Field(description="Tasks that are not deleted.")
     by_status: list[StatusCount] = Field(description="Every status, zeros included.")
     by_priority: list[PriorityCount] = Field(description="Every priority, zeros included.")

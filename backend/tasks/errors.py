@@ -13,6 +13,7 @@ class AssigneeNotMember(ProblemError):
     error_code = "ASSIGNEE_NOT_MEMBER"
     title = "Assignee is not a member"
     default_detail = "Every assignee must be a member of the project."
+    members = ("field_errors",)
 
 
 class InvalidParent(ProblemError):
@@ -20,3 +21,4 @@ class InvalidParent(ProblemError):
     error_code = "INVALID_PARENT"
     title = "Invalid parent task"
     default_detail = "The parent must be a task of the same project, without cycles, at most 5 levels deep."
+    members = ("field_errors",)

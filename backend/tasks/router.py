@@ -11,6 +11,7 @@ from backend.core.cache import CachedResponse
 from backend.core.cached import CachedRead, cached_response, cached_responses, json_entry
 from backend.core.dependencies import CacheDep, RedisDep
 from backend.core.errors import error_responses
+from backend.core.headers import header_refs
 from backend.core.idempotency import Idempotency, IdempotencyKey, IdempotencyKeyInUse, IdempotencyKeyReused
 from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -38,7 +39,7 @@ by_key_router = APIRouter(prefix=API_PREFIX + "/tasks", tags=["tasks"], route_cl
 
 SEEN = (*AUTH_ERRORS, ProjectNotFound, TaskNotFound)
 WRITE = (*AUTH_ERRORS, ProjectNotFound, InsufficientRole, ProjectArchived)
-ETAG = {"ETag": {"description": "The task's revision; send it as If-Match.", "schema": {"type": "string"}}}
+ETAG = header_refs("ETag")
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: your If-None-Match is current.", "headers": ETAG}
 }

@@ -4,7 +4,6 @@ from annotated_types import Ge, Le
 from beanie import PydanticObjectId
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     Field,
     StringConstraints,
@@ -12,7 +11,7 @@ from pydantic import (
 )
 
 from backend.core.time import UtcDatetime
-from backend.core.types import VISIBLE, ObjectIdIn, PartialUpdate, RequestBody, Rfc3339, json_number
+from backend.core.types import VISIBLE, ObjectIdIn, PartialUpdate, RequestBody, Rfc3339, Schema, json_number
 from backend.tasks.documents import Priority, TaskStatus
 
 MAX_LABELS = 20
@@ -85,12 +84,12 @@ class TaskUpdate(PartialUpdate):
     position: Position | None = None
 
 
-class AssigneeSummary(BaseModel):
+class AssigneeSummary(Schema):
     id: PydanticObjectId
     display_name: str
 
 
-class TaskRead(BaseModel):
+class TaskRead(Schema):
     id: PydanticObjectId
     project_id: PydanticObjectId
     number: int
@@ -132,11 +131,11 @@ class BulkUpdate(RequestBody):
     set: BulkChanges
 
 
-class BulkItemResult(BaseModel):
+class BulkItemResult(Schema):
     id: PydanticObjectId
     result: Literal["updated", "not_found", "invalid"]
     detail: str | None = Field(None, description="Why the task was not updated.")
 
 
-class BulkResult(BaseModel):
+class BulkResult(Schema):
     results: list[BulkItemResult] = Field(description="One entry per requested id, in request order.")

@@ -9,6 +9,7 @@ from pymongo import ReturnDocument
 from backend.activity.diff import diff, plain
 from backend.activity.documents import ActivityRecord, Target
 from backend.activity.service import ActivityService
+from backend.activity.verbs import ActivityVerb
 from backend.core.db import Update, bulk_update
 from backend.core.pagination import CursorCodec, Page
 from backend.core.preconditions import PreconditionFailed, check_if_match
@@ -93,7 +94,7 @@ class TaskService:
         created = {
             k: [None, plain(v)] for k in TRACKED_FIELDS if (v := getattr(task, k)) not in (None, "", [])
         }
-        await self._record(task, scope.user_id, "task.created", created)
+        await self._record(task, scope.user_id, ActivityVerb.TASK_CREATED, created)
         return task
 
     async def get(
@@ -139,7 +140,7 @@ class TaskService:
             lambda snapshot: _changes(snapshot, fields),
             if_match=if_match,
             actor=access.user_id,
-            verb="task.updated",
+            verb=ActivityVerb.TASK_UPDATED,
         )
 
     async def delete(self, access: ProjectAccess, task: Task, *, if_match: str | None) -> None:
@@ -149,7 +150,7 @@ class TaskService:
             lambda _: {"deleted_at": utcnow()},
             if_match=if_match,
             actor=access.user_id,
-            verb="task.deleted",
+            verb=ActivityVerb.TASK_DELETED,
         )
 
     async def restore(self, access: ProjectAccess, task_id: PydanticObjectId) -> Task:
@@ -161,7 +162,7 @@ class TaskService:
             if_match=None,
             deleted=True,
             actor=access.user_id,
-            verb="task.restored",
+            verb=ActivityVerb.TASK_RESTORED,
         )
 
     async def bulk_update(self, access: ProjectAccess, data: BulkUpdate) -> BulkResult:
@@ -220,7 +221,9 @@ class TaskService:
             applied.pop(task_id, None)
         await self._activity.record_many(
             [
-                self._activity_of(before, access.user_id, "task.updated", _changes_diff(before, changes))
+                self._activity_of(
+                    before, access.user_id, ActivityVerb.TASK_UPDATED, _changes_diff(before, changes)
+                )
                 for before, changes in applied.values()
             ]
         )
@@ -273,13 +276,13 @@ class TaskService:
         return int(counted["task_counter"]), str(counted["key"])
 
     async def _record(
-        self, task: Task, actor: PydanticObjectId, verb: str, changes: dict[str, list[Any]]
+        self, task: Task, actor: PydanticObjectId, verb: ActivityVerb, changes: dict[str, list[Any]]
     ) -> None:
         await self._activity.record_many([self._activity_of(task, actor, verb, changes)])
 
     @staticmethod
     def _activity_of(
-        task: Task, actor: PydanticObjectId, verb: str, changes: dict[str, list[Any]]
+        task: Task, actor: PydanticObjectId, verb: ActivityVerb, changes: dict[str, list[Any]]
     ) -> ActivityRecord:
         assert task.id is not None
         return ActivityRecord(
@@ -298,7 +301,7 @@ class TaskService:
         *,
         if_match: str | None,
         actor: PydanticObjectId,
-        verb: str,
+        verb: ActivityVerb,
         deleted: bool = False,
     ) -> Task:
         snapshot = task
@@ -324,7 +327,11 @@ class TaskService:
             if if_match is not None:
                 raise PreconditionFailed(headers={"ETag": fresh.etag}, current_etag=fresh.etag)
             snapshot = fresh
-        raise PreconditionFailed("The task kept changing; read it again and retry.")
+        raise PreconditionFailed(
+            "The task kept changing; read it again and retry.",
+            headers={"ETag": snapshot.etag},
+            current_etag=snapshot.etag,
+        )
 
     @staticmethod
     async def _not_applied(conditions: list[dict[str, Any]]) -> list[PydanticObjectId]:

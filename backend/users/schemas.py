@@ -2,10 +2,10 @@ import unicodedata
 from typing import Annotated, Self
 
 from beanie import PydanticObjectId
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from backend.core.time import UtcDatetime
-from backend.core.types import VISIBLE, Email, PartialUpdate, RequestBody
+from backend.core.types import VISIBLE, Email, PartialUpdate, RequestBody, Schema
 from backend.users.documents import GlobalRole
 
 DisplayName = Annotated[
@@ -20,7 +20,7 @@ def normalize_email(email: str) -> str:
     return unicodedata.normalize("NFKC", email.strip()).casefold()
 
 
-class UserRead(BaseModel):
+class UserRead(Schema):
     model_config = ConfigDict(from_attributes=True)
 
     id: PydanticObjectId

@@ -33,7 +33,33 @@ from backend.main import create_app
 from backend.testing import DEFAULT_PASSWORD, make_test_settings
 
 EXAMPLES = int(os.environ.get("TASKLANE_FUZZ_EXAMPLES", "8"))
+# Headers that describe the HTTP message itself, which no client codes against.
+_MESSAGE_HEADERS = {
+    "content-type",
+    "content-length",
+    "date",
+    "server",
+    "vary",
+    "connection",
+    "transfer-encoding",
+}
+
+
+@schemathesis.check
+def every_header_documented(ctx: Any, response: Any, case: schemathesis.Case[Any]) -> bool | None:
+    """A header the server sends that the contract does not name for this answer is invisible to
+    generated clients (and to CORS users who must read it): each one must be documented."""
+    documented = case.operation.definition.raw["responses"].get(str(response.status_code))
+    if documented is None:  # a method the path does not have: status_code_conformance's concern
+        return None
+    names = {name.lower() for name in documented.get("headers", {})}
+    undocumented = sorted(set(response.headers) - names - _MESSAGE_HEADERS)
+    assert not undocumented, f"{response.status_code} sends undocumented headers: {', '.join(undocumented)}"
+    return None
+
+
 CHECKS = [
+    every_header_documented,
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,

@@ -1,0 +1,206 @@
+"""An example for every schema of the contract, so that docs and mock servers (Prism) show and answer
+realistic bodies. One small world: Ada owns project WEB, Max is a member, task WEB-42 is in progress.
+
+`build_openapi` attaches them by schema name, after FastAPI's encoding (which would drop the
+nulls); tests/test_contract.py checks that every schema has one and that each is valid against its
+schema, so an example cannot drift from its model.
+"""
+
+from typing import Any
+
+ADA = "6b0201e8c0ffee0000000001"
+MAX = "6b0201e8c0ffee0000000002"
+PROJECT = "6b0201e8c0ffee00000000a1"
+TASK = "6b0201e8c0ffee00000000b2"
+PARENT = "6b0201e8c0ffee00000000b1"
+COMMENT = "6b0201e8c0ffee00000000c1"
+ACTIVITY = "6b0201e8c0ffee00000000d1"
+SESSION = "6b0201e8c0ffee00000000e1"
+TOKEN = "6b0201e8c0ffee00000000f1"
+CREATED = "2026-11-30T09:15:00Z"
+UPDATED = "2026-12-01T14:02:11Z"
+TICKET = "eyJhbGciOiJIUzI1NiJ9.eyJ0eXAiOiJzdHJlYW0ifQ.c2lnbmF0dXJl"
+CURSOR = "q9Xh3kTz0bVbJ5eyJzIjoidGFza3MiLCJwIjp7fX0"
+
+_ADA = {"id": ADA, "display_name": "Ada Lovelace"}
+_MAX = {"id": MAX, "display_name": "Max Planck"}
+_TASK = {
+    "id": TASK,
+    "project_id": PROJECT,
+    "number": 42,
+    "key": "WEB-42",
+    "title": "Fix the login redirect loop",
+    "description": "After a password reset the login page redirects to itself.",
+    "status": "in_progress",
+    "priority": 2,
+    "labels": ["bug", "auth"],
+    "assignees": [_MAX],
+    "due_at": "2026-12-10T17:00:00Z",
+    "parent_id": PARENT,
+    "position": 1024.0,
+    "created_by": ADA,
+    "created_at": CREATED,
+    "updated_at": UPDATED,
+    "completed_at": None,
+    "deleted_at": None,
+}
+_PROJECT = {
+    "id": PROJECT,
+    "key": "WEB",
+    "name": "Website",
+    "description": "The public website and its sign-in.",
+    "archived": False,
+    "archived_at": None,
+    "created_by": ADA,
+    "created_at": CREATED,
+    "updated_at": UPDATED,
+    "member_count": 4,
+    "my_role": "owner",
+}
+_MEMBER = {"user_id": MAX, "display_name": "Max Planck", "role": "member", "added_at": CREATED}
+_USER = {
+    "id": ADA,
+    "email": "ada@example.com",
+    "display_name": "Ada Lovelace",
+    "role": "user",
+    "disabled": False,
+    "created_at": CREATED,
+}
+_COMMENT = {
+    "id": COMMENT,
+    "task_id": TASK,
+    "author": _MAX,
+    "body": "Reproduced on Firefox; the cookie is set for the wrong path.",
+    "created_at": UPDATED,
+    "edited_at": None,
+}
+_CHANGES = {"status": ["todo", "in_progress"], "assignee_ids": [[], [MAX]]}
+_ACTIVITY = {
+    "id": ACTIVITY,
+    "project_id": PROJECT,
+    "task_id": TASK,
+    "actor": _ADA,
+    "verb": "task.updated",
+    "target": {"type": "task", "id": TASK, "key": "WEB-42"},
+    "changes": _CHANGES,
+    "created_at": UPDATED,
+}
+_SESSION = {
+    "id": SESSION,
+    "created_at": CREATED,
+    "last_used_at": UPDATED,
+    "expires_at": "2026-12-14T09:15:00Z",
+    "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+    "current": True,
+}
+_TOKEN = {
+    "id": TOKEN,
+    "name": "CI deploy bot",
+    "token_prefix": "tlp_Xk3v",
+    "created_at": CREATED,
+    "expires_at": None,
+}
+
+
+def _page(item: dict[str, Any]) -> dict[str, Any]:
+    return {"items": [item], "next_cursor": CURSOR}
+
+
+EXAMPLES: dict[str, Any] = {
+    "ActivityChanges": _CHANGES,
+    "ActivityRead": _ACTIVITY,
+    "ActivityVerb": "task.updated",
+    "ActorSummary": _ADA,
+    "AssigneeCount": {"user_id": MAX, "display_name": "Max Planck", "count": 7},
+    "AssigneeSummary": _MAX,
+    "AuthorSummary": _MAX,
+    "Body_auth-token": {"username": "ada@example.com", "password": "correct horse battery staple"},
+    "BulkChanges": {"status": "done", "add_labels": ["released"]},
+    "BulkItemResult": {"id": TASK, "result": "updated", "detail": None},
+    "BulkResult": {
+        "results": [
+            {"id": TASK, "result": "updated", "detail": None},
+            {"id": PARENT, "result": "not_found", "detail": "No such task in this project."},
+        ]
+    },
+    "BulkUpdate": {"ids": [TASK, PARENT], "set": {"status": "done", "add_labels": ["released"]}},
+    "CommentRead": _COMMENT,
+    "CommentWrite": {"body": "Reproduced on Firefox; the cookie is set for the wrong path."},
+    "DayCount": {"date": "2026-12-01", "created": 5, "completed": 3},
+    "DependencyCheck": {"status": "ok", "latency_ms": 0.41, "error": None},
+    "GlobalRole": "user",
+    "Liveness": {"status": "ok"},
+    "LogoutRequest": {"refresh_token": "tlr_9vQpZ0m2c4Lw7s1KxE8yB3nH6jR5tU0aD2fG4hJ6kL8"},
+    "MemberAdd": {"email": "max@example.com", "role": "member"},
+    "MemberRead": _MEMBER,
+    "MemberUpdate": {"role": "admin"},
+    "Page_ActivityRead_": _page(_ACTIVITY),
+    "Page_CommentRead_": _page(_COMMENT),
+    "Page_MemberRead_": _page(_MEMBER),
+    "Page_ProjectRead_": _page(_PROJECT),
+    "Page_SessionRead_": _page(_SESSION),
+    "Page_TaskRead_": {**_page(_TASK), "total": 128},
+    "Page_TokenRead_": _page(_TOKEN),
+    "Page_UserRead_": _page(_USER),
+    "Priority": 2,
+    "PriorityCount": {"priority": 2, "count": 11},
+    "ProfileUpdate": {"display_name": "Ada King"},
+    "ProjectCreate": {"name": "Website", "key": "WEB", "description": "The public website and its sign-in."},
+    "ProjectRead": _PROJECT,
+    "ProjectRole": "member",
+    "ProjectStats": {
+        "total": 128,
+        "by_status": [{"status": "in_progress", "count": 9}, {"status": "done", "count": 74}],
+        "by_priority": [{"priority": 2, "count": 11}],
+        "by_assignee": [{"user_id": MAX, "display_name": "Max Planck", "count": 7}],
+        "unassigned": 31,
+        "overdue": 4,
+        "daily": [{"date": "2026-12-01", "created": 5, "completed": 3}],
+    },
+    "ProjectUpdate": {"description": "The public website, its sign-in and the blog."},
+    "Readiness": {
+        "status": "ok",
+        "in_memory": [],
+        "missing_indexes": [],
+        "checks": {
+            "mongodb": {"status": "ok", "latency_ms": 0.41, "error": None},
+            "redis": {"status": "ok", "latency_ms": 0.12, "error": None},
+        },
+    },
+    "RefreshRequest": {"refresh_token": "tlr_9vQpZ0m2c4Lw7s1KxE8yB3nH6jR5tU0aD2fG4hJ6kL8"},
+    "SessionRead": _SESSION,
+    "StatusCount": {"status": "in_progress", "count": 9},
+    "StreamTicket": {
+        "ticket": TICKET,
+        "url": f"/api/v1/projects/{PROJECT}/events?ticket={TICKET}",
+        "expires_at": "2026-12-01T14:03:11Z",
+    },
+    "Target": {"type": "task", "id": TASK, "key": "WEB-42"},
+    "TaskCreate": {
+        "title": "Fix the login redirect loop",
+        "description": "After a password reset the login page redirects to itself.",
+        "priority": 2,
+        "labels": ["bug", "auth"],
+        "assignee_ids": [MAX],
+        "due_at": "2026-12-10T17:00:00Z",
+    },
+    "TaskRead": _TASK,
+    "TaskStatus": "in_progress",
+    "TaskUpdate": {"status": "in_review", "assignee_ids": [MAX, ADA]},
+    "TokenCreate": {"name": "CI deploy bot", "expires_at": "2027-06-01T00:00:00Z"},
+    "TokenCreated": {**_TOKEN, "token": "tlp_Xk3vQ8nB2mZ5cL0wR7tY4uI1oP6aS9dF3gH5jK8lM0"},
+    "TokenPair": {
+        "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI2YjAyMDFlOGMwZmZlZTAwMDAwMDAwMDEifQ.c2ln",
+        "token_type": "bearer",
+        "expires_in": 900,
+        "refresh_token": "tlr_9vQpZ0m2c4Lw7s1KxE8yB3nH6jR5tU0aD2fG4hJ6kL8",
+    },
+    "TokenRead": _TOKEN,
+    "UserAdminUpdate": {"disabled": True},
+    "UserRead": _USER,
+    "UserRegister": {
+        "email": "ada@example.com",
+        "password": "correct horse battery staple",
+        "display_name": "Ada Lovelace",
+    },
+}

@@ -1,0 +1,62 @@
+"""Every response header the API sends beside the body, documented once for the contract.
+
+Operations refer to these by name (`header_refs("ETag")`); the contract builder adds the ones every
+answer carries (request id, rate limits), and problem responses add those their errors send.
+"""
+
+from typing import Any
+
+
+def _header(description: str, schema: dict[str, Any], *, required: bool = False) -> dict[str, Any]:
+    return {"description": description, "schema": schema, **({"required": True} if required else {})}
+
+
+_INTEGER = {"type": "integer", "minimum": 0}
+RESPONSE_HEADERS: dict[str, Any] = {
+    "X-Request-ID": _header(
+        "The request's id (yours if you sent a valid one); quote it in bug reports.",
+        {"type": "string", "maxLength": 128},
+        required=True,
+    ),
+    "RateLimit-Limit": _header(
+        "Requests allowed per window for this caller (or IP).", _INTEGER, required=True
+    ),
+    "RateLimit-Remaining": _header("Requests left in the current window.", _INTEGER, required=True),
+    "RateLimit-Reset": _header("Seconds until the window frees a request.", _INTEGER, required=True),
+    "Retry-After": _header("Seconds to wait before retrying.", _INTEGER, required=True),
+    "Location": _header("The created resource's path.", {"type": "string"}, required=True),
+    "Idempotent-Replayed": _header(
+        "`true` when this is the stored answer to an earlier request with the same Idempotency-Key.",
+        {"type": "string", "enum": ["true"]},
+    ),
+    "ETag": _header(
+        "The representation's validator: send it as If-None-Match to revalidate a read, and (for a "
+        "project or task) as If-Match to make a change conditional. On 412, the current one.",
+        {"type": "string", "example": '"v3"'},
+        required=True,
+    ),
+    "X-Cache": _header(
+        "`HIT` when served from the response cache.",
+        {"type": "string", "enum": ["HIT", "MISS"]},
+        required=True,
+    ),
+    "Cache-Control": _header(
+        "`private`: for this caller only; shared caches must not store it.",
+        {"type": "string", "enum": ["private"]},
+        required=True,
+    ),
+    "WWW-Authenticate": _header(
+        'How to authenticate (RFC 6750): `Bearer realm="tasklane"`, with `error="invalid_token"` '
+        "when the token was refused.",
+        {"type": "string"},
+        required=True,
+    ),
+}
+
+
+def header_refs(*names: str) -> dict[str, Any]:
+    """The `headers` of a response in the contract: references to the documented headers."""
+    for name in names:
+        if name not in RESPONSE_HEADERS:
+            raise KeyError(f"{name} is not documented in backend/core/headers.py")
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
