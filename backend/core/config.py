@@ -5,12 +5,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_JWT_SECRET = "change-me-in-production-not-a-secret"  # noqa: S105 - a placeholder that production refuses
 MIN_PRODUCTION_SECRET_LENGTH = 32
+MIN_METRICS_TOKEN_LENGTH = 16
 
 
 class Environment(StrEnum):
@@ -21,7 +22,7 @@ class Environment(StrEnum):
 
 # Settings that may hold a password and can be read from a file instead (`<NAME>_FILE`, as Docker
 # and compose secrets provide them), so that no secret needs to sit in the environment.
-SECRET_FILE_SETTINGS = ("jwt_secret", "mongodb_url", "redis_url")
+SECRET_FILE_SETTINGS = ("jwt_secret", "mongodb_url", "redis_url", "metrics_token")
 
 
 class MongoSettings(BaseSettings):
@@ -87,6 +88,12 @@ class Settings(MongoSettings):
     health_timeout_seconds: float = Field(
         1.0, gt=0, description="Timeout for each dependency ping in `/health/ready`."
     )
+    metrics_token: SecretStr | None = Field(
+        None, description="When set, `GET /metrics` needs `Authorization: Bearer <this>` (16+ characters)."
+    )
+    metrics_token_file: Path | None = Field(
+        None, description="A file holding METRICS_TOKEN, read at startup."
+    )
     jwt_secret: SecretStr = Field(
         SecretStr(DEFAULT_JWT_SECRET),
         description="HMAC secret for access tokens; production needs 32+ characters.",
@@ -148,6 +155,13 @@ class Settings(MongoSettings):
             raw = data["cors_origins"]
             data = {**data, "cors_origins": [o.strip() for o in raw.split(",") if o.strip()]}
         return data
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_enough(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < MIN_METRICS_TOKEN_LENGTH:
+            raise ValueError(f"METRICS_TOKEN needs at least {MIN_METRICS_TOKEN_LENGTH} characters")
+        return token
 
     @model_validator(mode="after")
     def _refuse_to_pretend_in_production(self) -> Self:

@@ -61,7 +61,9 @@ def build_openapi(app: FastAPI, *, app_wide_errors: tuple[type[ProblemError], ..
     schemas["Problem"] = problem_schema()
     spec["components"]["headers"] = RESPONSE_HEADERS
     for path, operation in _operations(spec):
-        operation.setdefault("security", [])  # public: said explicitly, not left to a default
+        security: list[dict[str, list[str]]] = operation.setdefault("security", [])  # none: public
+        if operation.pop(OPTIONAL_SECURITY, False):
+            security.append({})  # or anonymous
         _event_streams_as_openapi_31(operation, schemas)
         added: list[type[ProblemError]] = [InternalError, *app_wide_errors]
         if not path.startswith(RateLimitMiddleware.EXEMPT):
@@ -144,6 +146,8 @@ def _operations(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 _SCHEMA_REF = "#/components/schemas/{model}"
+# `openapi_extra` key of an operation whose security requirement the server may or may not enforce.
+OPTIONAL_SECURITY = "x-security-optional"
 JSON_MEDIA_TYPE = "application/json"
 # Models of the events of Server-Sent Events streams, by name, as routes declare them.
 _EVENT_MODELS: dict[str, type[BaseModel]] = {}

@@ -1,3 +1,4 @@
+from backend.auth.errors import Unauthorized
 from backend.core.errors import ProblemError
 
 
@@ -13,3 +14,10 @@ class MigrationsPending(ProblemError):
     error_code = "MIGRATIONS_PENDING"
     title = "Migrations pending"
     default_detail = "The database has documents of an older shape: run `tasklane migrate up`."
+
+
+class MetricsTokenRequired(Unauthorized):
+    error_code = "METRICS_TOKEN_REQUIRED"
+    title = "Metrics token required"
+    default_detail = "This server's metrics need its METRICS_TOKEN as a bearer token."
+    challenge = 'Bearer realm="tasklane-metrics"'

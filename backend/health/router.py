@@ -1,8 +1,10 @@
 """Endpoints for load balancers, orchestrators and Prometheus."""
 
+import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from starlette.responses import PlainTextResponse, Response
 
@@ -10,8 +12,9 @@ from backend.core.dependencies import MongoDep, RedisDep, SettingsDep
 from backend.core.drain import ShuttingDown
 from backend.core.errors import error_responses
 from backend.core.metrics import exposition, record_resident_memory
+from backend.core.openapi import OPTIONAL_SECURITY
 from backend.core.routing import ApiRoute
-from backend.health.errors import DependencyUnavailable, MigrationsPending
+from backend.health.errors import DependencyUnavailable, MetricsTokenRequired, MigrationsPending
 from backend.health.schemas import Liveness, Readiness
 from backend.health.service import HealthService, IndexReport
 
@@ -53,11 +56,37 @@ async def ready(health: HealthServiceDep) -> Readiness:
     return await health.readiness()
 
 
+metrics_scheme = HTTPBearer(
+    scheme_name="MetricsToken",
+    auto_error=False,
+    description="`METRICS_TOKEN`, when the server sets one (Prometheus: `authorization.credentials_file`).",
+)
+
+
+async def metrics_scraper(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(metrics_scheme)],
+    settings: SettingsDep,
+) -> None:
+    """With METRICS_TOKEN set, only a scraper that sends it reads the metrics."""
+    expected = settings.metrics_token
+    if expected is None:
+        return
+    sent = credentials.credentials if credentials is not None else ""
+    if not hmac.compare_digest(sent.encode(), expected.get_secret_value().encode()):
+        raise MetricsTokenRequired()
+
+
 @router.get(
     "/metrics",
     name="metrics",
     response_class=PlainTextResponse,
-    responses={200: {"description": "Prometheus text exposition format (version 0.0.4)."}},
+    dependencies=[Depends(metrics_scraper)],
+    responses={
+        200: {"description": "Prometheus text exposition format (version 0.0.4)."},
+        **error_responses(MetricsTokenRequired),
+    },
+    # The token, or nothing: which one depends on the server's METRICS_TOKEN.
+    openapi_extra={OPTIONAL_SECURITY: True},
 )
 async def metrics(request: Request) -> Response:
     """Prometheus text format: requests, MongoDB commands and connections, dependency failures,

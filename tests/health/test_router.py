@@ -1,10 +1,11 @@
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from backend.core.config import Settings
 from backend.core.db import make_client
-from backend.testing import make_test_settings, real_servers
+from backend.testing import make_test_settings, problem, real_servers
 
 
 async def test_live_answers_ok(client: httpx.AsyncClient) -> None:
@@ -100,3 +101,26 @@ async def test_docs_load_their_assets_from_the_api_not_a_cdn(
     assert asset.status_code == 200
     assert "javascript" in asset.headers["content-type"]
     assert len(asset.content) > 500_000  # the real bundle, Swagger UI 5 (OpenAPI 3.1)
+
+
+TOKEN = "scrape-me-9f2c41d7e0b3"
+
+
+@pytest.mark.tasklane_settings(metrics_token=TOKEN)
+async def test_metrics_token_keeps_metrics_to_the_scraper(client: httpx.AsyncClient) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong-token-0000000000"}, {"Authorization": TOKEN}):
+        refused = await client.get("/metrics", headers=headers)
+        body = problem(refused, 401, "METRICS_TOKEN_REQUIRED")
+        assert TOKEN not in refused.text
+        assert body["instance"] == "/metrics"
+        assert refused.headers["www-authenticate"] == 'Bearer realm="tasklane-metrics"'
+
+    scraped = await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+
+    assert scraped.status_code == 200
+    assert "http_requests_total" in scraped.text
+
+
+def test_a_short_metrics_token_is_refused_at_startup() -> None:
+    with pytest.raises(ValidationError, match="METRICS_TOKEN needs at least 16"):
+        make_test_settings(metrics_token="short")
