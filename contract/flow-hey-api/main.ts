@@ -1,0 +1,73 @@
+// The same contract through @hey-api/openapi-ts (SDK + its bundled fetch client): login, create a
+// project and a task, list a page of tasks, branch on an error. No casts.
+// Compiled by tsconfig.hey-api.json (strict, noUncheckedIndexedAccess; without
+// exactOptionalPropertyTypes, which the generated client code itself does not compile under).
+import { client } from "../generated/hey-api/client.gen";
+import { authRegister, authToken, projectsCreate, tasksCreate, tasksList, type TaskRead } from "../generated/hey-api";
+import { baseUrl, check, equal, fail, main, present, runId, step } from "../flow/check";
+
+const PASSWORD = "correct horse battery staple";
+
+void main("hey-api flow", async () => {
+  const id = runId();
+  let token: string | undefined;
+  client.setConfig({ baseUrl: baseUrl(), auth: () => token });
+  const email = `carol.${id.toLowerCase()}@example.com`;
+  let projectId = "";
+
+  await step("register and login (form body)", async () => {
+    const registered = await authRegister({ body: { email, password: PASSWORD, display_name: `Carol ${id}` } });
+    equal("register: status", 201, registered.response.status);
+    equal("register: email", email, registered.data?.email);
+    const login = await authToken({ body: { username: email, password: PASSWORD } });
+    if (login.data === undefined) return fail("login", "a token pair", { status: login.response.status, error: login.error });
+    equal("login: token_type", "bearer", login.data.token_type);
+    token = login.data.access_token;
+    const wrong = await authToken({ body: { username: email, password: "wrong password!" } });
+    equal("wrong password: status", 401, wrong.response.status);
+    equal("wrong password: error_code", "INVALID_CREDENTIALS", wrong.error?.error_code);
+  });
+
+  await step("create a project and a task", async () => {
+    const created = await projectsCreate({ body: { key: `H${id.slice(-6)}`, name: `Hey ${id}` } });
+    if (created.data === undefined) return fail("projects-create", 201, { status: created.response.status, error: created.error });
+    equal("projects-create: status", 201, created.response.status);
+    equal("projects-create: my_role", "owner", created.data.my_role);
+    projectId = created.data.id;
+    for (const title of ["first", "second", "third"]) {
+      const task = await tasksCreate({ path: { project_id: projectId }, body: { title, status: "todo", priority: 2 } });
+      if (task.data === undefined) return fail("tasks-create", 201, { status: task.response.status, error: task.error });
+      equal("tasks-create: status", "todo", task.data.status);
+    }
+    const archivedKey = await projectsCreate({ body: { key: created.data.key, name: "again" } });
+    const code = archivedKey.error?.error_code;
+    switch (code) {
+      case "PROJECT_KEY_TAKEN":
+        break;
+      case undefined:
+        return fail("projects-create with a taken key", 409, archivedKey.response.status);
+      default:
+        return fail("projects-create with a taken key: error_code", "PROJECT_KEY_TAKEN", code);
+    }
+  });
+
+  await step("list tasks a page at a time", async () => {
+    const titles: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: { data?: { items: TaskRead[]; next_cursor: string | null }; response: Response } = await tasksList({
+        path: { project_id: projectId },
+        query: { limit: 2, sort: "number", status: ["todo"], ...(cursor === null ? {} : { cursor }) },
+      });
+      const data = present(`tasks-list page ${pages + 1}`, page.data);
+      pages += 1;
+      titles.push(...data.items.map((t) => t.title));
+      cursor = data.next_cursor;
+    } while (cursor !== null && pages < 10);
+    equal("tasks-list: pages of 2", 2, pages);
+    equal("tasks-list sort=number: titles", ["first", "second", "third"], titles);
+    const none = await tasksList({ path: { project_id: projectId }, query: { status: ["done"] } });
+    check(none.data !== undefined && none.data.items.length === 0, "status=done: empty", [], none.data?.items);
+  });
+});
