@@ -22,6 +22,7 @@ from backend.core.cached import CachedRead, cached_response, cached_responses, j
 from backend.core.dependencies import CacheDep, RedisDep
 from backend.core.drain import Drain
 from backend.core.errors import error_responses
+from backend.core.headers import header_refs
 from backend.core.ids import parse_id
 from backend.core.metrics import OPEN_STREAMS
 from backend.core.openapi import event_stream
@@ -143,7 +144,10 @@ async def project_stream_ticket(access: VisibleProject, request: Request) -> Str
     name="stream",
     response_class=EventSourceResponse,
     responses={
-        200: {"description": "Events: `event` an `ActivityVerb`, `data` an `ActivityRead` (JSON)."},
+        200: {
+            "description": "Events: `event` an `ActivityVerb`, `data` an `ActivityRead` (JSON).",
+            "headers": header_refs("Cache-Control", "X-Accel-Buffering"),
+        },
         **error_responses(*AUTH_ERRORS, ProjectNotFound),
     },
     openapi_extra=event_stream(ProjectEvent),

@@ -69,6 +69,11 @@ def problem_schema() -> dict[str, Any]:
 _OPTIONAL_MEMBERS = ("current_etag", "field_errors")
 
 
+def _member_schema(name: str) -> dict[str, Any]:
+    member: dict[str, Any] = problem_schema()["properties"][name]
+    return member
+
+
 class ProblemError(Exception):
     """Base of every error the API answers with. Subclasses set the class variables."""
 
@@ -204,7 +209,11 @@ def problem_response(errors: list[type[ProblemError]]) -> dict[str, Any]:
                         {"$ref": "#/components/schemas/Problem"},
                         {
                             "type": "object",
-                            "properties": {"error_code": {"type": "string", "enum": codes}},
+                            # Members listed with their schema too: generators ignore a bare `required`.
+                            "properties": {
+                                "error_code": {"type": "string", "enum": codes},
+                                **{name: _member_schema(name) for name in always},
+                            },
                             **({"required": always} if always else {}),
                         },
                     ]

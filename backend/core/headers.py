@@ -41,9 +41,19 @@ RESPONSE_HEADERS: dict[str, Any] = {
         required=True,
     ),
     "Cache-Control": _header(
-        "`private`: for this caller only; shared caches must not store it.",
-        {"type": "string", "enum": ["private"]},
+        "`private` on cached reads: for this caller only, shared caches must not store it; `no-cache` "
+        "on event streams.",
+        {"type": "string", "enum": ["private", "no-cache"]},
         required=True,
+    ),
+    "X-Accel-Buffering": _header(
+        "`no`: proxies (nginx) must pass the event stream on as it comes, unbuffered.",
+        {"type": "string", "enum": ["no"]},
+        required=True,
+    ),
+    "Vary": _header(
+        "`Origin`: the answer's CORS headers depend on the request's Origin.",
+        {"type": "string", "example": "Origin"},
     ),
     "WWW-Authenticate": _header(
         'How to authenticate (RFC 6750): `Bearer realm="tasklane"`, with `error="invalid_token"` '

@@ -40,7 +40,7 @@ _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 def operation_id(route: APIRoute) -> str:
     """`<tag>-<name>`: stable, readable names for generated clients (`tasks-update`)."""
     tag = str(route.tags[0]) if route.tags else "default"
-    return f"{tag}-{route.name}"
+    return f"{tag}-{route.name.replace('_', '-')}"
 
 
 def build_openapi(app: FastAPI, *, app_wide_errors: tuple[type[ProblemError], ...] = ()) -> dict[str, Any]:
@@ -95,11 +95,12 @@ def _exact_optionality(spec: dict[str, Any]) -> None:
     sent = _reachable(schemas, [op.get("requestBody", {}) for op in operations])
     answered = _reachable(schemas, [op.get("responses", {}) for op in operations])
     for name in sent:
-        defaulted = [k for k, v in schemas[name].get("properties", {}).items() if "default" in v]
+        schema = schemas[name]
+        variants = [schema, *schema.get("oneOf", []), *schema.get("anyOf", [])]
+        defaulted = [p for v in variants for p in v.get("properties", {}).values() if "default" in p]
         if defaulted and name in answered:
             raise ValueError(f"{name} is both a request and a response body; give each its own model")
-        for key in defaulted:
-            prop = schemas[name]["properties"][key]
+        for prop in defaulted:
             default = json.dumps(prop.pop("default"))
             prop["description"] = f"{prop.get('description', '').rstrip()} Default: `{default}`.".lstrip()
 
@@ -127,7 +128,7 @@ def _document_headers(path: str, operation: dict[str, Any]) -> None:
     replays = any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", []))
     for status, response in operation.get("responses", {}).items():
         headers: dict[str, Any] = response.setdefault("headers", {})
-        names = ["X-Request-ID"]
+        names = ["X-Request-ID", "Vary"]
         if limited:
             names += ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]
         if status in ("429", "503"):

@@ -2,6 +2,7 @@
 (and clients and fuzzers generated from it) never promise a value the server refuses."""
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Self
 
 import email_validator
@@ -70,7 +71,11 @@ def _hide_null(schema: dict[str, Any], model: type[BaseModel]) -> None:
             prop.update(options[0])
             if prop.get("default", 0) is None:
                 del prop["default"]
-    schema.update(getattr(model, "SCHEMA_EXTRA", {}))
+    extra = getattr(model, "SCHEMA_EXTRA", {})
+    if callable(extra):
+        extra(schema)
+    else:
+        schema.update(extra)
 
 
 class Schema(BaseModel):
@@ -115,7 +120,7 @@ class PartialUpdate(RequestBody):
 
     model_config = ConfigDict(json_schema_extra=_hide_null)
     CLEARABLE: ClassVar[frozenset[str]] = frozenset()
-    SCHEMA_EXTRA: ClassVar[dict[str, Any]] = {}
+    SCHEMA_EXTRA: ClassVar[dict[str, Any] | Callable[[dict[str, Any]], None]] = {}
 
     @model_validator(mode="after")
     def _refuse_null_except_clearable(self) -> Self:

@@ -1,4 +1,4 @@
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from beanie import PydanticObjectId
 from pydantic import (
@@ -53,10 +53,29 @@ class ProjectRead(Schema):
     my_role: ProjectRole | None = Field(description="Your role; null for a global admin who is not a member.")
 
 
+def _one_reference_each(schema: dict[str, Any]) -> None:
+    """MemberAdd published as two whole variants: generators type a `oneOf` of bare `required`
+    lists as `unknown`, and would accept a body with neither reference."""
+    properties = schema.pop("properties")
+    shared = {name: prop for name, prop in properties.items() if name not in ("user_id", "email")}
+    schema["oneOf"] = [
+        {
+            "title": title,
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {reference: properties[reference], **shared},
+            "required": [reference],
+        }
+        for reference, title in (("user_id", "MemberAddById"), ("email", "MemberAddByEmail"))
+    ]
+    for keyword in ("type", "additionalProperties"):
+        schema.pop(keyword, None)
+
+
 class MemberAdd(PartialUpdate):
     """Exactly one of `user_id` and `email` names the user to add."""
 
-    SCHEMA_EXTRA = {"oneOf": [{"required": ["user_id"]}, {"required": ["email"]}]}
+    SCHEMA_EXTRA = _one_reference_each
 
     user_id: ObjectIdIn | None = None
     email: Email | None = None

@@ -39,7 +39,6 @@ _MESSAGE_HEADERS = {
     "content-length",
     "date",
     "server",
-    "vary",
     "connection",
     "transfer-encoding",
 }
