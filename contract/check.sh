@@ -3,7 +3,7 @@
 #   bash contract/check.sh
 # npm ci; both clients generated from the committed api-specification.yaml (any generator warning
 # fails); strict tsc; no casts in hand-written code; Redocly lint (recommended); the flows against
-# an in-memory API; the browser check (Debian Chromium), whose reconnect part runs its own API
+# an in-memory API; the Prism mock server on the contract; the browser check (Debian Chromium), whose reconnect part runs its own API
 # processes on redis-server and SecantusDB. Every stage runs that can; the exit status is non-zero
 # if any failed. KEEP_WORK=1 keeps the logs folder.
 set -uo pipefail
@@ -116,7 +116,7 @@ typecheck() {
   return $status
 }
 
-no_casts() { node build/tools/no-casts.js flow/*.ts flow-hey-api/*.ts browser/*.ts tools/*.ts; }
+no_casts() { node build/tools/no-casts.js flow/*.ts flow-hey-api/*.ts browser/*.ts mock/*.ts tools/*.ts; }
 
 # Redocly exits non-zero on errors only; warnings fail this stage too (the goal is 0/0).
 lint() {
@@ -171,6 +171,25 @@ print("redis-server and SecantusDB ready")
 PY
 }
 
+# The README's mock server for a frontend that runs ahead of the backend, checked as it is used.
+mock_server() {
+  local port
+  port="$(free_port)"
+  npx --no-install prism mock -h 127.0.0.1 -p "$port" "$spec" >"$work/prism.log" 2>&1 &
+  pids+=($!)
+  export PRISM_URL="http://127.0.0.1:$port"
+  wait_http_any "$PRISM_URL/health/live" 60 || { tail -n 30 "$work/prism.log"; return 1; }
+  node build/mock/main.js || { tail -n 30 "$work/prism.log"; return 1; }
+}
+
+wait_http_any() { # URL SECONDS: any HTTP answer
+  local deadline=$((SECONDS + $2))
+  until curl -sS -o /dev/null "$1" 2>/dev/null; do
+    if ((SECONDS > deadline)); then echo "no answer from $1 within $2 s"; return 1; fi
+    sleep 0.3
+  done
+}
+
 ensure_chromium() {
   if [[ ! -x "$CHROMIUM" ]]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || return 1
@@ -195,6 +214,7 @@ stage "redocly lint (recommended)" lint
 if ((built)) && stage "start the API in memory" start_memory_api; then
   stage "flow: openapi-fetch + openapi-typescript" node build/flow/main.js
   stage "flow: @hey-api/openapi-ts" node build/flow-hey-api/main.js
+  stage "mock server: Prism answers the contract's examples" mock_server
   if stage "chromium" ensure_chromium && stage "real servers for the reconnect check" start_real_servers; then
     stage "browser check (playwright-core, Debian Chromium)" node build/browser/check.js || { echo "API logs in $work (KEEP_WORK=1 keeps them)"; }
   else

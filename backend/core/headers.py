@@ -11,23 +11,30 @@ def _header(description: str, schema: dict[str, Any], *, required: bool = False)
     return {"description": description, "schema": schema, **({"required": True} if required else {})}
 
 
-_INTEGER = {"type": "integer", "minimum": 0}
+def _integer(example: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 0, "example": example}
+
+
 RESPONSE_HEADERS: dict[str, Any] = {
     "X-Request-ID": _header(
         "The request's id (yours if you sent a valid one); quote it in bug reports.",
-        {"type": "string", "maxLength": 128},
+        {"type": "string", "maxLength": 128, "example": "6f1c2b0e9a7d4f55b3e1c0a9d8e7f6a5"},
         required=True,
     ),
     "RateLimit-Limit": _header(
-        "Requests allowed per window for this caller (or IP).", _INTEGER, required=True
+        "Requests allowed per window for this caller (or IP).", _integer(1200), required=True
     ),
-    "RateLimit-Remaining": _header("Requests left in the current window.", _INTEGER, required=True),
-    "RateLimit-Reset": _header("Seconds until the window frees a request.", _INTEGER, required=True),
-    "Retry-After": _header("Seconds to wait before retrying.", _INTEGER, required=True),
-    "Location": _header("The created resource's path.", {"type": "string"}, required=True),
+    "RateLimit-Remaining": _header("Requests left in the current window.", _integer(1187), required=True),
+    "RateLimit-Reset": _header("Seconds until the window frees a request.", _integer(42), required=True),
+    "Retry-After": _header("Seconds to wait before retrying.", _integer(5), required=True),
+    "Location": _header(
+        "The created resource's path.",
+        {"type": "string", "example": "/api/v1/projects/6b0201e8c0ffee00000000a1"},
+        required=True,
+    ),
     "Idempotent-Replayed": _header(
         "`true` when this is the stored answer to an earlier request with the same Idempotency-Key.",
-        {"type": "string", "enum": ["true"]},
+        {"type": "string", "enum": ["true"], "example": "true"},
     ),
     "ETag": _header(
         "The representation's validator: send it as If-None-Match to revalidate a read, and (for a "
@@ -37,18 +44,18 @@ RESPONSE_HEADERS: dict[str, Any] = {
     ),
     "X-Cache": _header(
         "`HIT` when served from the response cache.",
-        {"type": "string", "enum": ["HIT", "MISS"]},
+        {"type": "string", "enum": ["HIT", "MISS"], "example": "HIT"},
         required=True,
     ),
     "Cache-Control": _header(
         "`private` on cached reads: for this caller only, shared caches must not store it; `no-cache` "
         "on event streams.",
-        {"type": "string", "enum": ["private", "no-cache"]},
+        {"type": "string", "enum": ["private", "no-cache"], "example": "private"},
         required=True,
     ),
     "X-Accel-Buffering": _header(
         "`no`: proxies (nginx) must pass the event stream on as it comes, unbuffered.",
-        {"type": "string", "enum": ["no"]},
+        {"type": "string", "enum": ["no"], "example": "no"},
         required=True,
     ),
     "Vary": _header(
@@ -58,7 +65,7 @@ RESPONSE_HEADERS: dict[str, Any] = {
     "WWW-Authenticate": _header(
         'How to authenticate (RFC 6750): `Bearer realm="tasklane"`, with `error="invalid_token"` '
         "when the token was refused.",
-        {"type": "string"},
+        {"type": "string", "example": 'Bearer realm="tasklane", error="invalid_token"'},
         required=True,
     ),
 }
