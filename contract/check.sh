@@ -80,28 +80,32 @@ install() {
   fi
 }
 
-generate_openapi_typescript() {
-  rm -rf generated/openapi-typescript
-  local log="$work/openapi-typescript.log" status=0
-  npx --no-install openapi-typescript "$spec" -o generated/openapi-typescript/schema.d.ts >"$log" 2>&1 || status=$?
+# generate NAME PROGRESS-REGEX OUTPUT COMMAND...: run a generator into a fresh folder; any line it
+# prints that is not one of its progress lines is a warning, and fails the stage.
+generate() {
+  local name="$1" progress="$2" output="$3" log="$work/${1//\//-}.log" status=0 warnings
+  shift 3
+  rm -rf "$(dirname "$output")"
+  "$@" >"$log" 2>&1 || status=$?
   sed -e 's/\x1b\[[0-9;]*m//g' "$log"
-  local warnings
-  warnings="$(generator_warnings "$log" '^(✨ openapi-typescript [0-9.]+|🚀 .+ → generated/openapi-typescript/schema\.d\.ts \[[0-9.]+m?s\])$')"
-  echo "openapi-typescript warnings: $( [[ -z "$warnings" ]] && echo none || echo "$warnings" | wc -l)"
+  warnings="$(generator_warnings "$log" "$progress")"
+  echo "$name warnings: $( [[ -z "$warnings" ]] && echo none || echo "$warnings" | wc -l)"
   [[ -n "$warnings" ]] && printf '  %s\n' "$warnings"
-  [[ $status -eq 0 && -z "$warnings" && -s generated/openapi-typescript/schema.d.ts ]]
+  [[ $status -eq 0 && -z "$warnings" && -s "$output" ]]
+}
+
+generate_openapi_typescript() {
+  generate openapi-typescript \
+    '^(✨ openapi-typescript [0-9.]+|🚀 .+ → generated/openapi-typescript/schema\.d\.ts \[[0-9.]+m?s\])$' \
+    generated/openapi-typescript/schema.d.ts \
+    npx --no-install openapi-typescript "$spec" -o generated/openapi-typescript/schema.d.ts
 }
 
 generate_hey_api() {
-  rm -rf generated/hey-api
-  local log="$work/hey-api.log" status=0
-  npx --no-install openapi-ts -i "$spec" -o generated/hey-api -c @hey-api/client-fetch --no-log-file >"$log" 2>&1 || status=$?
-  sed -e 's/\x1b\[[0-9;]*m//g' "$log"
-  local warnings
-  warnings="$(generator_warnings "$log" '^(@hey-api/openapi-ts v[0-9.]+|\[Job [0-9]+\] (⏳ Generating from [0-9]+ inputs?:|  \[[0-9]+\] .+\.yaml|✅ Done! Your output is in .*))$')"
-  echo "@hey-api/openapi-ts warnings: $( [[ -z "$warnings" ]] && echo none || echo "$warnings" | wc -l)"
-  [[ -n "$warnings" ]] && printf '  %s\n' "$warnings"
-  [[ $status -eq 0 && -z "$warnings" && -s generated/hey-api/sdk.gen.ts ]]
+  generate @hey-api/openapi-ts \
+    '^(@hey-api/openapi-ts v[0-9.]+|\[Job [0-9]+\] (⏳ Generating from [0-9]+ inputs?:|  \[[0-9]+\] .+\.yaml|✅ Done! Your output is in .*))$' \
+    generated/hey-api/sdk.gen.ts \
+    npx --no-install openapi-ts -i "$spec" -o generated/hey-api -c @hey-api/client-fetch --no-log-file
 }
 
 typecheck() {
