@@ -5,6 +5,7 @@ import uuid
 from typing import Any
 
 import pytest
+from bson import ObjectId
 from fastapi import FastAPI
 
 from backend.core.redis import RedisClient
@@ -37,6 +38,29 @@ async def test_get_task_takes_at_most_two_round_trips(team: Team, mongo_commands
     assert response.status_code == 200
     assert response.headers["x-cache"] == "MISS"
     assert len(mongo_commands.commands) <= 2, mongo_commands.commands
+
+
+async def test_one_task_is_read_by_id_alone(team: Team, mongo_commands: CommandLog) -> None:
+    """The shape every server answers fastest, from the _id index: the project and the deletion
+    are checked in the process (SecantusDB scanned the collection for {_id, project_id, ...})."""
+    task = await warm(team)
+    mongo_commands.clear()
+
+    response = await team.member.client.get(uncached(f"{team.tasks_url}/{task['id']}"))
+
+    assert response.status_code == 200
+    finds = [command for name, command in mongo_commands.commands if name == "find"]
+    assert [(f["find"], f["filter"]) for f in finds] == [("tasks", {"_id": ObjectId(task["id"])})], finds
+
+
+async def test_another_projects_task_is_not_found_by_its_id(team: Team) -> None:
+    task = await warm(team)
+    other = (await team.outsider.client.post("/api/v1/projects", json={"name": "Other", "key": "OTH"})).json()
+
+    response = await team.outsider.client.get(f"/api/v1/projects/{other['id']}/tasks/{task['id']}")
+
+    assert response.status_code == 404
+    assert response.json()["error_code"] == "TASK_NOT_FOUND"
 
 
 @pytest.mark.parametrize("limit", [1, 100])

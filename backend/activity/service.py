@@ -92,8 +92,8 @@ class ActivityService:
         self, project_id: PydanticObjectId, last_id: PydanticObjectId, limit: int
     ) -> list[ActivityRecord]:
         """Records of the project written after `last_id`, oldest first (for resuming a stream)."""
-        last = await ActivityRecord.find_one({"_id": last_id, "project_id": project_id})
-        if last is None or last.id is None:
+        last = await ActivityRecord.get(last_id)  # by _id alone: the fastest shape; the rest checked here
+        if last is None or last.id is None or last.project_id != project_id:
             return []
         later = after("created_at", last.created_at, last.id)
         return (

@@ -168,8 +168,8 @@ class AuthService:
 
     async def end_session(self, caller: Caller, session_id: PydanticObjectId) -> None:
         """End one of the caller's sessions (204 also when it had ended already)."""
-        found = await Session.find_one({"_id": session_id, "user_id": caller.user_id})
-        if found is None:
+        found = await Session.get(session_id)  # by _id alone: the fastest shape; the owner checked here
+        if found is None or found.user_id != caller.user_id:
             raise SessionNotFound()
         await self.end_sessions(caller.user_id, only=[str(session_id)], reason="revoked")
 

@@ -42,10 +42,8 @@ class CommentService:
         return comment
 
     async def get(self, task: Task, comment_id: PydanticObjectId) -> Comment:
-        comment = await Comment.find_one(
-            {"_id": comment_id, "task_id": task.id, "project_id": task.project_id}
-        )
-        if comment is None:
+        comment = await Comment.get(comment_id)  # by _id alone: the fastest shape; the rest checked here
+        if comment is None or comment.task_id != task.id or comment.project_id != task.project_id:
             raise CommentNotFound()
         return comment
 

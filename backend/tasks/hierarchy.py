@@ -19,10 +19,11 @@ async def check_parent(
     project_id: PydanticObjectId, task_id: PydanticObjectId | None, parent_id: PydanticObjectId
 ) -> None:
     collection = Task.get_motor_collection()
+    # By _id alone (the fastest shape), the project and deletion checked here.
     parent: dict[str, Any] | None = await collection.find_one(
-        {"_id": parent_id, "project_id": project_id, "deleted_at": None}, {"parent_id": 1}
+        {"_id": parent_id}, {"parent_id": 1, "project_id": 1, "deleted_at": 1}
     )
-    if parent is None:
+    if parent is None or parent["project_id"] != project_id or parent.get("deleted_at") is not None:
         raise _invalid("The parent is not a task of this project.")
     levels_above = 1  # the parent itself
     current = parent.get("parent_id")

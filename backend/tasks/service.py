@@ -100,10 +100,10 @@ class TaskService:
     async def get(
         self, project_id: PydanticObjectId, task_id: PydanticObjectId, *, deleted: bool = False
     ) -> Task:
-        condition: dict[str, Any] = {"_id": task_id, "project_id": project_id}
-        condition["deleted_at"] = {"$ne": None} if deleted else None
-        task = await Task.find_one(condition)
-        if task is None:
+        # By `_id` alone, the other conditions checked here: servers answer that shape from the _id
+        # index at once, while {_id, project_id, deleted_at} made SecantusDB scan the collection.
+        task = await Task.get(task_id)
+        if task is None or task.project_id != project_id or (task.deleted_at is not None) != deleted:
             raise TaskNotFound()
         return task
 
@@ -319,10 +319,8 @@ class TaskService:
                 )
                 await self._record(changed, actor, verb, _changes_diff(snapshot, changes))
                 return changed
-            fresh = await Task.find_one(
-                {"_id": snapshot.id, "deleted_at": {"$ne": None} if deleted else None}
-            )
-            if fresh is None:
+            fresh = await Task.get(snapshot.id)
+            if fresh is None or (fresh.deleted_at is not None) != deleted:
                 raise TaskNotFound()
             if if_match is not None:
                 raise PreconditionFailed(headers={"ETag": fresh.etag}, current_etag=fresh.etag)

@@ -229,8 +229,9 @@ def _count_mock_commands(log: CommandLog, monkeypatch: pytest.MonkeyPatch) -> No
             __method: str = method,
             **kwargs: Any,
         ) -> Any:
-            log.commands.append((__command, {__command: self.name}))
-            _MEMORY_SHAPES.shapes.update(shapes_of(__command, _as_command(__method, self.name, args, kwargs)))
+            command = _as_command(__method, self.name, args, kwargs)
+            log.commands.append((__command, command))
+            _MEMORY_SHAPES.shapes.update(shapes_of(__command, command))
             return __original(self, *args, **kwargs)
 
         monkeypatch.setattr(AsyncMongoMockCollection, method, counted)
