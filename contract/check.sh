@@ -72,12 +72,16 @@ generator_warnings() { # LOG PROGRESS-REGEX
   sed -e 's/\x1b\[[0-9;]*m//g' "$1" | grep -vE "$2" | grep -vE '^\s*$' || true
 }
 
-install() {
-  npm ci --no-audit --no-fund || return 1
-  if grep -nE '"resolved"|registry\.npmjs|npmjs\.org' package-lock.json; then
-    echo "package-lock.json names a registry (keep omit-lockfile-registry-resolved=true in .npmrc)"
+no_registry() { # LOCKFILE: no download addresses in a committed lock file
+  if grep -nE '"resolved"|registry\.npmjs|npmjs\.org' "$1"; then
+    echo "$1 names a registry (keep omit-lockfile-registry-resolved=true in .npmrc)"
     return 1
   fi
+}
+
+install() {
+  npm ci --no-audit --no-fund || return 1
+  no_registry package-lock.json
 }
 
 # generate NAME PROGRESS-REGEX OUTPUT COMMAND...: run a generator into a fresh folder; any line it
@@ -129,6 +133,31 @@ lint() {
   grep -v '^\s*[║╔╚]' "$log"
   if grep -qE 'You have [0-9]+ warnings?' "$log"; then echo "lint warnings fail this check (goal: 0 errors, 0 warnings)"; status=1; fi
   return $status
+}
+
+# Optic's own folder (its install scripts are telemetry and polyfill notices: skipped).
+compat_install() {
+  (cd compat && npm ci --ignore-scripts --no-audit --no-fund) || return 1
+  no_registry compat/package-lock.json
+}
+
+# The gate must be able to fail: an operation removed under a minor version (with its changelog
+# entry) is refused.
+gate_refuses() {
+  "$python" - "$spec" "$work/removed.yaml" "$work/CHANGELOG.md" <<'PY' || return 1
+import sys, yaml
+spec = yaml.safe_load(open(sys.argv[1]))
+del spec["paths"]["/api/v1/projects/{project_id}/events/tickets"]
+major, minor, _ = spec["info"]["version"].split(".")
+spec["info"]["version"] = f"{major}.{int(minor) + 1}.0"
+open(sys.argv[2], "w").write(yaml.safe_dump(spec))
+open(sys.argv[3], "w").write(f"## {spec['info']['version']}\n\nRemoved the stream tickets.\n")
+PY
+  local status=0
+  "$python" compat/gate.py --released "$spec" --current "$work/removed.yaml" --changelog "$work/CHANGELOG.md" \
+    >"$work/gate-refuses.log" 2>&1 || status=$?
+  tail -n 3 "$work/gate-refuses.log"
+  grep -q "prevent operation removal" "$work/gate-refuses.log" && [[ $status -eq 1 ]]
 }
 
 start_memory_api() {
@@ -214,6 +243,10 @@ else
 fi
 if ((built)); then stage "no casts in hand-written code" no_casts; else skip "no casts in hand-written code" "tsc"; fi
 stage "redocly lint (recommended)" lint
+if stage "breaking-change gate: npm ci (Optic)" compat_install; then
+  stage "breaking-change gate: the contract against contract/released.yaml" "$python" compat/gate.py --current "$spec"
+  stage "breaking-change gate refuses a removed operation without a major version (self-test)" gate_refuses
+fi
 
 if ((built)) && stage "start the API in memory" start_memory_api; then
   stage "flow: openapi-fetch + openapi-typescript" node build/flow/main.js
