@@ -2,6 +2,7 @@
 
 import math
 import time
+from dataclasses import replace
 
 from beanie import PydanticObjectId
 
@@ -102,18 +103,20 @@ class Authenticator:
             raise InvalidToken("This access token names no session; log in again.")
         return PydanticObjectId(subject), PydanticObjectId(session_id)
 
-    async def still_valid(self, caller: Caller) -> bool:
-        """Whether the caller's session or token and account still let them in (for open streams)."""
+    async def current(self, caller: Caller) -> Caller | None:
+        """The caller as they are now, for open streams: None when their session or token, or their
+        account, no longer lets them in; otherwise rebuilt from the account as it is now (a global
+        admin demoted since the stream opened is no longer one)."""
         if caller.via is Via.PERSONAL_ACCESS_TOKEN:
             from_db = await self._facts.token_by_id(caller.token_id)
             token_ok = from_db is not None and from_db.active
         else:
             session = await self._facts.session(PydanticObjectId(caller.session_id))
             token_ok = session is not None and session.active
-        if not token_ok:
-            return False
-        account = await self._facts.account(caller.user_id)
-        return account is not None and not account.disabled
+        account = await self._facts.account(caller.user_id) if token_ok else None
+        if account is None or account.disabled:
+            return None
+        return replace(caller, account=account.user, is_global_admin=account.is_global_admin)
 
     async def _account(self, user_id: PydanticObjectId) -> Account:
         account = await self._facts.account(user_id)

@@ -189,10 +189,11 @@ async def project_event_stream(
     drain: Drain = request.app.state.drain
 
     async def still_allowed() -> bool:
-        if not await authenticator.still_valid(caller):
+        now = await authenticator.current(caller)
+        if now is None:
             return False
         members = await facts.member_map(project_id)
-        return members is not None and project_access(caller, members) is not None
+        return members is not None and project_access(now, members) is not None
 
     OPEN_STREAMS.inc()
     try:

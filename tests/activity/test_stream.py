@@ -186,3 +186,22 @@ async def test_revoking_a_personal_access_token_closes_its_stream(
             rest = [line async for line in lines]
 
     assert not any(line.startswith("event:") for line in rest)
+
+
+async def test_a_demoted_global_admin_stops_receiving(
+    live_team: tuple[Team, httpx.AsyncClient], served: tuple[FastAPI, httpx.AsyncClient]
+) -> None:
+    """A global admin sees every project; demoted while a stream is open, they see this one no more."""
+    team, http = live_team
+    users = UserFactory(served[0], http)
+    watcher, other_admin = await users.create(role="admin"), await users.create(role="admin")
+    async with http.stream("GET", f"{team.project_url}/events", headers=watcher.headers) as stream:
+        lines = stream.aiter_lines()
+        await wait_connected(lines)
+        demoted = await other_admin.client.patch(f"/api/v1/users/{watcher.id}", json={"role": "user"})
+        assert demoted.status_code == 200
+        await team.member.client.post(team.tasks_url, json={"title": "after the demotion"})
+        rest = [line async for line in lines]  # ends: the server closed the stream
+    await users.close()
+
+    assert not any(line.startswith("event:") for line in rest), rest
