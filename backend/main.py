@@ -30,6 +30,7 @@ from backend.core.cache import CacheBackend, MemoryBackend, RedisBackend, Respon
 from backend.core.config import Settings, get_settings
 from backend.core.db import Mongo, connect, make_client
 from backend.core.drain import Drain
+from backend.core.headers import RESPONSE_HEADERS
 from backend.core.logging import configure_logging
 from backend.core.metrics import HttpMetrics, MongoCommandMetrics, record_resident_memory, worker_exited
 from backend.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -63,7 +64,8 @@ DOCS_ASSETS = "/docs/assets"
 # their own inline start-up script, workers from blobs, images inline or from this server.
 DOCS_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' blob:; worker-src 'self' blob:; "
-    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'"
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 CACHED_READS = (*TASK_READS, *ACTIVITY_READS, *STATS_READS, *MEMBER_READS)
 
@@ -221,25 +223,17 @@ def create_app(
     )
     # Before everything that reads the caller: the limiter, the fast path and the routes.
     app.add_middleware(CallerMiddleware, authenticator=authenticator)
+    # Ids, the access log, metrics and the last-resort 500 cover all else ...
+    app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(app.state.metrics_registry))
+    # ... and CORS covers even those answers: a browser on another origin reads their error_code
+    # and Retry-After. Every documented header is readable (the safelisted ones already are).
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["*"],
         allow_headers=["*"],
-        expose_headers=[
-            "ETag",
-            "Location",
-            "X-Request-ID",
-            "X-Cache",
-            "Retry-After",
-            "RateLimit-Limit",
-            "RateLimit-Remaining",
-            "RateLimit-Reset",
-            "Idempotent-Replayed",
-        ],
+        expose_headers=[name for name in RESPONSE_HEADERS if name not in ("Cache-Control", "Vary")],
     )
-    # Outermost: ids, the access log, metrics and the last-resort 500 cover all else.
-    app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(app.state.metrics_registry))
     return app
 
 

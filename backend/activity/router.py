@@ -136,7 +136,9 @@ async def project_stream_ticket(access: VisibleProject, request: Request) -> Str
     path = request.url.path.removesuffix("/tickets")  # the stream's path, as its request will name it
     tickets: StreamTickets = request.app.state.stream_tickets
     ticket, expires_at = tickets.issue(access.caller, path)
-    return StreamTicket(ticket=ticket, url=f"{path}?{urlencode({'ticket': ticket})}", expires_at=expires_at)
+    # Absolute: a frontend on another origin (CORS_ORIGINS) opens it as it is.
+    url = request.url.replace(path=path, query=urlencode({"ticket": ticket}))
+    return StreamTicket(ticket=ticket, url=str(url), expires_at=expires_at)
 
 
 @router.get(

@@ -70,7 +70,7 @@ class ProjectEvent(Schema):
 
 class StreamTicket(Schema):
     ticket: str = Field(description="Send as the `ticket` query parameter of `url`; never log it.")
-    url: str = Field(description="The stream's path with the ticket: `new EventSource(url)`.")
+    url: str = Field(description="The stream's absolute URL with the ticket: `new EventSource(url)`.")
     expires_at: UtcDatetime = Field(
         description="Until then the ticket opens the stream, and the EventSource may reconnect with it; "
         "afterwards get a new ticket and pass the last event's id as `last_event_id`."

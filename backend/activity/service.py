@@ -3,15 +3,42 @@
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import structlog
 from beanie import PydanticObjectId
+from pydantic import ValidationError
 
 from backend.activity.documents import ActivityRecord, Target
 from backend.activity.events import EventBus
-from backend.activity.schemas import ActivityRead, ActorSummary
+from backend.activity.schemas import ActivityChanges, ActivityRead, ActorSummary
 from backend.activity.verbs import ActivityVerb
 from backend.core.cache import ResponseCache
 from backend.core.pagination import CursorCodec, Page, after, time_ordered_page
 from backend.core.time import as_utc
+
+log = structlog.get_logger(__name__)
+
+
+def readable_changes(record: ActivityRecord) -> ActivityChanges:
+    """The record's changes as the contract types them. A field a record holds in another shape
+    (written by another version) is left out and logged: one odd record must not turn a whole
+    activity page, or a stream's replay, into an error."""
+    try:
+        return ActivityChanges.model_validate(record.changes)
+    except ValidationError:
+        readable: dict[str, Any] = {}
+        for name, change in record.changes.items():
+            try:
+                ActivityChanges.model_validate({name: change})
+            except ValidationError:
+                continue
+            readable[name] = change
+        log.warning(
+            "activity_changes_unreadable",
+            record_id=str(record.id),
+            left_out=sorted(set(record.changes) - set(readable)),
+        )
+        return ActivityChanges.model_validate(readable)
+
 
 NameLookup = Callable[[set[PydanticObjectId]], Awaitable[dict[PydanticObjectId, str]]]
 
@@ -116,7 +143,7 @@ class ActivityService:
                 actor=ActorSummary(id=r.actor_id, display_name=names.get(r.actor_id, "")),
                 verb=r.verb,
                 target=r.target,
-                changes=r.changes,
+                changes=readable_changes(r),
                 created_at=as_utc(r.created_at),
             )
             for r in records

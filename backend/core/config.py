@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_JWT_SECRET = "change-me-in-production-not-a-secret"  # noqa: S105 - a placeholder that production refuses
 MIN_PRODUCTION_SECRET_LENGTH = 32
-MIN_METRICS_TOKEN_LENGTH = 16
+MIN_METRICS_TOKEN_LENGTH = 32
 
 
 class Environment(StrEnum):
@@ -89,7 +89,7 @@ class Settings(MongoSettings):
         1.0, gt=0, description="Timeout for each dependency ping in `/health/ready`."
     )
     metrics_token: SecretStr | None = Field(
-        None, description="When set, `GET /metrics` needs `Authorization: Bearer <this>` (16+ characters)."
+        None, description="When set, `GET /metrics` needs `Authorization: Bearer <this>` (32+ characters)."
     )
     metrics_token_file: Path | None = Field(
         None, description="A file holding METRICS_TOKEN, read at startup."

@@ -23,6 +23,7 @@ class ShuttingDown(ProblemError):
     status = 503
     error_code = "SHUTTING_DOWN"
     title = "Shutting down"
+    default_headers = {"Retry-After": "1"}
     default_detail = "This server is shutting down; retry, and another will answer."
 
 

@@ -83,8 +83,10 @@ class ProblemError(Exception):
     default_detail: ClassVar[str] = "An unexpected error occurred; it has been logged."
     # Extension members every answer of this kind carries (the contract marks them required).
     members: ClassVar[tuple[str, ...]] = ()
-    # Headers every answer of this kind carries (documented in backend/core/headers.py).
+    # Headers every answer of this kind carries (documented in backend/core/headers.py), and the
+    # values of those that do not vary (also documented).
     sends_headers: ClassVar[tuple[str, ...]] = ()
+    default_headers: ClassVar[dict[str, str]] = {}
 
     def __init__(
         self,
@@ -95,7 +97,7 @@ class ProblemError(Exception):
         **extra: Any,
     ) -> None:
         self.detail = detail or self.default_detail
-        self.headers = dict(headers or {})
+        self.headers = {**self.default_headers, **(headers or {})}
         self.field_errors = field_errors
         self.extra = extra
         missing = [m for m in self.members if (field_errors if m == "field_errors" else extra.get(m)) is None]
@@ -170,6 +172,7 @@ class ServiceUnavailable(ProblemError):
     status = 503
     error_code = "SERVICE_UNAVAILABLE"
     title = "Service unavailable"
+    default_headers = {"Retry-After": "5"}
     default_detail = "A dependency of the service is unavailable; retry after the time in Retry-After."
 
 
@@ -195,7 +198,7 @@ def problem_response(errors: list[type[ProblemError]]) -> dict[str, Any]:
     title = first.title if len(unique) == 1 else "Error"
     codes = [e.error_code for e in unique]
     always = sorted(set.intersection(*(set(e.members) for e in unique)))
-    headers = sorted({name for e in unique for name in e.sends_headers})
+    headers = sorted({name for e in unique for name in (*e.sends_headers, *e.default_headers)})
     return {
         "description": f"{title}. error_code: {', '.join(codes)}.",
         "x-error-codes": codes,

@@ -172,7 +172,7 @@ EXAMPLES: dict[str, Any] = {
     "StatusCount": {"status": "in_progress", "count": 9},
     "StreamTicket": {
         "ticket": TICKET,
-        "url": f"/api/v1/projects/{PROJECT}/events?ticket={TICKET}",
+        "url": f"https://api.tasklane.example/api/v1/projects/{PROJECT}/events?ticket={TICKET}",
         "expires_at": "2026-12-01T14:03:11Z",
     },
     "Target": {"type": "task", "id": TASK, "key": "WEB-42"},

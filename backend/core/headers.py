@@ -21,11 +21,10 @@ RESPONSE_HEADERS: dict[str, Any] = {
         {"type": "string", "maxLength": 128, "example": "6f1c2b0e9a7d4f55b3e1c0a9d8e7f6a5"},
         required=True,
     ),
-    "RateLimit-Limit": _header(
-        "Requests allowed per window for this caller (or IP).", _integer(1200), required=True
-    ),
-    "RateLimit-Remaining": _header("Requests left in the current window.", _integer(1187), required=True),
-    "RateLimit-Reset": _header("Seconds until the window frees a request.", _integer(42), required=True),
+    # On every answer the rate limiter saw: all but failures before it (some 500s and 503s).
+    "RateLimit-Limit": _header("Requests allowed per window for this caller (or IP).", _integer(1200)),
+    "RateLimit-Remaining": _header("Requests left in the current window.", _integer(1187)),
+    "RateLimit-Reset": _header("Seconds until the window frees a request.", _integer(42)),
     "Retry-After": _header("Seconds to wait before retrying.", _integer(5), required=True),
     "Location": _header(
         "The created resource's path.",

@@ -91,7 +91,7 @@ class RequestContextMiddleware:
             if scope["app"].state.drain.started and scope["path"] != LIVENESS_PATH:
                 # Arrived on a kept-alive connection after SIGTERM: say so, and close it.
                 refused = problem_response(ShuttingDown(), path=scope["path"], request_id=request_id)
-                refused.headers.update({"Connection": "close", "Retry-After": "1"})
+                refused.headers["Connection"] = "close"
                 await refused(scope, receive, send_with_id)
                 return
             await self.app(scope, receive, send_with_id)

@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from backend.core.drain import ShuttingDown
 from backend.core.errors import (
     InternalError,
     MalformedJson,
@@ -30,10 +31,12 @@ from backend.core.errors import (
 )
 from backend.core.examples import EXAMPLES
 from backend.core.headers import RESPONSE_HEADERS, header_refs
+from backend.core.middleware import LIVENESS_PATH
 from backend.core.ratelimit import RateLimited, RateLimitMiddleware
 from backend.core.routing import API_PREFIX
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+_BODY_METHODS = ("post", "put", "patch")
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 
@@ -60,18 +63,22 @@ def build_openapi(app: FastAPI, *, app_wide_errors: tuple[type[ProblemError], ..
         schemas.pop(name, None)
     schemas["Problem"] = problem_schema()
     spec["components"]["headers"] = RESPONSE_HEADERS
-    for path, operation in _operations(spec):
+    for path, method, operation in _operations(spec):
         security: list[dict[str, list[str]]] = operation.setdefault("security", [])  # none: public
         if operation.pop(OPTIONAL_SECURITY, False):
             security.append({})  # or anonymous
         _event_streams_as_openapi_31(operation, schemas)
         added: list[type[ProblemError]] = [InternalError, *app_wide_errors]
+        if path != LIVENESS_PATH:
+            added.append(ShuttingDown)  # answered to any request that arrives after SIGTERM
         if not path.startswith(RateLimitMiddleware.EXEMPT):
             added.append(RateLimited)
         if path.startswith(API_PREFIX):
             added.append(ServiceUnavailable)  # every API operation reads MongoDB, if only for the caller
+        if method in _BODY_METHODS:  # the size limit reads any body they are sent
+            added.append(PayloadTooLarge)
         if "requestBody" in operation:
-            added += [PayloadTooLarge, UnsupportedMediaType, MalformedJson, ValidationFailed]
+            added += [UnsupportedMediaType, MalformedJson, ValidationFailed]
         if operation.get("parameters"):
             added.append(ValidationFailed)
         _add_problem_responses(operation, added)
@@ -91,7 +98,7 @@ def _exact_optionality(spec: dict[str, Any]) -> None:
     description. A schema used both ways could not say both and is refused.
     """
     schemas: dict[str, Any] = spec["components"]["schemas"]
-    operations = [op for _, op in _operations(spec)]
+    operations = [op for _, _, op in _operations(spec)]
     sent = _reachable(schemas, [op.get("requestBody", {}) for op in operations])
     answered = _reachable(schemas, [op.get("responses", {}) for op in operations])
     for name in sent:
@@ -131,8 +138,6 @@ def _document_headers(path: str, operation: dict[str, Any]) -> None:
         names = ["X-Request-ID", "Vary"]
         if limited:
             names += ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]
-        if status in ("429", "503"):
-            names.append("Retry-After")
         if status == "201":
             names.append("Location")
             if replays:
@@ -141,9 +146,9 @@ def _document_headers(path: str, operation: dict[str, Any]) -> None:
             headers.setdefault(name, ref)
 
 
-def _operations(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+def _operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     paths: dict[str, dict[str, Any]] = spec.get("paths", {})
-    return [(path, op) for path, item in paths.items() for m, op in item.items() if m in _HTTP_METHODS]
+    return [(path, m, op) for path, item in paths.items() for m, op in item.items() if m in _HTTP_METHODS]
 
 
 _SCHEMA_REF = "#/components/schemas/{model}"

@@ -37,6 +37,7 @@ class RateLimited(ProblemError):
     status = 429
     error_code = "RATE_LIMITED"
     title = "Too many requests"
+    sends_headers = ("Retry-After",)
     default_detail = "Too many requests; retry after the time in Retry-After."
 
 

@@ -6,6 +6,7 @@ class DependencyUnavailable(ProblemError):
     status = 503
     error_code = "DEPENDENCY_UNAVAILABLE"
     title = "A dependency is unavailable"
+    default_headers = {"Retry-After": "5"}
     default_detail = "The API cannot reach a dependency it needs; see checks."
 
 
@@ -13,6 +14,7 @@ class MigrationsPending(ProblemError):
     status = 503
     error_code = "MIGRATIONS_PENDING"
     title = "Migrations pending"
+    default_headers = {"Retry-After": "30"}
     default_detail = "The database has documents of an older shape: run `tasklane migrate up`."
 
 

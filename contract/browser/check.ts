@@ -38,6 +38,7 @@ declare global {
 }
 
 interface Actor {
+  base: string;
   api: Api;
   session: { current: Session | undefined };
 }
@@ -52,7 +53,7 @@ async function signUp(base: string, label: string): Promise<Actor> {
     anonymous.POST("/api/v1/auth/token", { body: { username: email, password: PASSWORD }, headers: { "Content-Type": "application/x-www-form-urlencoded" } }),
   );
   const session = { current: { access: data.access_token, refresh: data.refresh_token } };
-  return { api: apiClient(base, session), session };
+  return { base, api: apiClient(base, session), session };
 }
 
 async function createProject(actor: Actor, label: string): Promise<Schemas["ProjectRead"]> {
@@ -78,8 +79,8 @@ async function streamUrl(actor: Actor, projectId: string): Promise<string> {
   const ticket: Schemas["StreamTicket"] = answer.data;
   check(typeof ticket.ticket === "string" && ticket.ticket !== "", "ticket: ticket", "a string", ticket.ticket);
   check(typeof ticket.expires_at === "string" && Date.parse(ticket.expires_at) > Date.now(), "ticket: expires_at in the future", "a later time", ticket.expires_at);
-  const expected = `/api/v1/projects/${projectId}/events?ticket=${encodeURIComponent(ticket.ticket)}`;
-  check(ticket.url === expected, "ticket: url opens the project's stream with the ticket", expected, ticket.url);
+  const expected = `${actor.base}/api/v1/projects/${projectId}/events?ticket=${encodeURIComponent(ticket.ticket)}`;
+  check(ticket.url === expected, "ticket: url is the project's stream, absolute, with the ticket", expected, ticket.url);
   return ticket.url;
 }
 

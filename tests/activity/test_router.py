@@ -4,7 +4,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+from beanie import PydanticObjectId
 
+from backend.activity.documents import ActivityRecord, Target
 from backend.testing import Team
 
 
@@ -170,3 +172,25 @@ async def test_log_is_append_only_and_private(team: Team) -> None:
     bad = await team.owner.client.get(url, params={"actor": "nobody"})
     assert bad.status_code == 422
     assert "query.actor" in bad.json()["field_errors"]
+
+
+async def test_a_record_of_another_shape_is_read_without_its_odd_field(team: Team) -> None:
+    """A stored change the contract cannot type (another version wrote it) is left out of the
+    answer; the record and the rest of the page are still served."""
+    task = (await team.member.client.post(team.tasks_url, json={"title": "Odd"})).json()
+    odd = ActivityRecord(
+        project_id=PydanticObjectId(team.project["id"]),
+        task_id=PydanticObjectId(task["id"]),
+        actor_id=PydanticObjectId(team.member.id),
+        verb="task.updated",
+        target=Target(type="task", id=PydanticObjectId(task["id"]), key=task["key"]),
+        changes={"status": ["todo", "blocked"], "title": ["Odd", "Even"]},
+    )
+    await odd.insert()
+
+    response = await team.member.client.get(f"{team.tasks_url}/{task['id']}/activity")
+
+    assert response.status_code == 200
+    newest = response.json()["items"][0]
+    assert newest["id"] == str(odd.id)
+    assert newest["changes"] == {"title": ["Odd", "Even"]}

@@ -9,14 +9,15 @@ import pytest
 from fastapi import FastAPI
 
 from backend.access.tickets import StreamTickets
-from backend.testing import Team
+from backend.testing import Actor, Team
 from tests.activity.test_stream import live_team, next_events, served, wait_connected
 
 __all__ = ["live_team", "served"]  # fixtures, imported to be found here
 
 
-async def ticket_for(team: Team, client: httpx.AsyncClient, project_url: str | None = None) -> dict[str, Any]:
-    response = await client.post(f"{project_url or team.project_url}/events/tickets")
+async def ticket_for(http: httpx.AsyncClient, team: Team, who: Actor) -> dict[str, Any]:
+    """A ticket asked for through the live server, as a browser's page would (its URL names it)."""
+    response = await http.post(f"{team.project_url}/events/tickets", headers=who.headers)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -26,8 +27,11 @@ async def test_a_ticket_opens_its_stream_without_authorization(
     live_team: tuple[Team, httpx.AsyncClient],
 ) -> None:
     team, http = live_team
-    ticket = await ticket_for(team, team.viewer.client)
-    assert ticket["url"].startswith(f"{team.project_url}/events?ticket=")
+    ticket = await ticket_for(http, team, team.viewer)
+    url = httpx.URL(ticket["url"])  # absolute: a frontend on another origin opens it as it is
+    assert (url.scheme, url.host, url.port) == (http.base_url.scheme, http.base_url.host, http.base_url.port)
+    assert url.path == f"{team.project_url}/events"
+    assert url.params["ticket"] == ticket["ticket"]
 
     async with http.stream("GET", ticket["url"]) as stream:  # no Authorization, as from EventSource
         assert stream.status_code == 200
@@ -50,7 +54,7 @@ async def test_last_event_id_in_the_query_resumes_a_new_event_source(
         await team.member.client.get(f"{team.project_url}/activity", params={"verb": "task.created"})
     ).json()
     first_event = next(a["id"] for a in activity["items"] if a["target"]["id"] == first["id"])
-    ticket = await ticket_for(team, team.viewer.client)
+    ticket = await ticket_for(http, team, team.viewer)
 
     async with http.stream("GET", f"{ticket['url']}&last_event_id={first_event}") as stream:
         assert stream.status_code == 200
@@ -69,7 +73,7 @@ async def refused(http: httpx.AsyncClient, url: str, **kwargs: Any) -> dict[str,
 
 async def test_a_ticket_opens_nothing_else(live_team: tuple[Team, httpx.AsyncClient]) -> None:
     team, http = live_team
-    ticket = (await ticket_for(team, team.viewer.client))["ticket"]
+    ticket = (await ticket_for(http, team, team.viewer))["ticket"]
     other = (await team.owner.client.post("/api/v1/projects", json={"name": "Other", "key": "OTH"})).json()
     await team.owner.client.post(f"/api/v1/projects/{other['id']}/members", json={"user_id": team.viewer.id})
 
@@ -88,7 +92,7 @@ async def test_a_ticket_opens_nothing_else(live_team: tuple[Team, httpx.AsyncCli
 
 async def test_ending_the_session_refuses_its_tickets(live_team: tuple[Team, httpx.AsyncClient]) -> None:
     team, http = live_team
-    ticket = await ticket_for(team, team.viewer.client)
+    ticket = await ticket_for(http, team, team.viewer)
     async with http.stream("GET", ticket["url"]) as stream:
         assert stream.status_code == 200
     logout = await team.viewer.client.post(
@@ -120,7 +124,7 @@ async def test_an_expired_ticket_is_refused(
     team, http = live_team
     tickets: StreamTickets = served[0].state.stream_tickets
     tickets.ttl = timedelta(seconds=-1)
-    ticket = await ticket_for(team, team.viewer.client)
+    ticket = await ticket_for(http, team, team.viewer)
 
     assert (await refused(http, ticket["url"]))["error_code"] == "INVALID_TOKEN"
 

@@ -103,7 +103,7 @@ async def test_docs_load_their_assets_from_the_api_not_a_cdn(
     assert len(asset.content) > 500_000  # the real bundle, Swagger UI 5 (OpenAPI 3.1)
 
 
-TOKEN = "scrape-me-9f2c41d7e0b3"
+TOKEN = "scrape-me-9f2c41d7e0b3a8c6d5e4f3a2b1c0d9e8"
 
 
 @pytest.mark.tasklane_settings(metrics_token=TOKEN)
@@ -122,5 +122,5 @@ async def test_metrics_token_keeps_metrics_to_the_scraper(client: httpx.AsyncCli
 
 
 def test_a_short_metrics_token_is_refused_at_startup() -> None:
-    with pytest.raises(ValidationError, match="METRICS_TOKEN needs at least 16"):
+    with pytest.raises(ValidationError, match="METRICS_TOKEN needs at least 32"):
         make_test_settings(metrics_token="short")
