@@ -370,6 +370,7 @@ void main("openapi-fetch flow", async () => {
       case "RATE_LIMITED":
       case "INTERNAL_ERROR":
       case "SERVICE_UNAVAILABLE":
+      case "SHUTTING_DOWN":
         return fail("tasks-update stale: error_code", "PRECONDITION_FAILED", problem);
       default: {
         const unhandled: never = problem;
