@@ -99,8 +99,8 @@ def _exact_optionality(spec: dict[str, Any]) -> None:
     """
     schemas: dict[str, Any] = spec["components"]["schemas"]
     operations = [op for _, _, op in _operations(spec)]
-    sent = _reachable(schemas, [op.get("requestBody", {}) for op in operations])
-    answered = _reachable(schemas, [op.get("responses", {}) for op in operations])
+    sent = reachable_schemas(schemas, [op.get("requestBody", {}) for op in operations])
+    answered = reachable_schemas(schemas, [op.get("responses", {}) for op in operations])
     for name in sent:
         schema = schemas[name]
         variants = [schema, *schema.get("oneOf", []), *schema.get("anyOf", [])]
@@ -112,7 +112,8 @@ def _exact_optionality(spec: dict[str, Any]) -> None:
             prop["description"] = f"{prop.get('description', '').rstrip()} Default: `{default}`.".lstrip()
 
 
-def _reachable(schemas: dict[str, Any], roots: list[Any]) -> set[str]:
+def reachable_schemas(schemas: dict[str, Any], roots: list[Any]) -> set[str]:
+    """Names of the component schemas that `roots` (parts of the document) refer to, at any depth."""
     found: set[str] = set()
     pending = list(roots)
     while pending:

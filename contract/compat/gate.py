@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from backend.core.openapi import reachable_schemas
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 OPTIC = HERE / "node_modules" / "@useoptic" / "optic" / "build" / "index.js"
@@ -111,29 +113,13 @@ def parameter_breaks(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return found
 
 
-def _names_under(document: dict[str, Any], roots: list[Any]) -> set[str]:
-    schemas = document.get("components", {}).get("schemas", {})
-    seen: set[str] = set()
-    pending = list(roots)
-    while pending:
-        node = pending.pop()
-        if isinstance(node, list):
-            pending += node
-        elif isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-                name = ref.rsplit("/", 1)[1]
-                if name not in seen:
-                    seen.add(name)
-                    pending.append(schemas.get(name, {}))
-            pending += [value for key, value in node.items() if key != "$ref"]
-    return seen
-
-
 def enumeration_breaks(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     operations = list(_operations(new).values())
-    sent = _names_under(new, [[op.get("requestBody", {}), op.get("parameters", [])] for op in operations])
-    answered = _names_under(new, [op.get("responses", {}) for op in operations])
+    schemas = new.get("components", {}).get("schemas", {})
+    sent = reachable_schemas(
+        schemas, [[op.get("requestBody", {}), op.get("parameters", [])] for op in operations]
+    )
+    answered = reachable_schemas(schemas, [op.get("responses", {}) for op in operations])
     found: list[str] = []
     old_schemas = old.get("components", {}).get("schemas", {})
     for name, schema in new.get("components", {}).get("schemas", {}).items():
