@@ -81,8 +81,10 @@ class ProblemError(Exception):
     error_code: ClassVar[str] = "INTERNAL_ERROR"
     title: ClassVar[str] = "Internal server error"
     default_detail: ClassVar[str] = "An unexpected error occurred; it has been logged."
-    # Extension members every answer of this kind carries (the contract marks them required).
+    # Extension members every answer of this kind carries (the contract marks them required):
+    # Problem's own, and others with their JSON schema.
     members: ClassVar[tuple[str, ...]] = ()
+    extra_members: ClassVar[dict[str, dict[str, Any]]] = {}
     # Headers every answer of this kind carries (documented in backend/core/headers.py), and the
     # values of those that do not vary (also documented).
     sends_headers: ClassVar[tuple[str, ...]] = ()
@@ -100,7 +102,8 @@ class ProblemError(Exception):
         self.headers = {**self.default_headers, **(headers or {})}
         self.field_errors = field_errors
         self.extra = extra
-        missing = [m for m in self.members if (field_errors if m == "field_errors" else extra.get(m)) is None]
+        carried = [*self.members, *self.extra_members]
+        missing = [m for m in carried if (field_errors if m == "field_errors" else extra.get(m)) is None]
         if missing:
             raise TypeError(f"{type(self).__name__} needs {', '.join(missing)}: the contract promises it")
         super().__init__(self.detail)
@@ -197,7 +200,8 @@ def problem_response(errors: list[type[ProblemError]]) -> dict[str, Any]:
     first = unique[0]
     title = first.title if len(unique) == 1 else "Error"
     codes = [e.error_code for e in unique]
-    always = sorted(set.intersection(*(set(e.members) for e in unique)))
+    always = sorted(set.intersection(*({*e.members, *e.extra_members} for e in unique)))
+    extras = {name: schema for e in unique for name, schema in e.extra_members.items()}
     headers = sorted({name for e in unique for name in (*e.sends_headers, *e.default_headers)})
     return {
         "description": f"{title}. error_code: {', '.join(codes)}.",
@@ -215,7 +219,8 @@ def problem_response(errors: list[type[ProblemError]]) -> dict[str, Any]:
                             # Members listed with their schema too: generators ignore a bare `required`.
                             "properties": {
                                 "error_code": {"type": "string", "enum": codes},
-                                **{name: _member_schema(name) for name in always},
+                                **{name: _member_schema(name) for name in always if name not in extras},
+                                **extras,
                             },
                             **({"required": always} if always else {}),
                         },

@@ -7,6 +7,13 @@ class DependencyUnavailable(ProblemError):
     error_code = "DEPENDENCY_UNAVAILABLE"
     title = "A dependency is unavailable"
     default_headers = {"Retry-After": "5"}
+    extra_members = {
+        "checks": {
+            "type": "object",
+            "description": "One entry per dependency: `mongodb`, `redis`.",
+            "additionalProperties": {"$ref": "#/components/schemas/DependencyCheck"},
+        }
+    }
     default_detail = "The API cannot reach a dependency it needs; see checks."
 
 
@@ -15,6 +22,13 @@ class MigrationsPending(ProblemError):
     error_code = "MIGRATIONS_PENDING"
     title = "Migrations pending"
     default_headers = {"Retry-After": "30"}
+    extra_members = {
+        "pending": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The migrations to run, as `NNNN_name`.",
+        }
+    }
     default_detail = "The database has documents of an older shape: run `tasklane migrate up`."
 
 
