@@ -2,7 +2,6 @@
 
 import math
 import time
-from dataclasses import replace
 
 from beanie import PydanticObjectId
 
@@ -62,16 +61,17 @@ class Authenticator:
         personal access token and account still let them in (read now: streams open rarely)."""
         claims = self._tickets.read(ticket, path)
         if claims.token_id is not None:
-            found = await self._facts.token_by_id(claims.token_id)
-            if found is None or not found.active or str(found.user_id) != claims.user_id:
-                raise InvalidToken()
-            account = await self._account(found.user_id)
-            return Caller(
-                account.user, account.id, account.is_global_admin, Via.PERSONAL_ACCESS_TOKEN, found.id
-            )
+            return await self._live_token_caller(claims.token_id, claims.user_id)
         user_id, session_id = self._ids(claims.user_id, claims.session_id)
         caller, _ = await self._session_caller(user_id, session_id, claims.ticket_id)
         return caller
+
+    async def _live_token_caller(self, token_id: str, user_id: str) -> Caller:
+        """The caller of `user_id`'s personal access token `token_id`, read by id, while it is active."""
+        found = await self._facts.token_by_id(token_id)
+        if found is None or not found.active or str(found.user_id) != user_id:
+            raise InvalidToken()
+        return await self._token_caller(found)
 
     async def _token_caller(self, token: TokenState) -> Caller:
         account = await self._account(token.user_id)
@@ -106,17 +106,15 @@ class Authenticator:
     async def current(self, caller: Caller) -> Caller | None:
         """The caller as they are now, for open streams: None when their session or token, or their
         account, no longer lets them in; otherwise rebuilt from the account as it is now (a global
-        admin demoted since the stream opened is no longer one)."""
-        if caller.via is Via.PERSONAL_ACCESS_TOKEN:
-            from_db = await self._facts.token_by_id(caller.token_id)
-            token_ok = from_db is not None and from_db.active
-        else:
-            session = await self._facts.session(PydanticObjectId(caller.session_id))
-            token_ok = session is not None and session.active
-        account = await self._facts.account(caller.user_id) if token_ok else None
-        if account is None or account.disabled:
+        admin demoted since the stream opened is no longer one). The same checks as at sign-in."""
+        try:
+            if caller.via is Via.PERSONAL_ACCESS_TOKEN:
+                return await self._live_token_caller(caller.token_id, str(caller.user_id))
+            session_id = PydanticObjectId(caller.session_id)
+            now, _ = await self._session_caller(caller.user_id, session_id, caller.token_id)
+        except InvalidToken:
             return None
-        return replace(caller, account=account.user, is_global_admin=account.is_global_admin)
+        return now
 
     async def _account(self, user_id: PydanticObjectId) -> Account:
         account = await self._facts.account(user_id)

@@ -152,10 +152,8 @@ def _operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return [(path, m, op) for path, item in paths.items() for m, op in item.items() if m in _HTTP_METHODS]
 
 
-_SCHEMA_REF = "#/components/schemas/{model}"
 # `openapi_extra` key of an operation whose security requirement the server may or may not enforce.
 OPTIONAL_SECURITY = "x-security-optional"
-JSON_MEDIA_TYPE = "application/json"
 # Models of the events of Server-Sent Events streams, by name, as routes declare them.
 _EVENT_MODELS: dict[str, type[BaseModel]] = {}
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from backend.core.config import Settings
 from backend.main import create_app
-from backend.testing import Team, UserFactory, make_team, serve
+from backend.testing import Actor, Team, UserFactory, make_team, serve
 
 
 async def next_events(lines: AsyncIterator[str], count: int, timeout: float = 10) -> list[dict[str, Any]]:
@@ -30,6 +30,12 @@ async def next_events(lines: AsyncIterator[str], count: int, timeout: float = 10
                 name, _, value = line.partition(":")
                 current[name] = value.removeprefix(" ")
     return events
+
+
+async def personal_token(actor: Actor, name: str) -> tuple[str, dict[str, str]]:
+    """A new personal access token of `actor`: its id, and the headers that send it."""
+    created = (await actor.client.post("/api/v1/users/me/tokens", json={"name": name})).json()
+    return str(created["id"]), {"Authorization": f"Bearer {created['token']}"}
 
 
 async def wait_connected(lines: AsyncIterator[str]) -> None:
@@ -175,12 +181,11 @@ async def test_revoking_a_personal_access_token_closes_its_stream(
     live_team: tuple[Team, httpx.AsyncClient],
 ) -> None:
     team, http = live_team
-    token = (await team.viewer.client.post("/api/v1/users/me/tokens", json={"name": "bot"})).json()
-    headers = {"Authorization": f"Bearer {token['token']}"}
+    token_id, headers = await personal_token(team.viewer, "bot")
     async with http.stream("GET", f"{team.project_url}/events", headers=headers) as stream:
         lines = stream.aiter_lines()
         await wait_connected(lines)
-        await team.viewer.client.delete(f"/api/v1/users/me/tokens/{token['id']}")
+        await team.viewer.client.delete(f"/api/v1/users/me/tokens/{token_id}")
         await team.member.client.post(team.tasks_url, json={"title": "after the revocation"})
         async with asyncio.timeout(5):
             rest = [line async for line in lines]

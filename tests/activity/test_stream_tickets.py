@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from backend.access.tickets import StreamTickets
 from backend.testing import Actor, Team
-from tests.activity.test_stream import live_team, next_events, served, wait_connected
+from tests.activity.test_stream import live_team, next_events, personal_token, served, wait_connected
 
 __all__ = ["live_team", "served"]  # fixtures, imported to be found here
 
@@ -107,13 +107,12 @@ async def test_a_personal_access_token_gets_a_ticket_its_revocation_refuses(
     live_team: tuple[Team, httpx.AsyncClient],
 ) -> None:
     team, http = live_team
-    created = (await team.viewer.client.post("/api/v1/users/me/tokens", json={"name": "board"})).json()
-    pat = {"Authorization": f"Bearer {created['token']}"}
+    token_id, pat = await personal_token(team.viewer, "board")
     ticket = (await http.post(f"{team.project_url}/events/tickets", headers=pat)).json()
     async with http.stream("GET", ticket["url"]) as stream:
         assert stream.status_code == 200
 
-    await team.viewer.client.delete(f"/api/v1/users/me/tokens/{created['id']}")
+    await team.viewer.client.delete(f"/api/v1/users/me/tokens/{token_id}")
 
     assert (await refused(http, ticket["url"]))["error_code"] == "INVALID_TOKEN"
 
