@@ -79,7 +79,7 @@ def serve(
         reload=reload,
         log_config=None,
         access_log=False,
-        # SIGTERM: in-flight requests get this long to finish (backend/core/drain.py).
+        # SIGTERM: in-flight requests get this long to finish (backend/core/http/drain.py).
         timeout_graceful_shutdown=settings.drain_timeout_seconds,
         # uvicorn would trust 127.0.0.1 by default: a client on the host could pick its own address
         # (and so its rate-limit bucket). Forwarded headers count only from the configured proxies.
@@ -106,7 +106,7 @@ def _share_metrics_between(workers: int) -> None:
 
 def _in_memory_stores_installed(settings: Settings) -> None:
     """Exit 2 with one line when a store's URL is unset and its in-memory stand-in is not installed."""
-    from backend.core.in_memory import in_memory_package
+    from backend.core.storage.in_memory import in_memory_package
 
     wanted = [("mongomock_motor", "MONGODB_URL", settings.in_memory_mongo)]
     wanted.append(("fakeredis", "REDIS_URL", settings.in_memory_redis))
@@ -132,7 +132,7 @@ def valid_settings() -> Settings:
 @openapi_app.command("export")
 def openapi_export(path: SpecPath = None) -> None:
     """Write the app's OpenAPI document to the contract file (sorted keys, so diffs stay small)."""
-    from backend.core.openapi import export_yaml
+    from backend.core.http.openapi import export_yaml
     from backend.main import create_app
 
     target = path or get_settings().openapi_spec_path
@@ -143,7 +143,7 @@ def openapi_export(path: SpecPath = None) -> None:
 @openapi_app.command("check")
 def openapi_check(path: SpecPath = None) -> None:
     """Exit 1 and print the diff when the contract file differs from what the app serves."""
-    from backend.core.openapi import drift
+    from backend.core.http.openapi import drift
     from backend.main import create_app
 
     target = path or get_settings().openapi_spec_path
@@ -275,9 +275,9 @@ def indexes_coverage(
     ],
 ) -> None:
     """Exit 1, listing them, when a recorded query shape is served by no declared index."""
-    from backend.core.db import DOCUMENT_MODELS
-    from backend.core.indexes import declared
-    from backend.core.query_shapes import load_shapes, uncovered
+    from backend.core.storage.db import DOCUMENT_MODELS
+    from backend.core.storage.indexes import declared
+    from backend.core.storage.query_shapes import load_shapes, uncovered
 
     shapes = load_shapes(shapes_file)
     missing = uncovered(shapes, declared(DOCUMENT_MODELS))

@@ -26,23 +26,23 @@ from backend.activity.router import CACHED_READS as ACTIVITY_READS
 from backend.activity.router import router as activity_router
 from backend.auth.router import router as auth_router
 from backend.comments.router import router as comments_router
-from backend.core.cache import CacheBackend, MemoryBackend, RedisBackend, ResponseCache
+from backend.core.caching.cache import CacheBackend, MemoryBackend, RedisBackend, ResponseCache
+from backend.core.caching.mirror import KeyMirror
 from backend.core.config import Settings, get_settings
-from backend.core.db import Mongo, connect, make_client
-from backend.core.drain import Drain
-from backend.core.headers import RESPONSE_HEADERS
+from backend.core.http.drain import Drain
+from backend.core.http.headers import RESPONSE_HEADERS
+from backend.core.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from backend.core.http.openapi import build_openapi, load_spec, operation_id
+from backend.core.http.problems import install_problem_handlers
+from backend.core.http.routing import ApiRoute
 from backend.core.logging import configure_logging
 from backend.core.metrics import HttpMetrics, MongoCommandMetrics, record_resident_memory, worker_exited
-from backend.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
-from backend.core.mirror import KeyMirror
-from backend.core.openapi import build_openapi, load_spec, operation_id
 from backend.core.pagination import CursorCodec
-from backend.core.problems import install_problem_handlers
-from backend.core.ratelimit import MemoryWindows, RateLimiter, RateLimitMiddleware, RedisWindows
-from backend.core.redis import make_redis
-from backend.core.routing import ApiRoute
+from backend.core.ratelimit.limits import MemoryWindows, RateLimiter, RateLimitMiddleware, RedisWindows
+from backend.core.ratelimit.shared_windows import SharedWindows
 from backend.core.security import AccessTokens, PasswordHasher, derive_key
-from backend.core.shared_windows import SharedWindows
+from backend.core.storage.db import Mongo, connect, make_client
+from backend.core.storage.redis import make_redis
 from backend.health.router import router as health_router
 from backend.health.service import IndexReport
 from backend.migrations.runner import stamp_if_new

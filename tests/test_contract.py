@@ -10,8 +10,8 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from backend.core.config import REPO_ROOT
-from backend.core.openapi import build_openapi, drift, export_yaml, load_spec
-from backend.core.routing import ApiRoute
+from backend.core.http.openapi import build_openapi, drift, export_yaml, load_spec
+from backend.core.http.routing import ApiRoute
 from backend.main import create_app
 from backend.testing import make_test_settings
 

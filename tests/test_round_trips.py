@@ -8,7 +8,7 @@ import pytest
 from bson import ObjectId
 from fastapi import FastAPI
 
-from backend.core.redis import RedisClient
+from backend.core.storage.redis import RedisClient
 from backend.testing import CommandLog, Team, mirror_following, real_servers
 
 

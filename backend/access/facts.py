@@ -25,8 +25,8 @@ import structlog
 from beanie import PydanticObjectId
 
 from backend.auth.documents import PersonalAccessToken, Session
-from backend.core.db import Change, Database, Mongo, follow_changes, follow_local_changes
 from backend.core.logging import OccasionalWarning
+from backend.core.storage.db import Change, Database, Mongo, follow_changes, follow_local_changes
 from backend.core.time import as_utc, utcnow
 from backend.projects.documents import Project, ProjectRole
 from backend.users.documents import GlobalRole, User

@@ -8,7 +8,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from backend.access.authentication import Authenticator
 from backend.access.caller import Caller
 from backend.auth.errors import InvalidToken
-from backend.core.middleware import add_log_field, header
+from backend.core.http.middleware import add_log_field, header
 
 _CALLER = "caller"
 _REFUSED = "caller_refused"

@@ -9,7 +9,7 @@ from typing import Any
 import structlog
 from redis.exceptions import RedisError
 
-from backend.core.redis import RedisClient
+from backend.core.storage.redis import RedisClient
 
 log = structlog.get_logger(__name__)
 

@@ -17,18 +17,18 @@ from backend.activity.events import EventBus
 from backend.activity.schemas import ActivityRead, ProjectEvent, StreamTicket
 from backend.activity.stream import project_events
 from backend.activity.verbs import ActivityVerb
-from backend.core.cache import CachedResponse
-from backend.core.cached import CachedRead, cached_response, cached_responses, json_entry
+from backend.core.caching.cache import CachedResponse
+from backend.core.caching.cached import CachedRead, cached_response, cached_responses, json_entry
 from backend.core.dependencies import CacheDep, RedisDep
-from backend.core.drain import Drain
-from backend.core.errors import error_responses
-from backend.core.headers import header_refs
+from backend.core.http.drain import Drain
+from backend.core.http.errors import error_responses
+from backend.core.http.headers import header_refs
+from backend.core.http.openapi import event_stream
+from backend.core.http.preconditions import IfNoneMatch
+from backend.core.http.routing import API_PREFIX, ApiRoute
 from backend.core.ids import parse_id
 from backend.core.metrics import OPEN_STREAMS
-from backend.core.openapi import event_stream
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from backend.core.preconditions import IfNoneMatch
-from backend.core.routing import API_PREFIX, ApiRoute
 from backend.projects.dependencies import ProjectScopeDep, StreamedProject, VisibleProject
 from backend.projects.errors import ProjectNotFound
 from backend.tasks.dependencies import TaskServiceDep

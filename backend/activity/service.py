@@ -11,7 +11,7 @@ from backend.activity.documents import ActivityRecord, Target
 from backend.activity.events import EventBus
 from backend.activity.schemas import ActivityChanges, ActivityRead, ActorSummary
 from backend.activity.verbs import ActivityVerb
-from backend.core.cache import ResponseCache
+from backend.core.caching.cache import ResponseCache
 from backend.core.pagination import CursorCodec, Page, after, time_ordered_page
 from backend.core.time import as_utc
 

@@ -1,6 +1,6 @@
 from typing import Any
 
-from backend.core.errors import ProblemError
+from backend.core.http.errors import ProblemError
 
 
 class Unauthorized(ProblemError):

@@ -9,9 +9,9 @@ from backend.access.dependencies import AUTH_ERRORS, CurrentCaller
 from backend.auth.dependencies import AuthServiceDep
 from backend.auth.errors import AccountDisabled, InvalidCredentials, InvalidRefreshToken, RefreshTokenReused
 from backend.auth.schemas import RefreshRequest, TokenPair
-from backend.core.errors import error_responses
-from backend.core.ratelimit import RateLimited
-from backend.core.routing import API_PREFIX, ApiRoute
+from backend.core.http.errors import error_responses
+from backend.core.http.routing import API_PREFIX, ApiRoute
+from backend.core.ratelimit.limits import RateLimited
 from backend.users.dependencies import UserServiceDep
 from backend.users.errors import EmailTaken
 from backend.users.schemas import UserRead, UserRegister

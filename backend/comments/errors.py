@@ -1,4 +1,4 @@
-from backend.core.errors import ProblemError
+from backend.core.http.errors import ProblemError
 
 
 class CommentNotFound(ProblemError):

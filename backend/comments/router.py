@@ -8,9 +8,9 @@ from backend.access.dependencies import AUTH_ERRORS
 from backend.comments.dependencies import CommentOnTask, CommentServiceDep
 from backend.comments.errors import CommentNotFound, NotCommentAuthor
 from backend.comments.schemas import CommentRead, CommentWrite
-from backend.core.errors import error_responses
+from backend.core.http.errors import error_responses
+from backend.core.http.routing import API_PREFIX, ApiRoute
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from backend.core.routing import API_PREFIX, ApiRoute
 from backend.projects.dependencies import VisibleProject
 from backend.projects.errors import InsufficientRole, ProjectArchived, ProjectNotFound
 from backend.tasks.dependencies import TaskInProject

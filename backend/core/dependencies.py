@@ -8,10 +8,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from backend.core.cache import ResponseCache
+from backend.core.caching.cache import ResponseCache
 from backend.core.config import Settings
-from backend.core.db import Mongo
-from backend.core.redis import RedisClient
+from backend.core.storage.db import Mongo
+from backend.core.storage.redis import RedisClient
 
 
 async def get_settings_from_app(request: Request) -> Settings:

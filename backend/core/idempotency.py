@@ -14,8 +14,8 @@ from fastapi import Header
 from redis.exceptions import RedisError
 from starlette.responses import Response
 
-from backend.core.errors import ProblemError
-from backend.core.redis import RedisClient
+from backend.core.http.errors import ProblemError
+from backend.core.storage.redis import RedisClient
 
 log = structlog.get_logger(__name__)
 

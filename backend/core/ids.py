@@ -2,7 +2,7 @@
 
 from beanie import PydanticObjectId
 
-from backend.core.errors import ProblemError
+from backend.core.http.errors import ProblemError
 
 
 def parse_id(value: str, not_found: type[ProblemError]) -> PydanticObjectId:

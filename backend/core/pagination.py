@@ -16,7 +16,7 @@ from bson import ObjectId
 from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
-from backend.core.errors import ValidationFailed
+from backend.core.http.errors import ValidationFailed
 from backend.core.time import as_utc
 from backend.core.types import Schema
 

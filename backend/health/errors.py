@@ -1,5 +1,5 @@
 from backend.auth.errors import Unauthorized
-from backend.core.errors import ProblemError
+from backend.core.http.errors import ProblemError
 
 
 class DependencyUnavailable(ProblemError):

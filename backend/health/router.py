@@ -9,11 +9,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from starlette.responses import PlainTextResponse, Response
 
 from backend.core.dependencies import MongoDep, RedisDep, SettingsDep
-from backend.core.drain import ShuttingDown
-from backend.core.errors import error_responses
+from backend.core.http.drain import ShuttingDown
+from backend.core.http.errors import error_responses
+from backend.core.http.openapi import OPTIONAL_SECURITY
+from backend.core.http.routing import ApiRoute
 from backend.core.metrics import exposition, record_resident_memory
-from backend.core.openapi import OPTIONAL_SECURITY
-from backend.core.routing import ApiRoute
 from backend.health.errors import DependencyUnavailable, MetricsTokenRequired, MigrationsPending
 from backend.health.schemas import Liveness, Readiness
 from backend.health.service import HealthService, IndexReport

@@ -7,7 +7,7 @@ Two accounts that become the same address cannot both keep it: the migration sto
 
 from typing import Any
 
-from backend.core.db import Database
+from backend.core.storage.db import Database
 from backend.migrations.migration import Migration, MigrationFailed, Outcome, Progress
 from backend.users.schemas import normalize_email
 

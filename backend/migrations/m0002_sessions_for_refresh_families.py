@@ -9,7 +9,7 @@ tokens issued before name the old family and are refused; clients refresh, which
 
 from bson import ObjectId
 
-from backend.core.db import Database
+from backend.core.storage.db import Database
 from backend.core.time import utcnow
 from backend.migrations.migration import Migration, Outcome, Progress
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from backend.core.db import Database
+from backend.core.storage.db import Database
 
 Progress = Callable[[int], None]  # called with how many documents a batch changed
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from backend.core.db import Database
+from backend.core.storage.db import Database
 from backend.core.time import utcnow
 from backend.migrations import MIGRATIONS
 from backend.migrations.migration import Migration, MigrationFailed, Outcome

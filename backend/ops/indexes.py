@@ -14,8 +14,8 @@ from pymongo.errors import ConfigurationError, ConnectionFailure, InvalidURI, Py
 from pymongo.uri_parser import parse_uri
 
 from backend.core.config import MongoSettings
-from backend.core.db import DOCUMENT_MODELS, make_client
-from backend.core.indexes import Applied, DriftRow, apply, check
+from backend.core.storage.db import DOCUMENT_MODELS, make_client
+from backend.core.storage.indexes import Applied, DriftRow, apply, check
 from backend.ops.target import NoTarget, mongo_target
 
 IN_SYNC, DRIFT, ERROR = 0, 1, 2

@@ -13,7 +13,7 @@ import typer
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 from backend.core.config import MongoSettings
-from backend.core.db import make_client
+from backend.core.storage.db import make_client
 from backend.migrations import MIGRATIONS
 from backend.migrations.migration import MigrationFailed
 from backend.migrations.runner import Locked, Step, applied_versions, down, up

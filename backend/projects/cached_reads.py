@@ -17,10 +17,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.access.middleware import caller_of
 from backend.access.policy import project_access
-from backend.core.cache import ResponseCache, generation_key
-from backend.core.cached import CachedRead, reply
-from backend.core.ratelimit import Prefetch
-from backend.core.routing import API_PREFIX
+from backend.core.caching.cache import ResponseCache, generation_key
+from backend.core.caching.cached import CachedRead, reply
+from backend.core.http.routing import API_PREFIX
+from backend.core.ratelimit.limits import Prefetch
 from backend.projects.service import scope_parts
 
 _PROJECTS = API_PREFIX + "/projects/"

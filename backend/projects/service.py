@@ -14,8 +14,8 @@ from backend.activity.diff import diff
 from backend.activity.documents import Target
 from backend.activity.service import ActivityService
 from backend.activity.verbs import ActivityVerb
+from backend.core.http.preconditions import PreconditionFailed, check_if_match
 from backend.core.pagination import CursorCodec, Page
-from backend.core.preconditions import PreconditionFailed, check_if_match
 from backend.core.time import utcnow
 from backend.projects.documents import Member, Project, ProjectRole
 from backend.projects.errors import (

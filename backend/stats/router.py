@@ -3,12 +3,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from backend.access.dependencies import AUTH_ERRORS
-from backend.core.cache import CachedResponse
-from backend.core.cached import CachedRead, cached_response, cached_responses, json_entry
+from backend.core.caching.cache import CachedResponse
+from backend.core.caching.cached import CachedRead, cached_response, cached_responses, json_entry
 from backend.core.dependencies import CacheDep
-from backend.core.errors import error_responses
-from backend.core.preconditions import IfNoneMatch
-from backend.core.routing import API_PREFIX, ApiRoute
+from backend.core.http.errors import error_responses
+from backend.core.http.preconditions import IfNoneMatch
+from backend.core.http.routing import API_PREFIX, ApiRoute
 from backend.core.time import utcnow
 from backend.projects.dependencies import ProjectScopeDep
 from backend.projects.errors import ProjectNotFound

@@ -9,7 +9,7 @@ from typing import Any
 from beanie import PydanticObjectId
 from beanie.odm.enums import SortDirection
 
-from backend.core.errors import ValidationFailed
+from backend.core.http.errors import ValidationFailed
 from backend.core.pagination import CursorCodec, InvalidCursor
 from backend.core.time import as_utc
 from backend.tasks.documents import SORT_FIELDS, Priority, TaskStatus

@@ -7,16 +7,16 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from backend.access.dependencies import AUTH_ERRORS, CurrentCaller
-from backend.core.cache import CachedResponse
-from backend.core.cached import CachedRead, cached_response, cached_responses, json_entry
+from backend.core.caching.cache import CachedResponse
+from backend.core.caching.cached import CachedRead, cached_response, cached_responses, json_entry
 from backend.core.dependencies import CacheDep, RedisDep
-from backend.core.errors import error_responses
-from backend.core.headers import header_refs
+from backend.core.http.errors import error_responses
+from backend.core.http.headers import header_refs
+from backend.core.http.preconditions import IfMatch, IfNoneMatch, PreconditionFailed
+from backend.core.http.routing import API_PREFIX, ApiRoute
 from backend.core.idempotency import Idempotency, IdempotencyKey, IdempotencyKeyInUse, IdempotencyKeyReused
 from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from backend.core.preconditions import IfMatch, IfNoneMatch, PreconditionFailed
-from backend.core.routing import API_PREFIX, ApiRoute
 from backend.core.types import Rfc3339
 from backend.projects.dependencies import ProjectScopeDep, VisibleProject
 from backend.projects.documents import Project, ProjectRole

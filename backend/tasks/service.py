@@ -10,9 +10,9 @@ from backend.activity.diff import diff, plain
 from backend.activity.documents import ActivityRecord, Target
 from backend.activity.service import ActivityService
 from backend.activity.verbs import ActivityVerb
-from backend.core.db import Update, bulk_update
+from backend.core.http.preconditions import PreconditionFailed, check_if_match
 from backend.core.pagination import CursorCodec, Page
-from backend.core.preconditions import PreconditionFailed, check_if_match
+from backend.core.storage.db import Update, bulk_update
 from backend.core.time import as_utc, utcnow
 from backend.projects.documents import Project
 from backend.projects.errors import ProjectArchived

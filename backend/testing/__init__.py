@@ -27,11 +27,11 @@ from fastapi import FastAPI
 from pymongo import monitoring
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from backend.core.caching.mirror import KeyMirror
 from backend.core.config import Environment, Settings
-from backend.core.db import Database
-from backend.core.mirror import KeyMirror
-from backend.core.query_shapes import QueryShape, QueryShapeRecorder, shapes_of, uncovered
-from backend.core.redis import RedisClient
+from backend.core.storage.db import Database
+from backend.core.storage.query_shapes import QueryShape, QueryShapeRecorder, shapes_of, uncovered
+from backend.core.storage.redis import RedisClient
 from backend.main import create_app
 from backend.projects.cached_reads import CachedReads
 from backend.testing.factories import Factory
@@ -116,8 +116,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _SHAPES is not None and _SHAPES_FILE and real_servers():
         _SHAPES.save(Path(_SHAPES_FILE))
     if not real_servers() and session.config.getini(INDEX_COVERAGE) and _MEMORY_SHAPES.shapes:
-        from backend.core.db import DOCUMENT_MODELS
-        from backend.core.indexes import declared
+        from backend.core.storage.db import DOCUMENT_MODELS
+        from backend.core.storage.indexes import declared
 
         _UNCOVERED[:] = uncovered(_MEMORY_SHAPES.shapes, declared(DOCUMENT_MODELS))
         if _UNCOVERED and session.exitstatus == pytest.ExitCode.OK:

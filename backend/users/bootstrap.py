@@ -1,11 +1,11 @@
 """Bootstrapping the first global admin from the command line."""
 
 from backend.access.facts import AccessFacts
-from backend.core.cache import MemoryBackend, ResponseCache
+from backend.core.caching.cache import MemoryBackend, ResponseCache
 from backend.core.config import Settings
-from backend.core.db import connect
 from backend.core.pagination import CursorCodec
 from backend.core.security import PasswordHasher, derive_key
+from backend.core.storage.db import connect
 from backend.users.documents import GlobalRole
 from backend.users.schemas import UserRegister
 from backend.users.service import UserService

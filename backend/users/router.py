@@ -8,10 +8,10 @@ from backend.access.dependencies import ADMIN_ERRORS, AUTH_ERRORS, AdminCaller, 
 from backend.auth.dependencies import AuthServiceDep
 from backend.auth.errors import SessionNotFound, TokenNotFound, TooManyTokens
 from backend.auth.schemas import SessionRead, TokenCreate, TokenCreated, TokenRead
-from backend.core.errors import error_responses
+from backend.core.http.errors import error_responses
+from backend.core.http.routing import API_PREFIX, ApiRoute
 from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from backend.core.routing import API_PREFIX, ApiRoute
 from backend.users.dependencies import UserServiceDep
 from backend.users.documents import User
 from backend.users.errors import LastAdmin, UserNotFound, WrongCurrentPassword

@@ -9,7 +9,7 @@ from beanie.operators import In
 from pymongo.errors import DuplicateKeyError
 
 from backend.access.facts import AccessFacts
-from backend.core.cache import ResponseCache
+from backend.core.caching.cache import ResponseCache
 from backend.core.pagination import CursorCodec, InvalidCursor, Page
 from backend.core.security import PasswordHasher
 from backend.core.time import utcnow

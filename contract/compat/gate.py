@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from backend.core.openapi import reachable_schemas
+from backend.core.http.openapi import reachable_schemas
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

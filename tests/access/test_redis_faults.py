@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from backend.core.redis import RedisClient
+from backend.core.storage.redis import RedisClient
 from backend.testing import Team, another_instance
 
 pytestmark = pytest.mark.real_servers

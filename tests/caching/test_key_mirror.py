@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from backend.core.mirror import KeyMirror
-from backend.core.redis import RedisClient
+from backend.core.caching.mirror import KeyMirror
+from backend.core.storage.redis import RedisClient
 from backend.testing import Team, UserFactory, another_instance, cached_reads
 
 SOON = 1.0  # seconds: Redis's message takes well under a millisecond on loopback

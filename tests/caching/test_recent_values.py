@@ -1,6 +1,6 @@
 """The in-process copy of generation-keyed values stays small and short-lived."""
 
-from backend.core.cache import RecentValues
+from backend.core.caching.cache import RecentValues
 
 
 class Clock:

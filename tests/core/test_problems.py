@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 
 from backend.core.config import Settings
-from backend.core.routing import ApiRoute
+from backend.core.http.routing import ApiRoute
 from backend.main import create_app
 from backend.testing import make_test_settings
 

@@ -7,7 +7,7 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from backend.core.config import Settings
-from backend.core.ratelimit import MemoryWindows, RateLimited, RateLimiter, Rule, Window
+from backend.core.ratelimit.limits import MemoryWindows, RateLimited, RateLimiter, Rule, Window
 from backend.testing import UserFactory, make_test_settings
 
 

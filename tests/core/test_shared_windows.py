@@ -7,8 +7,8 @@ from typing import Any
 import fakeredis
 import pytest
 
-from backend.core.ratelimit import RateLimited, RateLimiter, RedisWindows, Rule, SharedWindow
-from backend.core.shared_windows import SharedWindows
+from backend.core.ratelimit.limits import RateLimited, RateLimiter, RedisWindows, Rule, SharedWindow
+from backend.core.ratelimit.shared_windows import SharedWindows
 
 
 class Clock:

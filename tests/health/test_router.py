@@ -4,7 +4,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from backend.core.config import Settings
-from backend.core.db import make_client
+from backend.core.storage.db import make_client
 from backend.testing import make_test_settings, problem, real_servers
 
 

@@ -10,8 +10,8 @@ import pytest
 from bson import ObjectId
 from fastapi import FastAPI
 
-from backend.core.db import Database
 from backend.core.security import digest
+from backend.core.storage.db import Database
 from backend.core.time import utcnow
 from backend.migrations import MIGRATIONS
 from backend.migrations.migration import MigrationFailed

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from beanie import PydanticObjectId
 
-from backend.core.db import Database
+from backend.core.storage.db import Database
 from backend.core.time import as_utc
 from backend.testing import Team
 

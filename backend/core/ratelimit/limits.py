@@ -21,14 +21,14 @@ from limits import parse
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.core.cache import forget_reads, remember_reads
+from backend.core.caching.cache import forget_reads, remember_reads
+from backend.core.caching.mirror import KeyMirror
 from backend.core.config import Settings
-from backend.core.errors import ProblemError
+from backend.core.http.errors import ProblemError
+from backend.core.http.problems import problem_response, request_id_of
 from backend.core.logging import OccasionalWarning
 from backend.core.metrics import RATE_LIMITED, REDIS_LIMITER_SECONDS
-from backend.core.mirror import KeyMirror
-from backend.core.problems import problem_response, request_id_of
-from backend.core.redis import RedisClient
+from backend.core.storage.redis import RedisClient
 
 log = structlog.get_logger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from pymongo import monitoring
 
-from backend.core.indexes import IndexSpec
+from backend.core.storage.indexes import IndexSpec
 
 _EQUALITY_OPERATORS = {"$eq", "$all"}
 _READS = {

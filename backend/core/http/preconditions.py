@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Header
 
-from backend.core.errors import ProblemError
+from backend.core.http.errors import ProblemError
 
 
 class PreconditionFailed(ProblemError):

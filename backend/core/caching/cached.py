@@ -15,9 +15,9 @@ from urllib.parse import parse_qsl
 
 from fastapi import Request, Response, status
 
-from backend.core.cache import CachedResponse, ResponseCache
-from backend.core.headers import header_refs
-from backend.core.preconditions import none_match
+from backend.core.caching.cache import CachedResponse, ResponseCache
+from backend.core.http.headers import header_refs
+from backend.core.http.preconditions import none_match
 
 JSON = "application/json"
 

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.core.headers import header_refs
+from backend.core.http.headers import header_refs
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _REGISTRY: dict[str, type["ProblemError"]] = {}
@@ -85,7 +85,7 @@ class ProblemError(Exception):
     # Problem's own, and others with their JSON schema.
     members: ClassVar[tuple[str, ...]] = ()
     extra_members: ClassVar[dict[str, dict[str, Any]]] = {}
-    # Headers every answer of this kind carries (documented in backend/core/headers.py), and the
+    # Headers every answer of this kind carries (documented in backend/core/http/headers.py), and the
     # values of those that do not vary (also documented).
     sends_headers: ClassVar[tuple[str, ...]] = ()
     default_headers: ClassVar[dict[str, str]] = {}

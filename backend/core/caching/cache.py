@@ -20,10 +20,10 @@ from typing import Any, Protocol
 import structlog
 from redis.exceptions import RedisError
 
+from backend.core.caching.mirror import KeyMirror
 from backend.core.logging import OccasionalWarning
 from backend.core.metrics import CACHE_HIT, CACHE_MISS, REDIS_CACHE_SECONDS
-from backend.core.mirror import KeyMirror
-from backend.core.redis import RedisClient
+from backend.core.storage.redis import RedisClient
 
 log = structlog.get_logger(__name__)
 

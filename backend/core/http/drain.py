@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-from backend.core.errors import ProblemError
+from backend.core.http.errors import ProblemError
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 

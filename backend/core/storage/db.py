@@ -13,7 +13,7 @@ from backend.activity.documents import ActivityRecord
 from backend.auth.documents import PersonalAccessToken, RefreshToken, Session
 from backend.comments.documents import Comment
 from backend.core.config import MongoSettings, Settings
-from backend.core.in_memory import in_memory_package
+from backend.core.storage.in_memory import in_memory_package
 from backend.projects.documents import Project
 from backend.tasks.documents import Task
 from backend.users.documents import User

@@ -10,7 +10,7 @@ from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
-from backend.core.errors import (
+from backend.core.http.errors import (
     PROBLEM_MEDIA_TYPE,
     BadRequest,
     MalformedJson,

@@ -6,7 +6,7 @@ Both are `redis.asyncio.Redis`, so the cache, limiter and event code see one int
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from backend.core.config import Settings
-from backend.core.in_memory import in_memory_package
+from backend.core.storage.in_memory import in_memory_package
 
 RedisClient = Redis
 

@@ -22,7 +22,7 @@ import structlog
 from redis.exceptions import RedisError
 
 from backend.core.logging import OccasionalWarning
-from backend.core.ratelimit import RedisWindows, Rule, SharedWindow, Window, weighted
+from backend.core.ratelimit.limits import RedisWindows, Rule, SharedWindow, Window, weighted
 
 log = structlog.get_logger(__name__)
 

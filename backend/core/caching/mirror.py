@@ -23,7 +23,7 @@ import structlog
 from redis.exceptions import RedisError
 
 from backend.core.logging import OccasionalWarning
-from backend.core.redis import RedisClient
+from backend.core.storage.redis import RedisClient
 
 log = structlog.get_logger(__name__)
 

@@ -74,5 +74,5 @@ def header_refs(*names: str) -> dict[str, Any]:
     """The `headers` of a response in the contract: references to the documented headers."""
     for name in names:
         if name not in RESPONSE_HEADERS:
-            raise KeyError(f"{name} is not documented in backend/core/headers.py")
+            raise KeyError(f"{name} is not documented in backend/core/http/headers.py")
     return {name: {"$ref": f"#/components/headers/{name}"} for name in names}

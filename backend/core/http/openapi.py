@@ -16,8 +16,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from backend.core.drain import ShuttingDown
-from backend.core.errors import (
+from backend.core.http.drain import ShuttingDown
+from backend.core.http.errors import (
     InternalError,
     MalformedJson,
     PayloadTooLarge,
@@ -29,11 +29,11 @@ from backend.core.errors import (
     problem_schema,
     registered_error,
 )
-from backend.core.examples import EXAMPLES
-from backend.core.headers import RESPONSE_HEADERS, header_refs
-from backend.core.middleware import LIVENESS_PATH
-from backend.core.ratelimit import RateLimited, RateLimitMiddleware
-from backend.core.routing import API_PREFIX
+from backend.core.http.examples import EXAMPLES
+from backend.core.http.headers import RESPONSE_HEADERS, header_refs
+from backend.core.http.middleware import LIVENESS_PATH
+from backend.core.http.routing import API_PREFIX
+from backend.core.ratelimit.limits import RateLimited, RateLimitMiddleware
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _BODY_METHODS = ("post", "put", "patch")

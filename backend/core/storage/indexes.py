@@ -9,7 +9,7 @@ from beanie import Document
 from pymongo import IndexModel
 from pymongo.errors import OperationFailure
 
-from backend.core.db import Database
+from backend.core.storage.db import Database
 
 _OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
 

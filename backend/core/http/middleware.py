@@ -11,10 +11,10 @@ import time
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.core.drain import ShuttingDown
-from backend.core.errors import InternalError, PayloadTooLarge, ProblemError
+from backend.core.http.drain import ShuttingDown
+from backend.core.http.errors import InternalError, PayloadTooLarge, ProblemError
+from backend.core.http.problems import problem_response, request_id_of, unavailable
 from backend.core.metrics import HttpMetrics, handler_of
-from backend.core.problems import problem_response, request_id_of, unavailable
 
 log = structlog.get_logger("tasklane.http")
 

@@ -9,7 +9,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backend.core.errors import UnsupportedMediaType
+from backend.core.http.errors import UnsupportedMediaType
 
 # Every route but health, metrics and docs lives under this; routers spell it out, so a route's
 # `path` is the whole template (metrics label requests with it).
