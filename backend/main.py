@@ -12,24 +12,23 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CollectorRegistry
 from pymongo import monitoring
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.types import Scope
 
-from backend.access.authentication import Authenticator
-from backend.access.facts import AccessFacts
 from backend.access.middleware import CallerMiddleware, caller_of
-from backend.access.tickets import StreamTickets
-from backend.activity.router import CACHED_READS as ACTIVITY_READS
 from backend.activity.router import router as activity_router
 from backend.auth.router import router as auth_router
 from backend.comments.router import router as comments_router
-from backend.core.caching.cache import CacheBackend, MemoryBackend, RedisBackend, ResponseCache
+from backend.core.caching import keys
+from backend.core.caching.fastpath import CachedReads
+from backend.core.caching.generations import Generations
 from backend.core.caching.mirror import KeyMirror
+from backend.core.caching.responses import ResponseCache
+from backend.core.caching.stores import CacheStore, MemoryStore, QuietStore, RedisStore
+from backend.core.caching.values import JsonValues
 from backend.core.config import Settings, get_settings
-from backend.core.http.drain import Drain
 from backend.core.http.headers import RESPONSE_HEADERS
 from backend.core.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from backend.core.http.openapi import build_openapi, load_spec, operation_id
@@ -37,23 +36,20 @@ from backend.core.http.problems import install_problem_handlers
 from backend.core.http.routing import ApiRoute
 from backend.core.logging import configure_logging
 from backend.core.metrics import HttpMetrics, MongoCommandMetrics, record_resident_memory, worker_exited
-from backend.core.pagination import CursorCodec
-from backend.core.ratelimit.limits import MemoryWindows, RateLimiter, RateLimitMiddleware, RedisWindows
+from backend.core.ratelimit.limiter import RateLimiter
+from backend.core.ratelimit.middleware import RateLimitMiddleware
 from backend.core.ratelimit.shared_windows import SharedWindows
-from backend.core.security import AccessTokens, PasswordHasher, derive_key
+from backend.core.ratelimit.stores import MemoryWindows, RedisWindows
+from backend.core.resources import STATE, Stores
 from backend.core.storage.db import Mongo, connect, make_client
 from backend.core.storage.redis import make_redis
 from backend.health.router import router as health_router
-from backend.health.service import IndexReport
 from backend.migrations.runner import stamp_if_new
 from backend.ops.seed import DEMO_PASSWORD, is_empty, seed_demo
-from backend.projects.cached_reads import MIRRORED_PREFIXES, CachedReads, prefetch_for
-from backend.projects.router import CACHED_READS as MEMBER_READS
 from backend.projects.router import members_router
 from backend.projects.router import router as projects_router
-from backend.stats.router import CACHED_READS as STATS_READS
+from backend.resources import AppResources, resources_of
 from backend.stats.router import router as stats_router
-from backend.tasks.router import CACHED_READS as TASK_READS
 from backend.tasks.router import by_key_router
 from backend.tasks.router import router as tasks_router
 from backend.users.router import router as users_router
@@ -67,7 +63,6 @@ DOCS_CSP = (
     "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
-CACHED_READS = (*TASK_READS, *ACTIVITY_READS, *STATS_READS, *MEMBER_READS)
 
 DESCRIPTION = """\
 Tasklane tracks projects and tasks: people sign up, create projects, invite members with roles,
@@ -87,38 +82,47 @@ the cache lifetime (`CACHE_TTL_SECONDS`, 60 s by default) plus 5 seconds.
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    mongo = await connect(settings, listeners=[*app.state.command_listeners, MongoCommandMetrics()])
+    resources = resources_of(app)
+    settings = resources.settings
+    mongo = await connect(settings, listeners=[*resources.command_listeners, MongoCommandMetrics()])
     # A database with no data yet starts at the latest shape; any other must be migrated by ops.
     await stamp_if_new(mongo.database)
     redis = make_redis(settings)
-    app.state.mongo, app.state.redis = mongo, redis
     background: list[Coroutine[Any, Any, None]] = [_record_memory()]
     # Copies of access inputs are kept only while MongoDB reports every change to them. The change
     # stream has a client of its own: its polls are no request's round trips (tests count those).
     feed: Mongo | None = None
     if mongo.in_memory:
-        app.state.access_facts.follow_local(mongo)
+        resources.access_facts.follow_local(mongo)
     else:
         feed = make_client(settings)
-        background.append(app.state.access_facts.follow(feed.database))
+        background.append(resources.access_facts.follow(feed.database))
     mirror: KeyMirror | None = None
     if settings.redis_url is None:
-        app.state.rate_limiter = RateLimiter(MemoryWindows())
-        backend: CacheBackend = MemoryBackend()
+        limiter = RateLimiter(MemoryWindows())
+        store: CacheStore = MemoryStore()
     else:
-        mirror = KeyMirror(MIRRORED_PREFIXES)
+        mirror = KeyMirror([keys.GENERATIONS])  # every cache hit reads one: the process follows them
         windows = SharedWindows(RedisWindows(redis))
         # While Redis is down, each process limits on its own: looser than shared limits, but limits.
-        app.state.rate_limiter = RateLimiter(windows, fallback=MemoryWindows())
-        backend = RedisBackend(redis, mirror)
+        limiter = RateLimiter(windows, fallback=MemoryWindows())
+        store = RedisStore(redis, mirror)
         background += [mirror.follow(redis), windows.run()]
-    app.state.key_mirror = mirror
-    app.state.cache = cache = ResponseCache(
-        backend, settings.cache_ttl_seconds, enabled=settings.response_cache_enabled
-    )
+    quiet = QuietStore(store)
+    responses = ResponseCache(quiet, settings.cache_ttl_seconds, enabled=settings.response_cache_enabled)
     if mirror is not None:
-        mirror.on_forget_all.append(cache.forget_recent)
+        mirror.on_forget_all.append(responses.forget_recent)
+    resources.started(
+        Stores(
+            mongo=mongo,
+            redis=redis,
+            responses=responses,
+            generations=Generations(quiet),
+            values=JsonValues(quiet, settings.cache_ttl_seconds),
+            rate_limiter=limiter,
+            key_mirror=mirror,
+        )
+    )
     tasks = [asyncio.create_task(job) for job in background]
     if mongo.in_memory:
         log.warning("storage", mongodb="in-memory", detail="MONGODB_URL is not set: data is lost on exit")
@@ -132,7 +136,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.warning("demo_data", detail=f"log in as any of {emails} with the demo password {DEMO_PASSWORD}")
     log.info("started", environment=settings.environment.value)
     try:
-        with app.state.drain.on_signals():
+        with resources.drain.on_signals():
             yield
     finally:
         await _stop(tasks)
@@ -184,16 +188,8 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.router.route_class = ApiRoute
-    app.state.settings = settings
-    app.state.command_listeners = list(command_listeners)
-    app.state.index_report = IndexReport()
-    app.state.hasher = PasswordHasher(settings)
-    app.state.access_tokens = AccessTokens(settings)
-    app.state.cursors = CursorCodec(derive_key(settings, "cursor"))
-    app.state.drain = Drain()
-    app.state.access_facts = facts = AccessFacts()
-    app.state.stream_tickets = tickets = StreamTickets(settings)
-    app.state.authenticator = authenticator = Authenticator(facts, app.state.access_tokens, tickets)
+    resources = AppResources(settings, list(command_listeners))
+    setattr(app.state, STATE, resources)
     install_problem_handlers(app)
     app.include_router(health_router)
     routers = (
@@ -211,20 +207,14 @@ def create_app(
         app.include_router(router)
     _install_contract(app, settings)
 
-    app.state.metrics_registry = CollectorRegistry()
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Inside the rate limit (a hit counts) and outside routing (a hit skips it).
-    app.add_middleware(CachedReads, reads=CACHED_READS)
-    app.add_middleware(
-        RateLimitMiddleware,
-        settings=settings,
-        caller_key=_rate_limit_key,
-        prefetch=prefetch_for(CACHED_READS),
-    )
+    app.add_middleware(CachedReads)
+    app.add_middleware(RateLimitMiddleware, settings=settings, caller_key=_rate_limit_key)
     # Before everything that reads the caller: the limiter, the fast path and the routes.
-    app.add_middleware(CallerMiddleware, authenticator=authenticator)
+    app.add_middleware(CallerMiddleware, authenticator=resources.authenticator)
     # Ids, the access log, metrics and the last-resort 500 cover all else ...
-    app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(app.state.metrics_registry))
+    app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(resources.metrics_registry))
     # ... and CORS covers even those answers: a browser on another origin reads their error_code
     # and Retry-After. Every documented header is readable (the safelisted ones already are).
     app.add_middleware(

@@ -10,6 +10,7 @@ from backend.access.facts import AccessFacts
 from backend.access.middleware import caller_of, refusal_of
 from backend.access.policy import require_global_admin
 from backend.auth.errors import AdminRequired, InvalidToken, NotAuthenticated
+from backend.resources import resources_of
 from backend.users.documents import User
 
 # The errors every authenticated operation can answer, for its `responses=`.
@@ -72,8 +73,7 @@ ADMIN_ERRORS = (*AUTH_ERRORS, AdminRequired)
 
 
 async def get_access_facts(request: Request) -> AccessFacts:
-    facts: AccessFacts = request.app.state.access_facts
-    return facts
+    return resources_of(request.app).access_facts
 
 
 AccessFactsDep = Annotated[AccessFacts, Depends(get_access_facts)]

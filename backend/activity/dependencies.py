@@ -1,22 +1,23 @@
 """Wiring the activity service: names come from the users domain, events go through Redis."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 
 from backend.activity.events import EventBus
 from backend.activity.service import ActivityService
+from backend.resources import AppResources, resources_of
 from backend.users.dependencies import user_service
 
 
-def activity_service(state: Any) -> ActivityService:
+def activity_service(resources: AppResources) -> ActivityService:
     return ActivityService(
-        EventBus(state.redis), user_service(state).display_names, state.cursors, state.cache
+        EventBus(resources.stores.redis), user_service(resources).display_names, resources.cursors
     )
 
 
 async def get_activity_service(request: Request) -> ActivityService:
-    return activity_service(request.app.state)
+    return activity_service(resources_of(request.app))
 
 
 ActivityServiceDep = Annotated[ActivityService, Depends(get_activity_service)]

@@ -9,13 +9,10 @@ from typing import Any
 import structlog
 from redis.exceptions import RedisError
 
+from backend.core.caching import keys
 from backend.core.storage.redis import RedisClient
 
 log = structlog.get_logger(__name__)
-
-
-def channel(project_id: object) -> str:
-    return f"tasklane:events:{project_id}"
 
 
 class EventBus:
@@ -24,7 +21,7 @@ class EventBus:
 
     async def publish(self, project_id: object, event: dict[str, Any]) -> None:
         try:
-            await self._redis.publish(channel(project_id), json.dumps(event))
+            await self._redis.publish(keys.events(project_id), json.dumps(event))
         except RedisError as exc:  # the change is stored; streams resume from the log with Last-Event-ID
             log.warning("event_publish_failed", error=type(exc).__name__)
 
@@ -32,7 +29,7 @@ class EventBus:
     async def subscribe(self, project_id: object) -> AsyncIterator["Subscription"]:
         """Subscribed on entry, so events published from then on are kept for the caller."""
         pubsub = self._redis.pubsub()
-        await pubsub.subscribe(channel(project_id))
+        await pubsub.subscribe(keys.events(project_id))
         try:
             yield Subscription(pubsub)
         finally:

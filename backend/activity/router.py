@@ -5,39 +5,33 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from beanie import PydanticObjectId
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from backend.access.authentication import Authenticator
 from backend.access.dependencies import AUTH_ERRORS, AccessFactsDep
 from backend.access.policy import project_access
-from backend.access.tickets import StreamTickets
 from backend.activity.dependencies import ActivityServiceDep
 from backend.activity.events import EventBus
 from backend.activity.schemas import ActivityRead, ProjectEvent, StreamTicket
 from backend.activity.stream import project_events
 from backend.activity.verbs import ActivityVerb
-from backend.core.caching.cache import CachedResponse
-from backend.core.caching.cached import CachedRead, cached_response, cached_responses, json_entry
-from backend.core.dependencies import CacheDep, RedisDep
-from backend.core.http.drain import Drain
+from backend.core.caching.reads import cached_read
+from backend.core.caching.responses import CachedResponse, json_entry
+from backend.core.dependencies import RedisDep
 from backend.core.http.errors import error_responses
 from backend.core.http.headers import header_refs
 from backend.core.http.openapi import event_stream
-from backend.core.http.preconditions import IfNoneMatch
 from backend.core.http.routing import API_PREFIX, ApiRoute
 from backend.core.ids import parse_id
 from backend.core.metrics import OPEN_STREAMS
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from backend.projects.dependencies import ProjectScopeDep, StreamedProject, VisibleProject
+from backend.projects.dependencies import PROJECT_KEYS, ProjectScopeDep, StreamedProject, VisibleProject
 from backend.projects.errors import ProjectNotFound
+from backend.resources import resources_of
 from backend.tasks.dependencies import TaskServiceDep
 from backend.tasks.errors import TaskNotFound
 
 router = APIRouter(prefix=API_PREFIX + "/projects/{project_id}", tags=["activity"], route_class=ApiRoute)
-PROJECT_ACTIVITY = CachedRead(router.prefix + "/activity")
-TASK_ACTIVITY = CachedRead(router.prefix + "/tasks/{task_id}/activity")
-CACHED_READS = (PROJECT_ACTIVITY, TASK_ACTIVITY)
 
 Verbs = Annotated[list[ActivityVerb], Query(alias="verb", description="Any of these verbs.")]
 Actor = Annotated[str | None, Query(max_length=24, pattern=r"^[0-9a-f]{24}$", description="A user id.")]
@@ -49,79 +43,55 @@ def _actor(actor: str | None) -> PydanticObjectId | None:
     return PydanticObjectId(actor) if actor else None  # the query pattern admits only 24-hex ids
 
 
-@router.get(
+@cached_read(
+    router,
     "/activity",
+    keys=PROJECT_KEYS,
     name="list",
     response_model=Page[ActivityRead],
-    responses={**cached_responses(), **error_responses(*AUTH_ERRORS, ProjectNotFound)},
+    responses=error_responses(*AUTH_ERRORS, ProjectNotFound),
 )
 async def project_activity(
     scope: ProjectScopeDep,
     activity: ActivityServiceDep,
-    cache: CacheDep,
-    request: Request,
     verbs: Verbs = [],  # noqa: B006
     actor: Actor = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-    if_none_match: IfNoneMatch = None,
-) -> Response:
+) -> CachedResponse:
     """What changed in the project, newest first."""
 
-    async def compute() -> CachedResponse:
-        page = await activity.page(
-            scope.project_id, verbs=verbs, actor_id=_actor(actor), cursor=cursor, limit=limit
-        )
-        return json_entry(page.model_dump(mode="json"))
-
-    return await cached_response(
-        request,
-        cache,
-        PROJECT_ACTIVITY,
-        scope.cache_parts,
-        compute,
-        user_id=str(scope.user_id),
-        if_none_match=if_none_match,
+    page = await activity.page(
+        scope.project_id, verbs=verbs, actor_id=_actor(actor), cursor=cursor, limit=limit
     )
+    return json_entry(page.model_dump(mode="json"))
 
 
-@router.get(
+@cached_read(
+    router,
     "/tasks/{task_id}/activity",
+    keys=PROJECT_KEYS,
     name="list-for-task",
     response_model=Page[ActivityRead],
-    responses={**cached_responses(), **error_responses(*AUTH_ERRORS, ProjectNotFound, TaskNotFound)},
+    responses=error_responses(*AUTH_ERRORS, ProjectNotFound, TaskNotFound),
 )
 async def task_activity(
     task_id: str,
     scope: ProjectScopeDep,
     activity: ActivityServiceDep,
     tasks: TaskServiceDep,
-    cache: CacheDep,
-    request: Request,
     verbs: Verbs = [],  # noqa: B006
     actor: Actor = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-    if_none_match: IfNoneMatch = None,
-) -> Response:
+) -> CachedResponse:
     """What changed on one task and its comments, newest first."""
 
-    async def compute() -> CachedResponse:
-        task = await tasks.get(scope.project_id, parse_id(task_id, TaskNotFound))
-        page = await activity.page(
-            task.project_id, task_id=task.id, verbs=verbs, actor_id=_actor(actor), cursor=cursor, limit=limit
-        )
-        return json_entry(page.model_dump(mode="json"))
-
-    return await cached_response(
-        request,
-        cache,
-        TASK_ACTIVITY,
-        scope.cache_parts,
-        compute,
-        user_id=str(scope.user_id),
-        if_none_match=if_none_match,
+    task = await tasks.get(scope.project_id, parse_id(task_id, TaskNotFound))
+    page = await activity.page(
+        task.project_id, task_id=task.id, verbs=verbs, actor_id=_actor(actor), cursor=cursor, limit=limit
     )
+    return json_entry(page.model_dump(mode="json"))
 
 
 @router.post(
@@ -134,8 +104,7 @@ async def project_stream_ticket(access: VisibleProject, request: Request) -> Str
     `Authorization`): valid on that stream only, until `expires_at`, for the session or personal
     access token that asked for it (ending either refuses it)."""
     path = request.url.path.removesuffix("/tickets")  # the stream's path, as its request will name it
-    tickets: StreamTickets = request.app.state.stream_tickets
-    ticket, expires_at = tickets.issue(access.caller, path)
+    ticket, expires_at = resources_of(request.app).stream_tickets.issue(access.caller, path)
     # Absolute: a frontend on another origin (CORS_ORIGINS) opens it as it is.
     url = request.url.replace(path=path, query=urlencode({"ticket": ticket}))
     return StreamTicket(ticket=ticket, url=str(url), expires_at=expires_at)
@@ -187,8 +156,8 @@ async def project_event_stream(
     """
     project_id = access.grant.project_id
     caller = access.caller
-    authenticator: Authenticator = request.app.state.authenticator
-    drain: Drain = request.app.state.drain
+    resources = resources_of(request.app)
+    authenticator, drain = resources.authenticator, resources.drain
 
     async def still_allowed() -> bool:
         now = await authenticator.current(caller)

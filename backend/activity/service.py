@@ -11,7 +11,6 @@ from backend.activity.documents import ActivityRecord, Target
 from backend.activity.events import EventBus
 from backend.activity.schemas import ActivityChanges, ActivityRead, ActorSummary
 from backend.activity.verbs import ActivityVerb
-from backend.core.caching.cache import ResponseCache
 from backend.core.pagination import CursorCodec, Page, after, time_ordered_page
 from backend.core.time import as_utc
 
@@ -44,11 +43,8 @@ NameLookup = Callable[[set[PydanticObjectId]], Awaitable[dict[PydanticObjectId, 
 
 
 class ActivityService:
-    def __init__(
-        self, events: EventBus, names: NameLookup, cursors: CursorCodec, cache: ResponseCache
-    ) -> None:
+    def __init__(self, events: EventBus, names: NameLookup, cursors: CursorCodec) -> None:
         self._events = events
-        self._cache = cache
         self._names = names
         self._cursors = cursors
 
@@ -80,8 +76,6 @@ class ActivityService:
         for record in records:
             record.id = record.id or PydanticObjectId()  # insert_many does not fill ids in
         await ActivityRecord.insert_many(records)
-        for project_id in {r.project_id for r in records}:
-            await self._cache.bump(project_id)  # every cached answer of the project is now stale
         for read in await self.read(records):
             await self._events.publish(read.project_id, read.model_dump(mode="json"))
 

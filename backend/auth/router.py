@@ -11,7 +11,7 @@ from backend.auth.errors import AccountDisabled, InvalidCredentials, InvalidRefr
 from backend.auth.schemas import RefreshRequest, TokenPair
 from backend.core.http.errors import error_responses
 from backend.core.http.routing import API_PREFIX, ApiRoute
-from backend.core.ratelimit.limits import RateLimited
+from backend.core.ratelimit.rules import RateLimited
 from backend.users.dependencies import UserServiceDep
 from backend.users.errors import EmailTaken
 from backend.users.schemas import UserRead, UserRegister

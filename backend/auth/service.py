@@ -29,7 +29,7 @@ from backend.auth.errors import (
 from backend.auth.schemas import SessionRead, TokenCreate, TokenCreated, TokenPair
 from backend.core.config import Settings
 from backend.core.pagination import CursorCodec, Page, time_ordered_page
-from backend.core.ratelimit.limits import RateLimiter
+from backend.core.ratelimit.limiter import RateLimiter
 from backend.core.security import AccessTokens, PasswordHasher, digest, new_secret
 from backend.core.time import as_utc, utcnow
 from backend.users.documents import User

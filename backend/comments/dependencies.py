@@ -7,13 +7,19 @@ from backend.comments.documents import Comment
 from backend.comments.errors import CommentNotFound
 from backend.comments.service import CommentService
 from backend.core.ids import parse_id
+from backend.resources import AppResources, resources_of
 from backend.tasks.dependencies import TaskInProject
 from backend.users.dependencies import user_service
 
 
+def comment_service(resources: AppResources) -> CommentService:
+    return CommentService(
+        user_service(resources), resources.cursors, activity_service(resources), resources.stores.generations
+    )
+
+
 async def get_comment_service(request: Request) -> CommentService:
-    state = request.app.state
-    return CommentService(user_service(state), state.cursors, activity_service(state))
+    return comment_service(resources_of(request.app))
 
 
 CommentServiceDep = Annotated[CommentService, Depends(get_comment_service)]

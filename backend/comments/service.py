@@ -11,6 +11,7 @@ from backend.activity.verbs import ActivityVerb
 from backend.comments.documents import Comment
 from backend.comments.errors import CommentNotFound, NotCommentAuthor
 from backend.comments.schemas import AuthorSummary, CommentRead, CommentWrite
+from backend.core.caching.generations import Generations
 from backend.core.pagination import CursorCodec, Page, time_ordered_page
 from backend.core.time import utcnow
 from backend.projects.documents import ProjectRole
@@ -20,10 +21,13 @@ from backend.users.service import UserService
 
 
 class CommentService:
-    def __init__(self, users: UserService, cursors: CursorCodec, activity: ActivityService) -> None:
+    def __init__(
+        self, users: UserService, cursors: CursorCodec, activity: ActivityService, generations: Generations
+    ) -> None:
         self._users = users
         self._cursors = cursors
         self._activity = activity
+        self._generations = generations
 
     async def create(self, access: ProjectAccess, task: Task, data: CommentWrite) -> Comment:
         access.writable()
@@ -113,6 +117,7 @@ class CommentService:
         changes: dict[str, list[object]],
     ) -> None:
         assert comment.id is not None
+        await self._generations.bump(comment.project_id)  # the project's cached answers are stale
         await self._activity.record(
             project_id=comment.project_id,
             task_id=comment.task_id,

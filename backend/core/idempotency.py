@@ -14,6 +14,7 @@ from fastapi import Header
 from redis.exceptions import RedisError
 from starlette.responses import Response
 
+from backend.core.caching import keys
 from backend.core.http.errors import ProblemError
 from backend.core.storage.redis import RedisClient
 
@@ -59,7 +60,7 @@ class Idempotency:
     ) -> Response:
         if key is None:
             return await produce()
-        redis_key = "tasklane:idem:" + hashlib.sha256(f"{scope}\n{key}".encode()).hexdigest()
+        redis_key = keys.idempotency(scope, key)
         fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
         try:
             reserved = await self._redis.set(

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.responses import PlainTextResponse, Response
 
 from backend.core.dependencies import MongoDep, RedisDep, SettingsDep
@@ -16,7 +16,8 @@ from backend.core.http.routing import ApiRoute
 from backend.core.metrics import exposition, record_resident_memory
 from backend.health.errors import DependencyUnavailable, MetricsTokenRequired, MigrationsPending
 from backend.health.schemas import Liveness, Readiness
-from backend.health.service import HealthService, IndexReport
+from backend.health.service import HealthService
+from backend.resources import resources_of
 
 router = APIRouter(tags=["health"], route_class=ApiRoute)
 
@@ -24,7 +25,7 @@ router = APIRouter(tags=["health"], route_class=ApiRoute)
 async def get_health_service(
     mongo: MongoDep, redis: RedisDep, settings: SettingsDep, request: Request
 ) -> HealthService:
-    report: IndexReport = request.app.state.index_report
+    report = resources_of(request.app).index_report
     return HealthService(
         mongo, redis, settings.health_timeout_seconds, report, redis_in_memory=settings.in_memory_redis
     )
@@ -91,6 +92,6 @@ async def metrics_scraper(
 async def metrics(request: Request) -> Response:
     """Prometheus text format: requests, MongoDB commands and connections, dependency failures,
     cache hits, rate-limit refusals, open streams, worker memory; summed over every worker."""
-    registry: CollectorRegistry = request.app.state.metrics_registry
+    registry = resources_of(request.app).metrics_registry
     record_resident_memory()
     return Response(exposition(registry), media_type=CONTENT_TYPE_LATEST)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import httpx
 from fastapi import FastAPI
 
+from backend.resources import resources_of
+
 DEMO_PASSWORD = "demo-password-1"
 PEOPLE = [
     ("ada", "Ada Lovelace"),
@@ -48,7 +50,7 @@ async def seed_demo(app: FastAPI, *, tasks_per_project: int = 100, seed: int = 7
     rng = random.Random(seed)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://seed") as http:
-        users = app.state.mongo.database["users"]
+        users = resources_of(app).stores.mongo.database["users"]
         again = await users.count_documents({"email_normalized": "ada@demo.tasklane.dev"}, limit=1) > 0
         # A second set beside the first: emails and project keys get a short random suffix.
         suffix = "".join(rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZ", k=2)) + uuid.uuid4().hex[:2] if again else ""
@@ -108,7 +110,7 @@ async def seed_demo(app: FastAPI, *, tasks_per_project: int = 100, seed: int = 7
 
 
 async def is_empty(app: FastAPI) -> bool:
-    database = app.state.mongo.database
+    database = resources_of(app).stores.mongo.database
     for name in ("users", "projects", "tasks"):
         if await database[name].count_documents({}, limit=1):
             return False

@@ -4,30 +4,42 @@ Both dependencies ask the one policy (backend/access/policy.py): `VisibleProject
 stored now (for changes), `ProjectScopeDep` on its member map (for reads, cached or not).
 """
 
-from typing import Annotated, Any
+import re
+from collections.abc import Mapping
+from typing import Annotated
 
 from beanie import PydanticObjectId
 from fastapi import Depends, Request
+from starlette.types import Scope
 
 from backend.access.caller import Caller
 from backend.access.dependencies import AccessFactsDep, CurrentCaller, StreamCaller
 from backend.access.facts import AccessFacts
+from backend.access.middleware import caller_of
 from backend.access.policy import project_access
 from backend.activity.dependencies import activity_service
-from backend.core.dependencies import CacheDep
+from backend.core.caching.reads import KeyResolver
+from backend.core.dependencies import GenerationsDep
 from backend.core.ids import parse_id
 from backend.projects.documents import Project
 from backend.projects.errors import ProjectNotFound
 from backend.projects.service import ProjectAccess, ProjectScope, ProjectService
+from backend.resources import AppResources, resources_of
 from backend.users.dependencies import user_service
 
 
-def project_service(state: Any) -> ProjectService:
-    return ProjectService(user_service(state), state.cursors, activity_service(state), state.access_facts)
+def project_service(resources: AppResources) -> ProjectService:
+    return ProjectService(
+        user_service(resources),
+        resources.cursors,
+        activity_service(resources),
+        resources.access_facts,
+        resources.stores.generations,
+    )
 
 
 async def get_project_service(request: Request) -> ProjectService:
-    return project_service(request.app.state)
+    return project_service(resources_of(request.app))
 
 
 ProjectServiceDep = Annotated[ProjectService, Depends(get_project_service)]
@@ -57,7 +69,7 @@ async def scope_of(
     caller: Caller, project_id: PydanticObjectId, facts: AccessFacts, generation: int
 ) -> ProjectScope | None:
     """The caller's scope in the project (at this data generation), or None when they may not see
-    it. The cache-hit fast path (projects/cached_reads.py) and the routes both decide through here."""
+    it. Cached reads decide through here, on the route and on the cache-hit fast path."""
     members = await facts.member_map(project_id)
     grant = None if members is None else project_access(caller, members)
     if members is None or grant is None:
@@ -66,15 +78,35 @@ async def scope_of(
 
 
 async def project_scope(
-    project_id: str, caller: CurrentCaller, facts: AccessFactsDep, cache: CacheDep
+    project_id: str, caller: CurrentCaller, facts: AccessFactsDep, generations: GenerationsDep
 ) -> ProjectScope:
     """Like VisibleProject (404 for anyone who may not see the project), for reads."""
     pid = parse_id(project_id, ProjectNotFound)
     # Redis failing: generation 0, so at worst a stale answer, never one to someone who may not see it.
-    scope = await scope_of(caller, pid, facts, await cache.generation(pid) or 0)
+    scope = await scope_of(caller, pid, facts, await generations.current(pid) or 0)
     if scope is None:
         raise ProjectNotFound()
     return scope
 
 
 ProjectScopeDep = Annotated[ProjectScope, Depends(project_scope)]
+_PROJECT_ID = re.compile(r"[0-9a-f]{24}")  # as the routes print ids: other spellings go the long way
+
+
+async def fast_project_scope(scope: Scope, params: Mapping[str, str]) -> ProjectScope | None:
+    """`project_scope` before routing, for the cache-hit fast path: None whenever the route must
+    answer (no caller, a malformed id, the generation unreadable, not allowed)."""
+    caller = caller_of(scope)
+    project_id = params.get("project_id", "")
+    if caller is None or not _PROJECT_ID.fullmatch(project_id):
+        return None
+    resources = resources_of(scope["app"])
+    pid = PydanticObjectId(project_id)
+    generation = await resources.stores.generations.current(pid)
+    if generation is None:
+        return None  # unknown: only the route may answer, from MongoDB
+    return await scope_of(caller, pid, resources.access_facts, generation)
+
+
+# The key scope of every cached read of a project's data (core/caching/reads.py).
+PROJECT_KEYS = KeyResolver(fast=fast_project_scope, dependency=project_scope)

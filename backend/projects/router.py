@@ -2,20 +2,19 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from backend.access.dependencies import AUTH_ERRORS, CurrentUser
 from backend.auth.errors import AdminRequired
-from backend.core.caching.cache import CachedResponse
-from backend.core.caching.cached import CachedRead, cached_response, cached_responses, json_entry
-from backend.core.dependencies import CacheDep
+from backend.core.caching.reads import cached_read
+from backend.core.caching.responses import CachedResponse, json_entry
 from backend.core.http.errors import error_responses
 from backend.core.http.headers import header_refs
 from backend.core.http.preconditions import IfMatch, IfNoneMatch, PreconditionFailed, none_match
 from backend.core.http.routing import API_PREFIX, ApiRoute
 from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from backend.projects.dependencies import ProjectScopeDep, ProjectServiceDep, VisibleProject
+from backend.projects.dependencies import PROJECT_KEYS, ProjectScopeDep, ProjectServiceDep, VisibleProject
 from backend.projects.documents import Project, ProjectRole
 from backend.projects.errors import (
     AlreadyMember,
@@ -44,8 +43,6 @@ router = APIRouter(prefix=API_PREFIX + "/projects", tags=["projects"], route_cla
 members_router = APIRouter(
     prefix=API_PREFIX + "/projects/{project_id}/members", tags=["members"], route_class=ApiRoute
 )
-MEMBERS = CachedRead(members_router.prefix)
-CACHED_READS = (MEMBERS,)
 
 SEEN = (*AUTH_ERRORS, ProjectNotFound)
 WRITE = (*SEEN, InsufficientRole, ProjectArchived, ConcurrentUpdate)
@@ -155,39 +152,27 @@ async def restore_project(
     return project_response(response, project, access.role)
 
 
-@members_router.get(
+@cached_read(
+    members_router,
     "",
+    keys=PROJECT_KEYS,
     name="list",
     response_model=Page[MemberRead],
-    responses={**cached_responses(), **error_responses(*SEEN)},
+    responses=error_responses(*SEEN),
 )
 async def list_members(
     scope: ProjectScopeDep,
     projects: ProjectServiceDep,
-    cache: CacheDep,
-    request: Request,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-    if_none_match: IfNoneMatch = None,
-) -> Response:
+) -> CachedResponse:
     """The project's members in the order they joined, with display names."""
 
-    async def compute() -> CachedResponse:
-        project = await Project.get(scope.project_id)
-        if project is None:
-            raise ProjectNotFound()
-        page = await projects.members(project, cursor=cursor, limit=limit)
-        return json_entry(page.model_dump(mode="json"))
-
-    return await cached_response(
-        request,
-        cache,
-        MEMBERS,
-        scope.cache_parts,
-        compute,
-        user_id=str(scope.user_id),
-        if_none_match=if_none_match,
-    )
+    project = await Project.get(scope.project_id)
+    if project is None:
+        raise ProjectNotFound()
+    page = await projects.members(project, cursor=cursor, limit=limit)
+    return json_entry(page.model_dump(mode="json"))
 
 
 @members_router.get("/{user_id}", name="get", responses=error_responses(*SEEN, MemberNotFound))

@@ -14,6 +14,8 @@ from backend.activity.diff import diff
 from backend.activity.documents import Target
 from backend.activity.service import ActivityService
 from backend.activity.verbs import ActivityVerb
+from backend.core.caching.generations import Generations
+from backend.core.caching.reads import KeyScope
 from backend.core.http.preconditions import PreconditionFailed, check_if_match
 from backend.core.pagination import CursorCodec, Page
 from backend.core.time import utcnow
@@ -81,13 +83,8 @@ class ProjectAccess(_Granted):
         return self.project
 
 
-def scope_parts(project_id: object, access_scope: str, generation: int) -> list[str]:
-    """The cache-key parts of an access scope: answers are shared by callers with the same one."""
-    return [str(project_id), access_scope, str(generation)]
-
-
 @dataclass(frozen=True)
-class ProjectScope(_Granted):
+class ProjectScope(_Granted, KeyScope):
     """A project as one caller may see it, without loading the project: the policy's grant on the
     project's member map, and the project's data generation (for cache keys)."""
 
@@ -103,9 +100,12 @@ class ProjectScope(_Granted):
     def member_ids(self) -> Collection[PydanticObjectId]:
         return self.members.roles.keys()
 
-    @property
-    def cache_parts(self) -> list[str]:
-        return scope_parts(self.project_id, self.grant.scope, self.generation)
+    def key_parts(self) -> list[str]:
+        """Cached answers are shared by callers with the same access scope, at one data generation."""
+        return [str(self.project_id), self.grant.scope, str(self.generation)]
+
+    def caller_id(self) -> str:
+        return str(self.user_id)
 
     def writable(self) -> None:
         """For changing something in the project: members and above, and not archived."""
@@ -127,12 +127,18 @@ def _stored_member(member: Member) -> dict[str, Any]:
 
 class ProjectService:
     def __init__(
-        self, users: UserService, cursors: CursorCodec, activity: ActivityService, facts: AccessFacts
+        self,
+        users: UserService,
+        cursors: CursorCodec,
+        activity: ActivityService,
+        facts: AccessFacts,
+        generations: Generations,
     ) -> None:
         self._users = users
         self._cursors = cursors
         self._activity = activity
         self._facts = facts
+        self._generations = generations
 
     async def create(self, data: ProjectCreate, *, owner: PydanticObjectId) -> Project:
         project = Project(
@@ -377,6 +383,7 @@ class ProjectService:
                     update={**changes, "updated_at": now, "version": snapshot.version + 1}
                 )
                 target, described = describe(snapshot, changed)
+                await self._generations.bump(changed.id)  # its cached answers show the old project
                 await self._activity.record(
                     project_id=_id(changed),
                     actor_id=access.user_id,

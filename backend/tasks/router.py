@@ -3,22 +3,22 @@
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from backend.access.dependencies import AUTH_ERRORS, CurrentCaller
-from backend.core.caching.cache import CachedResponse
-from backend.core.caching.cached import CachedRead, cached_response, cached_responses, json_entry
-from backend.core.dependencies import CacheDep, RedisDep
+from backend.core.caching.reads import cached_read
+from backend.core.caching.responses import CachedResponse, json_entry
+from backend.core.dependencies import RedisDep
 from backend.core.http.errors import error_responses
 from backend.core.http.headers import header_refs
-from backend.core.http.preconditions import IfMatch, IfNoneMatch, PreconditionFailed
+from backend.core.http.preconditions import IfMatch, PreconditionFailed
 from backend.core.http.routing import API_PREFIX, ApiRoute
 from backend.core.idempotency import Idempotency, IdempotencyKey, IdempotencyKeyInUse, IdempotencyKeyReused
 from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from backend.core.types import Rfc3339
-from backend.projects.dependencies import ProjectScopeDep, VisibleProject
+from backend.projects.dependencies import PROJECT_KEYS, ProjectScopeDep, VisibleProject
 from backend.projects.documents import Project, ProjectRole
 from backend.projects.errors import InsufficientRole, ProjectArchived, ProjectNotFound
 from backend.projects.service import ProjectAccess
@@ -29,12 +29,6 @@ from backend.tasks.listing import SORT_PATTERN, SortOrder, TaskFilters
 from backend.tasks.schemas import BulkResult, BulkUpdate, Label, TaskCreate, TaskRead, TaskUpdate
 
 router = APIRouter(prefix=API_PREFIX + "/projects/{project_id}/tasks", tags=["tasks"], route_class=ApiRoute)
-# `assignee=me` makes the answer depend on who asks, not only on their role.
-TASK_LIST = CachedRead(
-    router.prefix, vary=lambda user, query: [user if query.get("assignee") == "me" else ""]
-)
-TASK_READ = CachedRead(router.prefix + "/{task_id}")
-CACHED_READS = (TASK_LIST, TASK_READ)
 by_key_router = APIRouter(prefix=API_PREFIX + "/tasks", tags=["tasks"], route_class=ApiRoute)
 
 SEEN = (*AUTH_ERRORS, ProjectNotFound, TaskNotFound)
@@ -92,17 +86,19 @@ async def create_task(
     return await Idempotency(redis).run(replay_scope, idempotency_key, data.model_dump(mode="json"), create)
 
 
-@router.get(
+@cached_read(
+    router,
     "",
+    keys=PROJECT_KEYS,
+    # `assignee=me` makes the answer depend on who asks, not only on their role.
+    vary=lambda user, query: [user if query.get("assignee") == "me" else ""],
     name="list",
     response_model=Page[TaskRead],
-    responses={**cached_responses(), **error_responses(*AUTH_ERRORS, ProjectNotFound, InsufficientRole)},
+    responses=error_responses(*AUTH_ERRORS, ProjectNotFound, InsufficientRole),
 )
 async def list_tasks(
     scope: ProjectScopeDep,
     tasks: TaskServiceDep,
-    cache: CacheDep,
-    request: Request,
     status_: Annotated[list[TaskStatus], Query(alias="status", description="Any of these.")] = [],  # noqa: B006
     priority: Annotated[list[Priority], Query(description="Any of these.")] = [],  # noqa: B006
     assignee: Annotated[
@@ -134,8 +130,7 @@ async def list_tasks(
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     include_total: bool = False,
-    if_none_match: IfNoneMatch = None,
-) -> Response:
+) -> CachedResponse:
     """The project's tasks, filtered and sorted, a page at a time. Cursors survive inserts."""
     filters = TaskFilters(
         status=status_,
@@ -152,27 +147,16 @@ async def list_tasks(
     if include_deleted:
         scope.require(ProjectRole.ADMIN)
 
-    async def compute() -> CachedResponse:
-        page = await tasks.page(
-            scope.project_id,
-            scope.user_id,
-            filters,
-            SortOrder.parse(sort),
-            cursor=cursor,
-            limit=limit,
-            include_total=include_total,
-        )
-        return json_entry(page.model_dump(mode="json"))
-
-    return await cached_response(
-        request,
-        cache,
-        TASK_LIST,
-        scope.cache_parts,
-        compute,
-        user_id=str(scope.user_id),
-        if_none_match=if_none_match,
+    page = await tasks.page(
+        scope.project_id,
+        scope.user_id,
+        filters,
+        SortOrder.parse(sort),
+        cursor=cursor,
+        limit=limit,
+        include_total=include_total,
     )
+    return json_entry(page.model_dump(mode="json"))
 
 
 @router.post("/bulk-update", name="bulk-update", responses=error_responses(*WRITE))
@@ -182,36 +166,20 @@ async def bulk_update_tasks(data: BulkUpdate, access: VisibleProject, tasks: Tas
     return await tasks.bulk_update(access, data)
 
 
-@router.get(
+@cached_read(
+    router,
     "/{task_id}",
+    keys=PROJECT_KEYS,
     name="get",
     response_model=TaskRead,
-    responses={**cached_responses(), **error_responses(*SEEN)},
+    responses=error_responses(*SEEN),
 )
-async def read_task(
-    task_id: str,
-    scope: ProjectScopeDep,
-    tasks: TaskServiceDep,
-    cache: CacheDep,
-    request: Request,
-    if_none_match: IfNoneMatch = None,
-) -> Response:
+async def read_task(task_id: str, scope: ProjectScopeDep, tasks: TaskServiceDep) -> CachedResponse:
     """One task, with its ETag (its revision)."""
 
-    async def compute() -> CachedResponse:
-        task = await tasks.get(scope.project_id, parse_id(task_id, TaskNotFound))
-        (read,) = await tasks.read([task])
-        return json_entry(read.model_dump(mode="json"), etag=task.etag)
-
-    return await cached_response(
-        request,
-        cache,
-        TASK_READ,
-        scope.cache_parts,
-        compute,
-        user_id=str(scope.user_id),
-        if_none_match=if_none_match,
-    )
+    task = await tasks.get(scope.project_id, parse_id(task_id, TaskNotFound))
+    (read,) = await tasks.read([task])
+    return json_entry(read.model_dump(mode="json"), etag=task.etag)
 
 
 @router.patch(

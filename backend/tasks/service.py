@@ -10,6 +10,7 @@ from backend.activity.diff import diff, plain
 from backend.activity.documents import ActivityRecord, Target
 from backend.activity.service import ActivityService
 from backend.activity.verbs import ActivityVerb
+from backend.core.caching.generations import Generations
 from backend.core.http.preconditions import PreconditionFailed, check_if_match
 from backend.core.pagination import CursorCodec, Page
 from backend.core.storage.db import Update, bulk_update
@@ -58,10 +59,13 @@ TRACKED_FIELDS = (
 
 
 class TaskService:
-    def __init__(self, users: UserService, cursors: CursorCodec, activity: ActivityService) -> None:
+    def __init__(
+        self, users: UserService, cursors: CursorCodec, activity: ActivityService, generations: Generations
+    ) -> None:
         self._users = users
         self._activity = activity
         self._cursors = cursors
+        self._generations = generations
 
     async def create(self, scope: ProjectScope, data: TaskCreate) -> Task:
         """Needs no project read: the member map gives roles and members, the counter the key."""
@@ -219,6 +223,8 @@ class TaskService:
             detail = "The task changed while the bulk update ran; retry."
             outcome[task_id] = BulkItemResult(id=task_id, result="invalid", detail=detail)
             applied.pop(task_id, None)
+        if applied:
+            await self._generations.bump(access.project_id)  # the project's cached answers are stale
         await self._activity.record_many(
             [
                 self._activity_of(
@@ -278,6 +284,7 @@ class TaskService:
     async def _record(
         self, task: Task, actor: PydanticObjectId, verb: ActivityVerb, changes: dict[str, list[Any]]
     ) -> None:
+        await self._generations.bump(task.project_id)  # the project's cached answers are stale
         await self._activity.record_many([self._activity_of(task, actor, verb, changes)])
 
     @staticmethod

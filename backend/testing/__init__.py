@@ -27,13 +27,14 @@ from fastapi import FastAPI
 from pymongo import monitoring
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from backend.core.caching.fastpath import CachedReads
 from backend.core.caching.mirror import KeyMirror
 from backend.core.config import Environment, Settings
 from backend.core.storage.db import Database
 from backend.core.storage.query_shapes import QueryShape, QueryShapeRecorder, shapes_of, uncovered
 from backend.core.storage.redis import RedisClient
 from backend.main import create_app
-from backend.projects.cached_reads import CachedReads
+from backend.resources import resources_of
 from backend.testing.factories import Factory
 from backend.users.documents import GlobalRole, User
 
@@ -277,7 +278,7 @@ async def app(settings: Settings, mongo_commands: CommandLog) -> AsyncIterator[F
     listeners: list[monitoring.CommandListener] = [mongo_commands, *([_SHAPES] if _SHAPES else [])]
     application = create_app(settings, command_listeners=listeners)
     async with LifespanManager(application, startup_timeout=30, shutdown_timeout=30):
-        redis: RedisClient = application.state.redis
+        redis = resources_of(application).stores.redis
         if settings.redis_url:
             # A test may point the app at a Redis that is down on purpose; nothing to flush then.
             with contextlib.suppress(RedisConnectionError):
@@ -287,7 +288,7 @@ async def app(settings: Settings, mongo_commands: CommandLog) -> AsyncIterator[F
         finally:
             # Only a database this plugin named: never one a tester's own settings point at.
             if settings.mongodb_url and settings.mongodb_db.startswith(TEST_DATABASE_PREFIX):
-                await application.state.mongo.client.drop_database(settings.mongodb_db)
+                await resources_of(application).stores.mongo.client.drop_database(settings.mongodb_db)
 
 
 @pytest_asyncio.fixture
@@ -301,21 +302,19 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def db(app: FastAPI) -> Database:
     """The MongoDB database the app uses (in-memory or real), for arranging and checking stored data."""
-    database: Database = app.state.mongo.database
-    return database
+    return resources_of(app).stores.mongo.database
 
 
 @pytest.fixture
 def redis(app: FastAPI) -> RedisClient:
     """The Redis client the app uses (fakeredis in-process, or the real server)."""
-    client: RedisClient = app.state.redis
-    return client
+    return resources_of(app).stores.redis
 
 
 async def mirror_following(app: FastAPI, *, live: bool = True, within: float = 5.0) -> KeyMirror:
     """The app's mirror of Redis keys (real tier only), once it follows Redis (or, with
     `live=False`, once it has noticed that it no longer can)."""
-    mirror: KeyMirror | None = app.state.key_mirror
+    mirror = resources_of(app).stores.key_mirror
     assert mirror is not None, "only an app on a real Redis follows its keys"
     deadline = time.monotonic() + within
     while mirror.live != live:
@@ -327,7 +326,7 @@ async def mirror_following(app: FastAPI, *, live: bool = True, within: float = 5
 async def access_following(app: FastAPI, *, within: float = 5.0) -> None:
     """Wait until the app keeps copies of access inputs (backend/access/facts.py): at once in memory,
     on real servers once its MongoDB change stream is open."""
-    facts = app.state.access_facts
+    facts = resources_of(app).access_facts
     deadline = time.monotonic() + within
     while not facts.live:
         assert time.monotonic() < deadline, "the app does not follow MongoDB's changes"
@@ -339,7 +338,7 @@ async def another_instance(app: FastAPI) -> AsyncIterator[tuple[FastAPI, httpx.A
     """A second instance of the API on the same MongoDB and Redis as `app` (real tier), once both
     follow Redis's generations and MongoDB's changes: for changes made through one and read
     through the other."""
-    second = create_app(app.state.settings)
+    second = create_app(resources_of(app).settings)
     async with LifespanManager(second, startup_timeout=30, shutdown_timeout=30):
         for instance in (app, second):
             await mirror_following(instance)

@@ -20,19 +20,18 @@ from beanie import PydanticObjectId
 from fastapi import FastAPI
 
 from backend.access.caller import Caller
-from backend.activity.dependencies import activity_service
 from backend.auth.dependencies import auth_service
 from backend.auth.schemas import TokenCreate
+from backend.comments.dependencies import comment_service
 from backend.comments.schemas import CommentWrite
-from backend.comments.service import CommentService
 from backend.projects.dependencies import project_service, scope_of
 from backend.projects.documents import Project, ProjectRole
 from backend.projects.schemas import MemberAdd, ProjectCreate
 from backend.projects.service import ProjectAccess, read_project
+from backend.resources import resources_of
 from backend.tasks.dependencies import task_service
 from backend.tasks.documents import Task
 from backend.tasks.schemas import TaskCreate
-from backend.users.dependencies import user_service
 
 Json = dict[str, Any]
 
@@ -57,7 +56,7 @@ class Factory:
         n = next(self._sequence)
         data = ProjectCreate(**{"name": f"Project {n}", "key": f"P{n}", **fields})
         caller = await self._caller(owner)
-        project = await project_service(self._app.state).create(data, owner=caller.user_id)
+        project = await project_service(resources_of(self._app)).create(data, owner=caller.user_id)
         made = read_project(project, ProjectRole.OWNER).model_dump(mode="json")
         self._owners[made["id"]] = owner
         for actor, role in members:
@@ -73,7 +72,7 @@ class Factory:
         assert adder is not None, "say who adds the member: factory.member(project, user, role, by=owner)"
         access = ProjectAccess.decide(await self._caller(adder), stored)
         assert access is not None, "the adding user cannot see the project"
-        await project_service(self._app.state).add_member(
+        await project_service(resources_of(self._app)).add_member(
             access, MemberAdd(user_id=user.id, role=ProjectRole(role))
         )
 
@@ -91,9 +90,9 @@ class Factory:
         stored = await self._project(project["id"])
         n = next(self._sequence)
         values = {"title": f"Task {n}", "assignee_ids": [a.id for a in assignees], **fields}
-        tasks = task_service(self._app.state)
+        tasks = task_service(resources_of(self._app))
         caller = await self._caller(by)
-        scope = await scope_of(caller, _id(stored), self._app.state.access_facts, 0)
+        scope = await scope_of(caller, _id(stored), resources_of(self._app).access_facts, 0)
         assert scope is not None, "the creating user cannot see the project"
         task = await tasks.create(scope, TaskCreate(**values))
         for _ in range(subtasks):
@@ -109,8 +108,7 @@ class Factory:
         assert stored is not None
         access = ProjectAccess.decide(await self._caller(by), await self._project(str(stored.project_id)))
         assert access is not None, "the commenting user cannot see the project"
-        state = self._app.state
-        comments = CommentService(user_service(state), state.cursors, activity_service(state))
+        comments = comment_service(resources_of(self._app))
         comment = await comments.create(
             access, stored, CommentWrite(body=body or f"Comment {next(self._sequence)}")
         )
@@ -119,15 +117,14 @@ class Factory:
 
     async def token(self, user: Person, *, name: str | None = None) -> str:
         """A personal access token of `user`: its secret, to send as a bearer token."""
-        auth = auth_service(self._app.state)
+        auth = auth_service(resources_of(self._app))
         created = await auth.create_pat(
             PydanticObjectId(user.id), TokenCreate(name=name or f"token {next(self._sequence)}")
         )
         return created.token
 
     async def _caller(self, actor: Person) -> Caller:
-        caller: Caller = await self._app.state.authenticator.caller(actor.access_token)
-        return caller
+        return await resources_of(self._app).authenticator.caller(actor.access_token)
 
     async def _project(self, project_id: str) -> Project:
         stored = await Project.get(PydanticObjectId(project_id))

@@ -1,7 +1,8 @@
 """Bootstrapping the first global admin from the command line."""
 
 from backend.access.facts import AccessFacts
-from backend.core.caching.cache import MemoryBackend, ResponseCache
+from backend.core.caching.stores import MemoryStore, QuietStore
+from backend.core.caching.values import JsonValues
 from backend.core.config import Settings
 from backend.core.pagination import CursorCodec
 from backend.core.security import PasswordHasher, derive_key
@@ -16,11 +17,11 @@ async def ensure_admin(settings: Settings, *, email: str, password: str, display
     data = UserRegister(email=email, password=password, display_name=display_name)
     mongo = await connect(settings)
     try:
-        cache = ResponseCache(
-            MemoryBackend(), settings.cache_ttl_seconds
-        )  # a one-off process: nothing to share
+        accounts = JsonValues(
+            QuietStore(MemoryStore()), settings.cache_ttl_seconds
+        )  # one-off: nothing to share
         users = UserService(
-            PasswordHasher(settings), CursorCodec(derive_key(settings, "cursor")), cache, AccessFacts()
+            PasswordHasher(settings), CursorCodec(derive_key(settings, "cursor")), accounts, AccessFacts()
         )
         existing = await users.find_by_email(data.email)
         if existing is None:

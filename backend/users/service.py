@@ -9,7 +9,8 @@ from beanie.operators import In
 from pymongo.errors import DuplicateKeyError
 
 from backend.access.facts import AccessFacts
-from backend.core.caching.cache import ResponseCache
+from backend.core.caching import keys
+from backend.core.caching.values import JsonValues
 from backend.core.pagination import CursorCodec, InvalidCursor, Page
 from backend.core.security import PasswordHasher
 from backend.core.time import utcnow
@@ -21,18 +22,13 @@ USERS_CURSOR_SCOPE = "users"
 ACCOUNT_TTL = 30
 
 
-def account_key(user_id: object) -> str:
-    """Display data of an account in the shared cache, for names in answers; never for access."""
-    return f"tasklane:account:{user_id}"
-
-
 class UserService:
     def __init__(
-        self, hasher: PasswordHasher, cursors: CursorCodec, cache: ResponseCache, facts: AccessFacts
+        self, hasher: PasswordHasher, cursors: CursorCodec, accounts: JsonValues, facts: AccessFacts
     ) -> None:
         self._hasher = hasher
         self._cursors = cursors
-        self._cache = cache
+        self._accounts = accounts  # display data, for names in answers; never an access decision
         self._facts = facts
 
     async def register(self, data: UserRegister, *, role: GlobalRole = GlobalRole.USER) -> User:
@@ -63,7 +59,7 @@ class UserService:
         if not user_ids:
             return {}
         wanted = sorted(user_ids)
-        cached = await self._cache.get_many_json([account_key(u) for u in wanted])
+        cached = await self._accounts.get_many([keys.account(u) for u in wanted])
         names = {u: c["display_name"] for u, c in zip(wanted, cached, strict=True) if c}
         missing = [u for u in wanted if u not in names]
         if missing:
@@ -74,8 +70,8 @@ class UserService:
         return names
 
     async def _remember(self, user: User) -> None:
-        await self._cache.set_json(
-            account_key(user.id), user.model_dump(mode="json", exclude={"password_hash"}), ACCOUNT_TTL
+        await self._accounts.put(
+            keys.account(user.id), user.model_dump(mode="json", exclude={"password_hash"}), ACCOUNT_TTL
         )
 
     async def update_profile(self, user: User, data: ProfileUpdate) -> tuple[User, bool]:
@@ -98,7 +94,7 @@ class UserService:
                 await stored.set(changes)
             finally:
                 self._facts.forget_account(_user_id(stored))
-            await self._cache.forget(account_key(stored.id))
+            await self._accounts.forget(keys.account(stored.id))
         return stored, "password_hash" in changes
 
     async def page(
@@ -147,7 +143,7 @@ class UserService:
                 await target.set(changes)
             finally:
                 self._facts.forget_account(_user_id(target))  # a disabled user is refused at once
-            await self._cache.forget(account_key(target.id))
+            await self._accounts.forget(keys.account(target.id))
         return target
 
 

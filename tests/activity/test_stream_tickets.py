@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from backend.access.tickets import StreamTickets
+from backend.resources import resources_of
 from backend.testing import Actor, Team
 from tests.activity.test_stream import live_team, next_events, personal_token, served, wait_connected
 
@@ -121,7 +121,7 @@ async def test_an_expired_ticket_is_refused(
     live_team: tuple[Team, httpx.AsyncClient], served: tuple[FastAPI, Any]
 ) -> None:
     team, http = live_team
-    tickets: StreamTickets = served[0].state.stream_tickets
+    tickets = resources_of(served[0]).stream_tickets
     tickets.ttl = timedelta(seconds=-1)
     ticket = await ticket_for(http, team, team.viewer)
 

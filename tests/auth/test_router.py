@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from backend.auth.documents import RefreshToken
 from backend.core.config import Settings
+from backend.resources import resources_of
 from backend.testing import DEFAULT_PASSWORD, UserFactory, make_test_settings, problem
 
 REGISTER = "/api/v1/auth/register"
@@ -163,13 +164,13 @@ class TestLogin:
     ) -> None:
         alice = await users.create()
         verified: list[str | None] = []
-        real_verify = app.state.hasher.verify
+        real_verify = resources_of(app).hasher.verify
 
         def spy(password: str, password_hash: str | None) -> bool:
             verified.append(password_hash)
             return bool(real_verify(password, password_hash))
 
-        monkeypatch.setattr(app.state.hasher, "verify", spy)
+        monkeypatch.setattr(resources_of(app).hasher, "verify", spy)
 
         wrong = await client.post(TOKEN, data={"username": alice.email, "password": "wrong password!"})
         unknown = await client.post(

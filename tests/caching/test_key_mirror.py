@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from backend.core.caching.mirror import KeyMirror
 from backend.core.storage.redis import RedisClient
+from backend.resources import resources_of
 from backend.testing import Team, UserFactory, another_instance, cached_reads
 
 SOON = 1.0  # seconds: Redis's message takes well under a millisecond on loopback
@@ -102,7 +103,8 @@ async def test_a_flush_of_redis_forgets_all_a_process_knew(
     second, via_second = other
     task = (await team.member.client.post(team.tasks_url, json={"title": "Kept"})).json()
     await hit(via_second, f"{team.tasks_url}/{task['id']}", team.viewer.headers)
-    mirror: KeyMirror = second.state.key_mirror
+    mirror = resources_of(second).stores.key_mirror
+    assert mirror is not None
     keys = [f"tasklane:gen:data:{team.project['id']}"]
     assert mirror.known(keys).keys() == set(keys)
 

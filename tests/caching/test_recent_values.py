@@ -1,6 +1,6 @@
 """The in-process copy of generation-keyed values stays small and short-lived."""
 
-from backend.core.caching.cache import RecentValues
+from backend.core.caching.responses import RecentValues
 
 
 class Clock:
@@ -13,7 +13,7 @@ class Clock:
 
 def test_a_value_lives_its_lifetime_only() -> None:
     clock = Clock()
-    recent = RecentValues(5.0, 1000, clock)
+    recent: RecentValues[object] = RecentValues(5.0, 1000, clock)
     recent.put("k", {"v": 1}, 10)
 
     clock.now = 5.0
@@ -23,7 +23,7 @@ def test_a_value_lives_its_lifetime_only() -> None:
 
 
 def test_the_oldest_values_go_first_past_the_byte_budget() -> None:
-    recent = RecentValues(60.0, 1600, Clock())
+    recent: RecentValues[object] = RecentValues(60.0, 1600, Clock())
     for key in "abcde":
         recent.put(key, key, 100)
     recent.put("f", "f", 100)
@@ -36,7 +36,7 @@ def test_the_oldest_values_go_first_past_the_byte_budget() -> None:
 
 
 def test_a_value_too_large_for_its_share_is_not_kept() -> None:
-    recent = RecentValues(60.0, 1600, Clock())
+    recent: RecentValues[object] = RecentValues(60.0, 1600, Clock())
     recent.put("small", 1, 100)
     recent.put("large", 2, 101)
 

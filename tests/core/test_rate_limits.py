@@ -1,13 +1,13 @@
 """Every route but health, metrics and docs is rate limited: per principal, or per IP without one."""
 
-from collections.abc import Sequence
-
 import httpx
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from backend.core.config import Settings
-from backend.core.ratelimit.limits import MemoryWindows, RateLimited, RateLimiter, Rule, Window
+from backend.core.ratelimit.limiter import RateLimiter
+from backend.core.ratelimit.rules import RateLimited, Rule, Window
+from backend.core.ratelimit.stores import MemoryWindows
 from backend.testing import UserFactory, make_test_settings
 
 
@@ -111,9 +111,7 @@ async def test_idle_keys_are_forgotten() -> None:
 
 
 class BrokenStore:
-    async def take_and_read(
-        self, key: str, rule: Rule, read: Sequence[str]
-    ) -> tuple[Window, list[bytes | None] | None]:
+    async def take(self, key: str, rule: Rule) -> Window:
         raise RedisConnectionError("gone")
 
 

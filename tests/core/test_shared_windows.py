@@ -1,14 +1,15 @@
 """Shared rate limits with most requests counted in process: what each request is told, and what Redis
 holds, against the exact count (on an in-process Redis running the same script)."""
 
-from collections.abc import Sequence
 from typing import Any
 
 import fakeredis
 import pytest
 
-from backend.core.ratelimit.limits import RateLimited, RateLimiter, RedisWindows, Rule, SharedWindow
+from backend.core.ratelimit.limiter import RateLimiter
+from backend.core.ratelimit.rules import RateLimited, Rule
 from backend.core.ratelimit.shared_windows import SharedWindows
+from backend.core.ratelimit.stores import RedisWindows, SharedWindow
 
 
 class Clock:
@@ -26,11 +27,9 @@ class CountedWindows(RedisWindows):
         super().__init__(redis)
         self.asked: list[int] = []
 
-    async def exchange(
-        self, key: str, rule: Rule, read: Sequence[str] = (), *, add: int = 0, take: bool = True
-    ) -> SharedWindow:
+    async def exchange(self, key: str, rule: Rule, *, add: int = 0, take: bool = True) -> SharedWindow:
         self.asked.append(add)
-        return await super().exchange(key, rule, read, add=add, take=take)
+        return await super().exchange(key, rule, add=add, take=take)
 
 
 @pytest.fixture

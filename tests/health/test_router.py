@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -5,6 +7,7 @@ from pydantic import ValidationError
 
 from backend.core.config import Settings
 from backend.core.storage.db import make_client
+from backend.resources import resources_of
 from backend.testing import make_test_settings, problem, real_servers
 
 
@@ -52,12 +55,14 @@ async def test_ready_is_503_naming_mongodb_when_it_goes_away(client: httpx.Async
     gone = make_test_settings(
         mongodb_url="mongodb://127.0.0.1:1/?directConnection=true", mongodb_server_selection_timeout_ms=300
     )
-    working, app.state.mongo = app.state.mongo, make_client(gone)
+    resources = resources_of(app)
+    working = resources.stores
+    resources.started(replace(working, mongo=make_client(gone)))
     try:
         response = await client.get("/health/ready")
     finally:
-        app.state.mongo.close()
-        app.state.mongo = working
+        resources.stores.mongo.close()
+        resources.started(working)
 
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from backend.resources import resources_of
 from backend.testing import Team, problem
 
 
@@ -24,7 +25,7 @@ def _free_port() -> int:
 
 
 async def test_while_draining_new_requests_and_readiness_answer_503(app: FastAPI, team: Team) -> None:
-    app.state.drain.begin()
+    resources_of(app).drain.begin()
 
     refused = await team.member.client.get(team.tasks_url)
     ready = await team.member.client.get("/health/ready")

@@ -16,6 +16,7 @@ from backend.core.time import utcnow
 from backend.migrations import MIGRATIONS
 from backend.migrations.migration import MigrationFailed
 from backend.migrations.runner import APPLIED, Lock, Locked, applied_versions, down, pending, up
+from backend.resources import resources_of
 from backend.testing import UserFactory, problem
 
 
@@ -163,7 +164,7 @@ def test_the_command_reports_and_exits_as_ops_expect(app: FastAPI, monkeypatch: 
     from backend.cli import app as cli
     from backend.core.config import get_settings
 
-    monkeypatch.setenv("MONGODB_DB", app.state.settings.mongodb_db)
+    monkeypatch.setenv("MONGODB_DB", resources_of(app).settings.mongodb_db)
     get_settings.cache_clear()
     runner = CliRunner()
     try:

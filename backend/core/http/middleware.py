@@ -15,6 +15,7 @@ from backend.core.http.drain import ShuttingDown
 from backend.core.http.errors import InternalError, PayloadTooLarge, ProblemError
 from backend.core.http.problems import problem_response, request_id_of, unavailable
 from backend.core.metrics import HttpMetrics, handler_of
+from backend.core.resources import resources
 
 log = structlog.get_logger("tasklane.http")
 
@@ -88,7 +89,7 @@ class RequestContextMiddleware:
 
         bound = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
-            if scope["app"].state.drain.started and scope["path"] != LIVENESS_PATH:
+            if resources(scope["app"]).drain.started and scope["path"] != LIVENESS_PATH:
                 # Arrived on a kept-alive connection after SIGTERM: say so, and close it.
                 refused = problem_response(ShuttingDown(), path=scope["path"], request_id=request_id)
                 refused.headers["Connection"] = "close"

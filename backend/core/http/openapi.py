@@ -33,7 +33,8 @@ from backend.core.http.examples import EXAMPLES
 from backend.core.http.headers import RESPONSE_HEADERS, header_refs
 from backend.core.http.middleware import LIVENESS_PATH
 from backend.core.http.routing import API_PREFIX
-from backend.core.ratelimit.limits import RateLimited, RateLimitMiddleware
+from backend.core.ratelimit.middleware import RateLimitMiddleware
+from backend.core.ratelimit.rules import RateLimited
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _BODY_METHODS = ("post", "put", "patch")

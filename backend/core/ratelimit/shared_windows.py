@@ -15,14 +15,15 @@ yet added when Redis fails are lost to the shared count (the limits then hold pe
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
 from redis.exceptions import RedisError
 
 from backend.core.logging import OccasionalWarning
-from backend.core.ratelimit.limits import RedisWindows, Rule, SharedWindow, Window, weighted
+from backend.core.ratelimit.rules import Rule, Window, weighted
+from backend.core.ratelimit.stores import RedisWindows, SharedWindow
 
 log = structlog.get_logger(__name__)
 
@@ -57,17 +58,14 @@ class SharedWindows:
     def __len__(self) -> int:
         return len(self._tallies)
 
-    async def take_and_read(
-        self, key: str, rule: Rule, read: Sequence[str]
-    ) -> tuple[Window, list[bytes | None] | None]:
-        if not read:  # with values to read, a round trip is due anyway: let it count exactly
-            window = self._take_here(key, rule)
-            if window is not None:
-                return window, None
+    async def take(self, key: str, rule: Rule) -> Window:
+        window = self._take_here(key, rule)
+        if window is not None:
+            return window
         tally = self._tallies.get(key)
         sent = _send(tally)
         try:
-            shared = await self._redis.exchange(key, rule, read, add=sent)
+            shared = await self._redis.exchange(key, rule, add=sent)
         finally:
             if tally is not None:
                 tally.sending -= sent  # acknowledged below, or lost with the failure
@@ -75,7 +73,7 @@ class SharedWindows:
         self._exchanges += 1
         if self._exchanges % self.SWEEP_EVERY == 0:
             self._sweep()
-        return shared.window, shared.values
+        return shared.window
 
     def _take_here(self, key: str, rule: Rule) -> Window | None:
         tally = self._tallies.get(key)

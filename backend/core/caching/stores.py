@@ -1,0 +1,132 @@
+"""Where cached values live: Redis (shared by every process), or one process's memory without it.
+
+`QuietStore` puts either behind the rule every cache user follows: Redis failing never fails a
+request (the cache is an optimisation; access never depends on it), it answers a fallback and a
+warning is logged at most once a minute.
+"""
+
+import time
+from collections.abc import Awaitable
+from typing import Protocol, TypeVar
+
+import structlog
+from redis.exceptions import RedisError
+
+from backend.core.caching.mirror import KeyMirror
+from backend.core.logging import OccasionalWarning
+from backend.core.metrics import REDIS_CACHE_SECONDS
+from backend.core.storage.redis import RedisClient
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+
+class CacheStore(Protocol):
+    async def get(self, key: str) -> bytes | None: ...
+    async def mget(self, keys: list[str]) -> list[bytes | None]: ...
+    async def set(self, key: str, value: bytes, ttl: int) -> None: ...
+    async def incr(self, key: str) -> int: ...
+    async def delete(self, key: str) -> None: ...
+
+
+class RedisStore:
+    """Redis, with the values of the keys `mirror` follows read from the process while it knows them."""
+
+    def __init__(self, redis: RedisClient, mirror: KeyMirror | None = None) -> None:
+        self._redis = redis
+        self._mirror = mirror
+
+    async def get(self, key: str) -> bytes | None:
+        return (await self.mget([key]))[0]
+
+    async def mget(self, keys: list[str]) -> list[bytes | None]:
+        mirror = self._mirror
+        if mirror is None:
+            with REDIS_CACHE_SECONDS.time():
+                return [_as_bytes(v) for v in await self._redis.mget(keys)]
+        known, missing, epoch = mirror.split(keys)
+        if missing:  # only these cost a round trip; the process follows the rest
+            with REDIS_CACHE_SECONDS.time():
+                values = [_as_bytes(v) for v in await self._redis.mget(missing)]
+            known.update(mirror.learn(missing, values, epoch))
+        return [known[key] for key in keys]
+
+    async def set(self, key: str, value: bytes, ttl: int) -> None:
+        try:
+            with REDIS_CACHE_SECONDS.time():
+                await self._redis.set(key, value, ex=ttl)
+        finally:
+            self._wrote(key)
+
+    async def incr(self, key: str) -> int:
+        try:
+            with REDIS_CACHE_SECONDS.time():
+                return int(await self._redis.incr(key))
+        finally:
+            self._wrote(key)
+
+    async def delete(self, key: str) -> None:
+        try:
+            with REDIS_CACHE_SECONDS.time():
+                await self._redis.delete(key)
+        finally:
+            self._wrote(key)
+
+    def _wrote(self, key: str) -> None:
+        # After the write (or its failure): a read that raced it is not kept, and this process's next
+        # read of the key goes to Redis, so it sees its own write before Redis's message arrives.
+        if self._mirror is not None:
+            self._mirror.forget(key)
+
+
+def _as_bytes(value: bytes | str | None) -> bytes | None:
+    return value.encode() if isinstance(value, str) else value
+
+
+class MemoryStore:
+    """One process's cache, for running without Redis. Expired entries go when next touched."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._data: dict[str, tuple[float, bytes]] = {}
+        self._max = max_entries
+
+    async def get(self, key: str) -> bytes | None:
+        found = self._data.get(key)
+        if found is None:
+            return None
+        expires, value = found
+        if expires < time.monotonic():
+            del self._data[key]
+            return None
+        return value
+
+    async def mget(self, keys: list[str]) -> list[bytes | None]:
+        return [await self.get(key) for key in keys]
+
+    async def set(self, key: str, value: bytes, ttl: int) -> None:
+        if len(self._data) >= self._max:
+            self._data.pop(next(iter(self._data)))  # the oldest insertion
+        self._data[key] = (time.monotonic() + ttl, value)
+
+    async def incr(self, key: str) -> int:
+        current = int(await self.get(key) or b"0") + 1
+        self._data[key] = (float("inf"), str(current).encode())
+        return current
+
+    async def delete(self, key: str) -> None:
+        self._data.pop(key, None)
+
+
+class QuietStore:
+    """A store whose failures answer a fallback instead of failing the request."""
+
+    def __init__(self, store: CacheStore) -> None:
+        self.store = store
+        self._unavailable = OccasionalWarning("cache_unavailable")
+
+    async def run(self, operation: Awaitable[T], fallback: T) -> T:
+        try:
+            return await operation
+        except (RedisError, OSError) as exc:
+            self._unavailable(log, exc, detail="serving from MongoDB")
+            return fallback
