@@ -275,9 +275,9 @@ def indexes_coverage(
     ],
 ) -> None:
     """Exit 1, listing them, when a recorded query shape is served by no declared index."""
-    from backend.core.storage.db import DOCUMENT_MODELS
     from backend.core.storage.indexes import declared
     from backend.core.storage.query_shapes import load_shapes, uncovered
+    from backend.documents import DOCUMENT_MODELS
 
     shapes = load_shapes(shapes_file)
     missing = uncovered(shapes, declared(DOCUMENT_MODELS))

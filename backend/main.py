@@ -43,6 +43,7 @@ from backend.core.ratelimit.stores import MemoryWindows, RedisWindows
 from backend.core.resources import STATE, Stores
 from backend.core.storage.db import Mongo, connect, make_client
 from backend.core.storage.redis import make_redis
+from backend.documents import DOCUMENT_MODELS
 from backend.health.router import router as health_router
 from backend.migrations.runner import stamp_if_new
 from backend.ops.seed import DEMO_PASSWORD, is_empty, seed_demo
@@ -84,7 +85,9 @@ the cache lifetime (`CACHE_TTL_SECONDS`, 60 s by default) plus 5 seconds.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     resources = resources_of(app)
     settings = resources.settings
-    mongo = await connect(settings, listeners=[*resources.command_listeners, MongoCommandMetrics()])
+    mongo = await connect(
+        settings, DOCUMENT_MODELS, listeners=[*resources.command_listeners, MongoCommandMetrics()]
+    )
     # A database with no data yet starts at the latest shape; any other must be migrated by ops.
     await stamp_if_new(mongo.database)
     redis = make_redis(settings)

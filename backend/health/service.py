@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 
 from pymongo.errors import PyMongoError
 
-from backend.core.storage.db import DOCUMENT_MODELS, Mongo, ping
+from backend.core.storage.db import Mongo, ping
 from backend.core.storage.indexes import check
 from backend.core.storage.redis import RedisClient
+from backend.documents import DOCUMENT_MODELS
 from backend.health.errors import DependencyUnavailable, MigrationsPending
 from backend.health.schemas import DependencyCheck, Readiness
 from backend.migrations.runner import pending

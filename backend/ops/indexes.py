@@ -14,8 +14,9 @@ from pymongo.errors import ConfigurationError, ConnectionFailure, InvalidURI, Py
 from pymongo.uri_parser import parse_uri
 
 from backend.core.config import MongoSettings
-from backend.core.storage.db import DOCUMENT_MODELS, make_client
+from backend.core.storage.db import make_client
 from backend.core.storage.indexes import Applied, DriftRow, apply, check
+from backend.documents import DOCUMENT_MODELS
 from backend.ops.target import NoTarget, mongo_target
 
 IN_SYNC, DRIFT, ERROR = 0, 1, 2

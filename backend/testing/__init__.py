@@ -117,8 +117,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _SHAPES is not None and _SHAPES_FILE and real_servers():
         _SHAPES.save(Path(_SHAPES_FILE))
     if not real_servers() and session.config.getini(INDEX_COVERAGE) and _MEMORY_SHAPES.shapes:
-        from backend.core.storage.db import DOCUMENT_MODELS
         from backend.core.storage.indexes import declared
+        from backend.documents import DOCUMENT_MODELS
 
         _UNCOVERED[:] = uncovered(_MEMORY_SHAPES.shapes, declared(DOCUMENT_MODELS))
         if _UNCOVERED and session.exitstatus == pytest.ExitCode.OK:

@@ -7,6 +7,7 @@ from backend.core.config import Settings
 from backend.core.pagination import CursorCodec
 from backend.core.security import PasswordHasher, derive_key
 from backend.core.storage.db import connect
+from backend.documents import DOCUMENT_MODELS
 from backend.users.documents import GlobalRole
 from backend.users.schemas import UserRegister
 from backend.users.service import UserService
@@ -15,7 +16,7 @@ from backend.users.service import UserService
 async def ensure_admin(settings: Settings, *, email: str, password: str, display_name: str) -> bool:
     """Make `email` a global admin: register it when new (True), or promote the existing account (False)."""
     data = UserRegister(email=email, password=password, display_name=display_name)
-    mongo = await connect(settings)
+    mongo = await connect(settings, DOCUMENT_MODELS)
     try:
         accounts = JsonValues(
             QuietStore(MemoryStore()), settings.cache_ttl_seconds

@@ -12,9 +12,9 @@ from typer.testing import CliRunner, Result
 
 from backend.cli import app
 from backend.core.config import get_settings
-from backend.core.storage.db import DOCUMENT_MODELS
 from backend.core.storage.indexes import declared
 from backend.core.storage.query_shapes import QueryShape, shapes_of, uncovered
+from backend.documents import DOCUMENT_MODELS
 
 runner = CliRunner()
 

@@ -9,30 +9,12 @@ from beanie import Document, init_beanie
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 from pymongo import UpdateOne, monitoring
 
-from backend.activity.documents import ActivityRecord
-from backend.auth.documents import PersonalAccessToken, RefreshToken, Session
-from backend.comments.documents import Comment
 from backend.core.config import MongoSettings, Settings
 from backend.core.storage.in_memory import in_memory_package
-from backend.projects.documents import Project
-from backend.tasks.documents import Task
-from backend.users.documents import User
 
 log = structlog.get_logger(__name__)
 
 Database = AsyncIOMotorDatabase[dict[str, Any]]
-
-# Every Beanie document of the app; startup, the index script and tests pass this one list.
-DOCUMENT_MODELS: list[type[Document]] = [
-    User,
-    RefreshToken,
-    Session,
-    PersonalAccessToken,
-    Project,
-    Task,
-    Comment,
-    ActivityRecord,
-]
 
 
 @dataclass(frozen=True)
@@ -45,6 +27,16 @@ class Mongo:
         if self.in_memory:
             _LOCAL_LISTENERS.pop(_mock_key(self.database), None)
         self.client.close()
+
+
+# A document class's driver collection, for the queries Beanie's builders cannot express: Beanie 1
+# names it after Motor, Beanie 2 after PyMongo's async API (the second dependency set).
+Collection = Any
+
+
+def collection(document: type[Document]) -> Collection:
+    get = getattr(document, "get_pymongo_collection", None) or document.get_motor_collection
+    return get()
 
 
 def make_client(settings: MongoSettings, *, listeners: Sequence[monitoring.CommandListener] = ()) -> Mongo:
@@ -71,8 +63,8 @@ def make_client(settings: MongoSettings, *, listeners: Sequence[monitoring.Comma
 
 async def connect(
     settings: Settings,
+    models: Sequence[type[Document]],
     *,
-    models: Sequence[type[Document]] = DOCUMENT_MODELS,
     build_indexes: bool | None = None,
     listeners: Sequence[monitoring.CommandListener] = (),
 ) -> Mongo:

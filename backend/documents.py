@@ -1,0 +1,22 @@
+"""Every Beanie document of the app: startup, the index script, health checks and tests pass this one
+list (here, not in core, so that core imports no domain)."""
+
+from beanie import Document
+
+from backend.activity.documents import ActivityRecord
+from backend.auth.documents import PersonalAccessToken, RefreshToken, Session
+from backend.comments.documents import Comment
+from backend.projects.documents import Project
+from backend.tasks.documents import Task
+from backend.users.documents import User
+
+DOCUMENT_MODELS: list[type[Document]] = [
+    User,
+    RefreshToken,
+    Session,
+    PersonalAccessToken,
+    Project,
+    Task,
+    Comment,
+    ActivityRecord,
+]
