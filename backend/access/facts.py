@@ -24,12 +24,15 @@ from typing import Final, Generic, TypeVar
 import structlog
 from beanie import PydanticObjectId
 
-from backend.auth.documents import PersonalAccessToken, Session
+from backend.auth.documents import PersonalAccessToken
+from backend.auth.repository import AuthRepository
 from backend.core.logging import OccasionalWarning
 from backend.core.storage.db import Change, Database, Mongo, follow_changes, follow_local_changes
 from backend.core.time import as_utc, utcnow
 from backend.projects.documents import Project, ProjectRole
+from backend.projects.repository import ProjectRepository
 from backend.users.documents import GlobalRole, User
+from backend.users.repository import UserRepository
 
 log = structlog.get_logger(__name__)
 
@@ -166,7 +169,7 @@ class AccessFacts:
         if known is not None:
             return known
         epoch = self._epoch
-        found = await PersonalAccessToken.find_one(PersonalAccessToken.token_hash == secret_hash)
+        found = await AuthRepository().token_by_hash(secret_hash)
         if found is None:
             return None  # not kept: an insert reports the new token's id, not its hash
         state = TokenState.of(found)
@@ -184,7 +187,7 @@ class AccessFacts:
             return known
         if not PydanticObjectId.is_valid(token_id):
             return None
-        found = await PersonalAccessToken.get(PydanticObjectId(token_id))
+        found = await AuthRepository().token(PydanticObjectId(token_id))
         return None if found is None else TokenState.of(found)
 
     async def member_map(self, project_id: PydanticObjectId) -> MemberMap | None:
@@ -197,12 +200,12 @@ class AccessFacts:
 
     @staticmethod
     async def _load_account(user_id: PydanticObjectId) -> Account | None:
-        user = await User.get(user_id)
+        user = await UserRepository().by_id(user_id)
         return None if user is None else Account.of(user)
 
     @staticmethod
     async def _load_session(session_id: PydanticObjectId) -> SessionState | None:
-        found = await Session.get(session_id)
+        found = await AuthRepository().session(session_id)
         if found is None:
             return None
         expires = as_utc(found.expires_at).timestamp()
@@ -210,7 +213,7 @@ class AccessFacts:
 
     @staticmethod
     async def _load_member_map(project_id: PydanticObjectId) -> MemberMap | None:
-        project = await Project.get(project_id)
+        project = await ProjectRepository().by_id(project_id)
         return None if project is None else MemberMap.of(project)
 
     async def _load(self, copies: _Copies[K, V], key: K, loading: Awaitable[V]) -> V:

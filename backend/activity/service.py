@@ -9,9 +9,10 @@ from pydantic import ValidationError
 
 from backend.activity.documents import ActivityRecord, Target
 from backend.activity.events import EventBus
+from backend.activity.repository import ActivityRepository
 from backend.activity.schemas import ActivityChanges, ActivityRead, ActorSummary
 from backend.activity.verbs import ActivityVerb
-from backend.core.pagination import CursorCodec, Page, after, time_ordered_page
+from backend.core.pagination import CursorCodec, Page
 from backend.core.time import as_utc
 
 log = structlog.get_logger(__name__)
@@ -46,6 +47,7 @@ class ActivityService:
     def __init__(self, events: EventBus, names: NameLookup, cursors: CursorCodec) -> None:
         self._events = events
         self._names = names
+        self._records = ActivityRepository()
         self._cursors = cursors
 
     async def record(
@@ -75,7 +77,7 @@ class ActivityService:
             return
         for record in records:
             record.id = record.id or PydanticObjectId()  # insert_many does not fill ids in
-        await ActivityRecord.insert_many(records)
+        await self._records.insert_many(records)
         for read in await self.read(records):
             await self._events.publish(read.project_id, read.model_dump(mode="json"))
 
@@ -98,14 +100,8 @@ class ActivityService:
         if actor_id is not None:
             conditions["actor_id"] = actor_id
         scope = f"activity:{project_id}:{task_id}:{sorted(verbs)}:{actor_id}"
-        items, next_cursor = await time_ordered_page(
-            ActivityRecord,
-            conditions,
-            codec=self._cursors,
-            scope=scope,
-            cursor=cursor,
-            limit=limit,
-            newest_first=True,
+        items, next_cursor = await self._records.newest_first(
+            conditions, codec=self._cursors, scope=scope, cursor=cursor, limit=limit
         )
         return Page[ActivityRead](items=await self.read(items), next_cursor=next_cursor)
 
@@ -113,19 +109,13 @@ class ActivityService:
         self, project_id: PydanticObjectId, last_id: PydanticObjectId, limit: int
     ) -> list[ActivityRecord]:
         """Records of the project written after `last_id`, oldest first (for resuming a stream)."""
-        last = await ActivityRecord.get(last_id)  # by _id alone: the fastest shape; the rest checked here
+        last = await self._records.by_id(last_id)  # the project is checked here
         if last is None or last.id is None or last.project_id != project_id:
             return []
-        later = after("created_at", last.created_at, last.id)
-        return (
-            await ActivityRecord.find({"project_id": project_id, **later})
-            .sort("+created_at", "+_id")
-            .limit(limit)
-            .to_list()
-        )
+        return await self._records.after(last, limit)
 
     async def get(self, record_id: PydanticObjectId) -> ActivityRecord | None:
-        return await ActivityRecord.get(record_id)
+        return await self._records.by_id(record_id)
 
     async def read(self, records: list[ActivityRecord]) -> list[ActivityRead]:
         names = await self._names({r.actor_id for r in records})

@@ -9,10 +9,8 @@ session stops working at once, on every process.
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from beanie import PydanticObjectId
-from pymongo import ReturnDocument
 
 from backend.access.caller import Caller
 from backend.access.facts import AccessFacts
@@ -26,13 +24,13 @@ from backend.auth.errors import (
     TokenNotFound,
     TooManyTokens,
 )
+from backend.auth.repository import AuthRepository
 from backend.auth.schemas import SessionRead, TokenCreate, TokenCreated, TokenPair
 from backend.core.config import Settings
-from backend.core.pagination import CursorCodec, Page, time_ordered_page
+from backend.core.pagination import CursorCodec, Page
 from backend.core.ratelimit.limiter import RateLimiter
 from backend.core.security import AccessTokens, PasswordHasher, digest, new_secret
 from backend.core.time import as_utc, utcnow
-from backend.users.documents import User
 from backend.users.schemas import normalize_email
 from backend.users.service import UserService
 
@@ -62,6 +60,7 @@ class AuthService:
         self._limiter = limiter
         self._cursors = cursors
         self._settings = settings
+        self._store = AuthRepository()
 
     async def login(self, email: str, password: str, *, client_ip: str, user_agent: str) -> TokenPair:
         await self._limiter.hit(self._settings.login_rate_limit_per_ip, "login-ip", client_ip)
@@ -79,24 +78,21 @@ class AuthService:
         session = Session(
             user_id=user.id, expires_at=self._refresh_expiry(), user_agent=user_agent[:MAX_USER_AGENT]
         )
-        await session.insert()
+        await self._store.insert_session(session)
         assert session.id is not None
         return await self._issue(user.id, session.id)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         token_hash = digest(refresh_token)
         now = utcnow()
-        spent = await RefreshToken.get_motor_collection().find_one_and_update(
-            {"token_hash": token_hash, "used_at": None, "revoked_at": None},
-            {"$set": {"used_at": now}},
-        )
+        spent = await self._store.spend_refresh_token(token_hash, now)
         if spent is None:
-            known = await RefreshToken.find_one(RefreshToken.token_hash == token_hash)
+            known = await self._store.refresh_token(token_hash)
             if known is None:
                 raise InvalidRefreshToken()
             if known.revoked_at is not None:
                 # Say why, to the one who holds the token: disabling an account ends its sessions.
-                owner = await User.get(known.user_id)
+                owner = await self._users.find(known.user_id)
                 raise AccountDisabled() if owner is None or owner.disabled else InvalidRefreshToken()
             # Spent before: someone holds a copy. End the whole session for both holders.
             await self.end_sessions(known.user_id, only=[known.family_id], reason="refresh_token_reused")
@@ -105,7 +101,7 @@ class AuthService:
             raise InvalidRefreshToken()
         user_id: PydanticObjectId = spent["user_id"]
         session_id = await self._continue_session(spent["family_id"], user_id)
-        user = await User.get(user_id)
+        user = await self._users.find(user_id)
         if user is None or user.disabled:
             await self.end_sessions(user_id, only=[str(session_id)], reason="account_disabled")
             raise AccountDisabled()
@@ -114,32 +110,25 @@ class AuthService:
     async def _continue_session(self, family_id: str, user_id: PydanticObjectId) -> PydanticObjectId:
         """The session a refresh continues, marked used; InvalidRefreshToken when it has ended."""
         if PydanticObjectId.is_valid(family_id):
-            found = await Session.get_motor_collection().find_one_and_update(
-                {"_id": PydanticObjectId(family_id), "user_id": user_id, "ended_at": None},
-                {"$set": {"last_used_at": utcnow(), "expires_at": self._refresh_expiry()}},
-                projection={"_id": 1},
-                return_document=ReturnDocument.AFTER,
+            found = await self._store.continue_session(
+                PydanticObjectId(family_id), user_id, now=utcnow(), expires_at=self._refresh_expiry()
             )
             if found is None:
                 raise InvalidRefreshToken()
-            return PydanticObjectId(found["_id"])
+            return found
         # A family from before sessions existed: it becomes a session now, and its tokens move into
         # it, so that a reuse of one of them still ends it.
         session = Session(user_id=user_id, expires_at=self._refresh_expiry())
-        await session.insert()
+        await self._store.insert_session(session)
         assert session.id is not None
-        await RefreshToken.get_motor_collection().update_many(
-            {"family_id": family_id}, {"$set": {"family_id": str(session.id)}}
-        )
+        await self._store.move_family(family_id, session.id)
         return session.id
 
     async def logout(self, caller: Caller, refresh_token: str | None) -> None:
         """End the caller's session, and the one the refresh token belongs to (if it is theirs)."""
         sessions = [caller.session_id] if caller.session_id else []
         if refresh_token:
-            token = await RefreshToken.find_one(
-                RefreshToken.token_hash == digest(refresh_token), RefreshToken.user_id == caller.user_id
-            )
+            token = await self._store.refresh_token(digest(refresh_token), caller.user_id)
             if token is not None:
                 sessions.append(token.family_id)
         if sessions:
@@ -147,19 +136,13 @@ class AuthService:
 
     async def sessions(self, caller: Caller, *, cursor: str | None, limit: int) -> Page[SessionRead]:
         """The caller's sessions that have not ended, newest first."""
-        conditions: dict[str, Any] = {
-            "user_id": caller.user_id,
-            "ended_at": None,
-            "expires_at": {"$gt": utcnow()},
-        }
-        items, next_cursor = await time_ordered_page(
-            Session,
-            conditions,
+        items, next_cursor = await self._store.live_sessions_page(
+            caller.user_id,
+            utcnow(),
             codec=self._cursors,
             scope=SESSIONS_CURSOR_SCOPE,
             cursor=cursor,
             limit=limit,
-            newest_first=True,
         )
         return Page[SessionRead](
             items=[SessionRead.of(s, current=str(s.id) == caller.session_id) for s in items],
@@ -168,7 +151,7 @@ class AuthService:
 
     async def end_session(self, caller: Caller, session_id: PydanticObjectId) -> None:
         """End one of the caller's sessions (204 also when it had ended already)."""
-        found = await Session.get(session_id)  # by _id alone: the fastest shape; the owner checked here
+        found = await self._store.session(session_id)
         if found is None or found.user_id != caller.user_id:
             raise SessionNotFound()
         await self.end_sessions(caller.user_id, only=[str(session_id)], reason="revoked")
@@ -186,34 +169,16 @@ class AuthService:
         The sessions are ended first: that alone refuses their access and refresh tokens; revoking
         the refresh tokens after is bookkeeping.
         """
-        sessions: dict[str, Any] = {"user_id": user_id, "ended_at": None}
-        tokens: dict[str, Any] = {"user_id": user_id, "revoked_at": None}
-        if only is not None:
-            ids = [PydanticObjectId(s) for s in only if PydanticObjectId.is_valid(s)]
-            sessions["_id"] = {"$in": ids}
-            tokens["family_id"] = {"$in": list(only)}
-        if keep is not None:
-            sessions["_id"] = {"$ne": PydanticObjectId(keep)}
-            tokens["family_id"] = {"$ne": keep}
         now = utcnow()
         try:
-            await Session.get_motor_collection().update_many(
-                sessions, {"$set": {"ended_at": now, "end_reason": reason}}
-            )
+            await self._store.end_sessions(user_id, only=only, keep=keep, reason=reason, now=now)
         finally:
             self._facts.forget_sessions()
-        await RefreshToken.get_motor_collection().update_many(tokens, {"$set": {"revoked_at": now}})
+        await self._store.revoke_refresh_tokens(user_id, only=only, keep=keep, now=now)
 
     async def create_pat(self, user_id: PydanticObjectId, data: TokenCreate) -> TokenCreated:
         now = utcnow()
-        active = await PersonalAccessToken.find(
-            {
-                "user_id": user_id,
-                "revoked_at": None,
-                "$or": [{"expires_at": None}, {"expires_at": {"$gt": now}}],
-            }
-        ).count()
-        if active >= MAX_ACTIVE_TOKENS:
+        if await self._store.active_token_count(user_id, now) >= MAX_ACTIVE_TOKENS:
             raise TooManyTokens(f"You have {MAX_ACTIVE_TOKENS} active tokens; revoke one first.")
         secret = new_secret(PAT_PREFIX)
         pat = PersonalAccessToken(
@@ -223,25 +188,18 @@ class AuthService:
             token_prefix=secret[: len(PAT_PREFIX) + 6],
             expires_at=data.expires_at,
         )
-        await pat.insert()
+        await self._store.insert_token(pat)
         return TokenCreated(**pat.model_dump(), token=secret)
 
     async def list_pats(self, user_id: PydanticObjectId) -> list[PersonalAccessToken]:
-        return (
-            await PersonalAccessToken.find({"user_id": user_id, "revoked_at": None})
-            .sort("+created_at", "+_id")
-            .limit(MAX_ACTIVE_TOKENS * 2)
-            .to_list()
-        )
+        return await self._store.unrevoked_tokens(user_id, MAX_ACTIVE_TOKENS * 2)
 
     async def revoke_pat(self, user_id: PydanticObjectId, token_id: PydanticObjectId) -> None:
         try:
-            result = await PersonalAccessToken.get_motor_collection().update_one(
-                {"_id": token_id, "user_id": user_id, "revoked_at": None}, {"$set": {"revoked_at": utcnow()}}
-            )
+            revoked = await self._store.revoke_token(user_id, token_id, utcnow())
         finally:
             self._facts.forget_token(str(token_id))
-        if result.matched_count == 0:
+        if not revoked:
             raise TokenNotFound()
 
     def _refresh_expiry(self) -> datetime:
@@ -250,13 +208,15 @@ class AuthService:
     async def _issue(self, user_id: PydanticObjectId, session_id: PydanticObjectId) -> TokenPair:
         secret = new_secret(REFRESH_PREFIX)
         now = utcnow()
-        await RefreshToken(
-            token_hash=digest(secret),
-            family_id=str(session_id),
-            user_id=user_id,
-            created_at=now,
-            expires_at=now + timedelta(seconds=self._settings.refresh_token_ttl_seconds),
-        ).insert()
+        await self._store.insert_refresh_token(
+            RefreshToken(
+                token_hash=digest(secret),
+                family_id=str(session_id),
+                user_id=user_id,
+                created_at=now,
+                expires_at=now + timedelta(seconds=self._settings.refresh_token_ttl_seconds),
+            )
+        )
         return TokenPair(
             access_token=self._access.issue(str(user_id), session_id=str(session_id)),
             expires_in=int(self._access.ttl.total_seconds()),

@@ -1,7 +1,5 @@
 """Comments: members write, authors edit, authors and project admins delete."""
 
-from typing import Any
-
 from beanie import PydanticObjectId
 
 from backend.activity.diff import diff
@@ -10,9 +8,10 @@ from backend.activity.service import ActivityService
 from backend.activity.verbs import ActivityVerb
 from backend.comments.documents import Comment
 from backend.comments.errors import CommentNotFound, NotCommentAuthor
+from backend.comments.repository import CommentRepository
 from backend.comments.schemas import AuthorSummary, CommentRead, CommentWrite
 from backend.core.caching.generations import Generations
-from backend.core.pagination import CursorCodec, Page, time_ordered_page
+from backend.core.pagination import CursorCodec, Page
 from backend.core.time import utcnow
 from backend.projects.documents import ProjectRole
 from backend.projects.service import ProjectAccess
@@ -28,6 +27,7 @@ class CommentService:
         self._cursors = cursors
         self._activity = activity
         self._generations = generations
+        self._comments = CommentRepository()
 
     async def create(self, access: ProjectAccess, task: Task, data: CommentWrite) -> Comment:
         access.writable()
@@ -35,7 +35,7 @@ class CommentService:
         comment = Comment(
             project_id=task.project_id, task_id=task.id, author_id=access.user_id, body=data.body
         )
-        await comment.insert()
+        await self._comments.insert(comment)
         await self._record(
             comment,
             task,
@@ -46,7 +46,7 @@ class CommentService:
         return comment
 
     async def get(self, task: Task, comment_id: PydanticObjectId) -> Comment:
-        comment = await Comment.get(comment_id)  # by _id alone: the fastest shape; the rest checked here
+        comment = await self._comments.by_id(comment_id)
         if comment is None or comment.task_id != task.id or comment.project_id != task.project_id:
             raise CommentNotFound()
         return comment
@@ -56,7 +56,7 @@ class CommentService:
         if comment.author_id != access.user_id:
             raise NotCommentAuthor("Only the author may edit a comment.")
         before = comment.body
-        await comment.set({"body": data.body, "edited_at": utcnow()})
+        await self._comments.set(comment, {"body": data.body, "edited_at": utcnow()})
         await self._record(
             comment,
             task,
@@ -71,7 +71,7 @@ class CommentService:
         is_admin = access.role is not None and access.role.at_least(ProjectRole.ADMIN)
         if comment.author_id != access.user_id and not is_admin:
             raise NotCommentAuthor("Only the author or a project admin may delete a comment.")
-        await comment.delete()
+        await self._comments.delete(comment)
         await self._record(
             comment,
             task,
@@ -82,15 +82,8 @@ class CommentService:
 
     async def page(self, task: Task, *, cursor: str | None, limit: int) -> Page[CommentRead]:
         """Oldest first."""
-        conditions: dict[str, Any] = {"project_id": task.project_id, "task_id": task.id}
-        items, next_cursor = await time_ordered_page(
-            Comment,
-            conditions,
-            codec=self._cursors,
-            scope=f"comments:{task.id}",
-            cursor=cursor,
-            limit=limit,
-            newest_first=False,
+        items, next_cursor = await self._comments.oldest_first(
+            task.project_id, task.id, codec=self._cursors, cursor=cursor, limit=limit
         )
         return Page[CommentRead](items=await self.read(items), next_cursor=next_cursor)
 

@@ -11,7 +11,6 @@ import json
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from beanie import Document
 from bson import ObjectId
 from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
@@ -87,38 +86,6 @@ def read_time_position(codec: CursorCodec, scope: str, cursor: str) -> tuple[dat
         return as_utc(datetime.fromisoformat(str(position.get("t")))), ObjectId(item_id)
     except ValueError as exc:
         raise InvalidCursor() from exc
-
-
-DocumentT = TypeVar("DocumentT", bound=Document)
-
-
-async def time_ordered_page(
-    document: type[DocumentT],
-    conditions: dict[str, Any],
-    *,
-    codec: CursorCodec,
-    scope: str,
-    cursor: str | None,
-    limit: int,
-    newest_first: bool,
-) -> tuple[list[DocumentT], str | None]:
-    """One page of documents in (created_at, _id) order, and the cursor of the next page (or None)."""
-    query = conditions
-    if cursor:
-        created_at, last_id = read_time_position(codec, scope, cursor)
-        query = {"$and": [conditions, after("created_at", created_at, last_id, descending=newest_first)]}
-    direction = "-" if newest_first else "+"
-    found = (
-        await document.find(query)
-        .sort(f"{direction}created_at", f"{direction}_id")
-        .limit(limit + 1)
-        .to_list()
-    )
-    items = found[:limit]
-    if len(found) <= limit:
-        return items, None
-    last: Any = items[-1]
-    return items, codec.encode(scope, time_position(last.created_at, last.id))
 
 
 def after(field: str, value: Any, last_id: ObjectId, *, descending: bool = False) -> dict[str, Any]:

@@ -21,8 +21,8 @@ from backend.activity.dependencies import activity_service
 from backend.core.caching.reads import KeyResolver
 from backend.core.dependencies import GenerationsDep
 from backend.core.ids import parse_id
-from backend.projects.documents import Project
 from backend.projects.errors import ProjectNotFound
+from backend.projects.repository import ProjectRepository
 from backend.projects.service import ProjectAccess, ProjectScope, ProjectService
 from backend.resources import AppResources, resources_of
 from backend.users.dependencies import user_service
@@ -47,7 +47,7 @@ ProjectServiceDep = Annotated[ProjectService, Depends(get_project_service)]
 
 async def visible_project(project_id: str, caller: CurrentCaller) -> ProjectAccess:
     """The project for a member (or a global admin); unknown, malformed and foreign ids alike are 404."""
-    project = await Project.get(parse_id(project_id, ProjectNotFound))
+    project = await ProjectRepository().by_id(parse_id(project_id, ProjectNotFound))
     access = None if project is None else ProjectAccess.decide(caller, project)
     if access is None:
         raise ProjectNotFound()

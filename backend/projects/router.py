@@ -168,10 +168,7 @@ async def list_members(
 ) -> CachedResponse:
     """The project's members in the order they joined, with display names."""
 
-    project = await Project.get(scope.project_id)
-    if project is None:
-        raise ProjectNotFound()
-    page = await projects.members(project, cursor=cursor, limit=limit)
+    page = await projects.members(await projects.get(scope.project_id), cursor=cursor, limit=limit)
     return json_entry(page.model_dump(mode="json"))
 
 

@@ -32,8 +32,8 @@ from backend.projects.errors import (
     ProjectNotFound,
     UnknownUser,
 )
+from backend.projects.repository import ProjectRepository
 from backend.projects.schemas import MemberAdd, MemberRead, ProjectCreate, ProjectRead, ProjectUpdate
-from backend.users.documents import User
 from backend.users.service import UserService
 
 MAX_MEMBERS = 500
@@ -139,6 +139,13 @@ class ProjectService:
         self._activity = activity
         self._facts = facts
         self._generations = generations
+        self._projects = ProjectRepository()
+
+    async def get(self, project_id: PydanticObjectId) -> Project:
+        project = await self._projects.by_id(project_id)
+        if project is None:
+            raise ProjectNotFound()
+        return project
 
     async def create(self, data: ProjectCreate, *, owner: PydanticObjectId) -> Project:
         project = Project(
@@ -149,7 +156,7 @@ class ProjectService:
             created_by=owner,
         )
         try:
-            await project.insert()
+            await self._projects.insert(project)
         except DuplicateKeyError as exc:
             raise ProjectKeyTaken(f"The key {data.key} is taken.") from exc
         await self._activity.record(
@@ -179,10 +186,10 @@ class ProjectService:
         if cursor:
             position = self._cursors.decode(scope, cursor)
             query = {**conditions, "_id": {"$lt": PydanticObjectId(position.get("i"))}}
-        found = await Project.find(query).sort("-_id").limit(limit + 1).to_list()
+        found = await self._projects.newest_first(query, limit + 1)
         items = found[:limit]
         next_cursor = self._cursors.encode(scope, {"i": str(items[-1].id)}) if len(found) > limit else None
-        total = await Project.find(conditions).count() if include_total else None
+        total = await self._projects.count(conditions) if include_total else None
         return Page[ProjectRead](
             items=[read_project(p, p.role_of(user_id)) for p in items], next_cursor=next_cursor, total=total
         )
@@ -264,7 +271,7 @@ class ProjectService:
     async def add_member(self, access: ProjectAccess, data: MemberAdd) -> tuple[Project, PydanticObjectId]:
         access.require(ProjectRole.ADMIN)
         _check_may_grant(access.role, data.role)
-        user = await (self._users.find_by_email(data.email) if data.email else User.get(data.user_id))
+        user = await (self._users.find_by_email(data.email) if data.email else self._users.find(data.user_id))
         if user is None or user.disabled or user.id is None:
             raise UnknownUser()
         new_user_id = user.id
@@ -372,13 +379,12 @@ class ProjectService:
             stored = {k: [_stored_member(m) for m in v] if k == "members" else v for k, v in changes.items()}
             now = utcnow()
             try:
-                result = await Project.get_motor_collection().update_one(
-                    {"_id": snapshot.id, "version": snapshot.version},
-                    {"$set": {**stored, "updated_at": now}, "$inc": {"version": 1}},
+                applied = await self._projects.set_if_version(
+                    _id(snapshot), snapshot.version, {**stored, "updated_at": now}
                 )
             finally:
                 self._facts.forget_project(_id(snapshot))
-            if result.modified_count == 1:
+            if applied:
                 changed: Project = snapshot.model_copy(
                     update={**changes, "updated_at": now, "version": snapshot.version + 1}
                 )
@@ -392,7 +398,7 @@ class ProjectService:
                     changes=described,
                 )
                 return changed
-            fresh = await Project.get(snapshot.id)
+            fresh = await self._projects.by_id(_id(snapshot))
             if fresh is None:
                 raise ConcurrentUpdate("The project was removed meanwhile.")
             if if_match is not None:

@@ -7,19 +7,10 @@ from typing import Any
 from beanie import PydanticObjectId
 
 from backend.core.time import utcnow
+from backend.stats.repository import TaskFacets
 from backend.stats.schemas import AssigneeCount, DayCount, PriorityCount, ProjectStats, StatusCount
-from backend.tasks.documents import Priority, Task, TaskStatus
+from backend.tasks.documents import Priority, TaskStatus
 from backend.users.service import UserService
-
-OPEN_EXCLUDED = [TaskStatus.DONE.value, TaskStatus.CANCELED.value]
-_COUNT = {"$group": {"_id": None, "n": {"$sum": 1}}}
-
-
-def _per_day(field: str, start: datetime) -> list[dict[str, Any]]:
-    return [
-        {"$match": {field: {"$gte": start}}},
-        {"$group": {"_id": {"$dateToString": {"format": "%Y-%m-%d", "date": f"${field}"}}, "n": {"$sum": 1}}},
-    ]
 
 
 class StatsService:
@@ -32,28 +23,7 @@ class StatsService:
         now = now or utcnow()
         first_day = now.astimezone(UTC).date() - timedelta(days=days - 1)
         start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC)
-        pipeline: list[dict[str, Any]] = [
-            {"$match": {"project_id": project_id, "deleted_at": None}},
-            {
-                "$facet": {
-                    "total": [_COUNT],
-                    "status": [{"$group": {"_id": "$status", "n": {"$sum": 1}}}],
-                    "priority": [{"$group": {"_id": "$priority", "n": {"$sum": 1}}}],
-                    "assignee": [
-                        {"$unwind": "$assignee_ids"},
-                        {"$group": {"_id": "$assignee_ids", "n": {"$sum": 1}}},
-                    ],
-                    "unassigned": [{"$match": {"assignee_ids": {"$size": 0}}}, _COUNT],
-                    "overdue": [
-                        {"$match": {"status": {"$nin": OPEN_EXCLUDED}, "due_at": {"$lt": now}}},
-                        _COUNT,
-                    ],
-                    "created": _per_day("created_at", start),
-                    "completed": _per_day("completed_at", start),
-                }
-            },
-        ]
-        (facets,) = await Task.get_motor_collection().aggregate(pipeline).to_list(None)
+        facets = await TaskFacets().of_project(project_id, start=start, now=now)
 
         def counts(name: str) -> dict[Any, int]:
             return {row["_id"]: int(row["n"]) for row in facets[name]}

@@ -1,12 +1,10 @@
 """Subtasks: a parent is a live task of the same project, never the task itself or one of its
 descendants, and no chain is deeper than five levels. Each check is a few indexed reads."""
 
-from typing import Any
-
 from beanie import PydanticObjectId
 
-from backend.tasks.documents import Task
 from backend.tasks.errors import InvalidParent
+from backend.tasks.repository import TaskRepository
 
 MAX_DEPTH = 5
 
@@ -18,11 +16,8 @@ def _invalid(reason: str) -> InvalidParent:
 async def check_parent(
     project_id: PydanticObjectId, task_id: PydanticObjectId | None, parent_id: PydanticObjectId
 ) -> None:
-    collection = Task.get_motor_collection()
-    # By _id alone (the fastest shape), the project and deletion checked here.
-    parent: dict[str, Any] | None = await collection.find_one(
-        {"_id": parent_id}, {"parent_id": 1, "project_id": 1, "deleted_at": 1}
-    )
+    tasks = TaskRepository()
+    parent = await tasks.chain_link(parent_id)  # the project and deletion checked here
     if parent is None or parent["project_id"] != project_id or parent.get("deleted_at") is not None:
         raise _invalid("The parent is not a task of this project.")
     levels_above = 1  # the parent itself
@@ -35,7 +30,7 @@ async def check_parent(
         levels_above += 1
         if levels_above >= MAX_DEPTH:
             raise _invalid(f"Subtasks nest at most {MAX_DEPTH} levels deep.")
-        ancestor = await collection.find_one({"_id": current}, {"parent_id": 1})
+        ancestor = await tasks.chain_link(current)
         current = ancestor.get("parent_id") if ancestor else None
     height = await _subtree_height(project_id, task_id) if task_id else 1
     if levels_above + height > MAX_DEPTH:
@@ -44,15 +39,11 @@ async def check_parent(
 
 async def _subtree_height(project_id: PydanticObjectId, task_id: PydanticObjectId) -> int:
     """Levels from this task down to its deepest subtask (1 for a task without subtasks)."""
-    collection = Task.get_motor_collection()
     level = [task_id]
     height = 1
     while height <= MAX_DEPTH:
-        children = await collection.find(
-            {"project_id": project_id, "parent_id": {"$in": level}}, {"_id": 1}
-        ).to_list(None)
-        if not children:
+        level = await TaskRepository().children_ids(project_id, level)
+        if not level:
             break
-        level = [c["_id"] for c in children]
         height += 1
     return height

@@ -19,8 +19,9 @@ from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from backend.core.types import Rfc3339
 from backend.projects.dependencies import PROJECT_KEYS, ProjectScopeDep, VisibleProject
-from backend.projects.documents import Project, ProjectRole
+from backend.projects.documents import ProjectRole
 from backend.projects.errors import InsufficientRole, ProjectArchived, ProjectNotFound
+from backend.projects.repository import ProjectRepository
 from backend.projects.service import ProjectAccess
 from backend.tasks.dependencies import TaskInProject, TaskServiceDep
 from backend.tasks.documents import Priority, Task, TaskStatus
@@ -235,7 +236,7 @@ async def restore_task(task_id: str, access: VisibleProject, tasks: TaskServiceD
 async def read_task_by_key(task_key: str, caller: CurrentCaller, tasks: TaskServiceDep) -> Response:
     """A task by its key, `WEB-42`, for members of its project."""
     match = _TASK_KEY.fullmatch(task_key)
-    project = await Project.find_one(Project.key == match.group(1).upper()) if match else None
+    project = await ProjectRepository().by_key(match.group(1).upper()) if match else None
     access = ProjectAccess.decide(caller, project) if project is not None else None
     if match is None or access is None:
         raise TaskNotFound()

@@ -4,7 +4,6 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from beanie import PydanticObjectId
-from pymongo import ReturnDocument
 
 from backend.activity.diff import diff, plain
 from backend.activity.documents import ActivityRecord, Target
@@ -13,10 +12,11 @@ from backend.activity.verbs import ActivityVerb
 from backend.core.caching.generations import Generations
 from backend.core.http.preconditions import PreconditionFailed, check_if_match
 from backend.core.pagination import CursorCodec, Page
-from backend.core.storage.db import Update, bulk_update
+from backend.core.storage.db import Update
 from backend.core.time import as_utc, utcnow
 from backend.projects.documents import Project
 from backend.projects.errors import ProjectArchived
+from backend.projects.repository import ProjectRepository
 from backend.projects.service import ProjectAccess, ProjectScope
 from backend.tasks.documents import Task, TaskStatus
 from backend.tasks.errors import AssigneeNotMember, TaskNotFound
@@ -29,6 +29,7 @@ from backend.tasks.listing import (
     filter_query,
     read_cursor,
 )
+from backend.tasks.repository import TaskRepository
 from backend.tasks.schemas import (
     MAX_LABELS,
     AssigneeSummary,
@@ -66,6 +67,8 @@ class TaskService:
         self._activity = activity
         self._cursors = cursors
         self._generations = generations
+        self._tasks = TaskRepository()
+        self._projects = ProjectRepository()
 
     async def create(self, scope: ProjectScope, data: TaskCreate) -> Task:
         """Needs no project read: the member map gives roles and members, the counter the key."""
@@ -94,7 +97,7 @@ class TaskService:
             completed_at=now if data.status is TaskStatus.DONE else None,
             search_terms=search_terms(data.title, data.description, data.labels),
         )
-        await task.insert()
+        await self._tasks.insert(task)
         created = {
             k: [None, plain(v)] for k in TRACKED_FIELDS if (v := getattr(task, k)) not in (None, "", [])
         }
@@ -104,15 +107,13 @@ class TaskService:
     async def get(
         self, project_id: PydanticObjectId, task_id: PydanticObjectId, *, deleted: bool = False
     ) -> Task:
-        # By `_id` alone, the other conditions checked here: servers answer that shape from the _id
-        # index at once, while {_id, project_id, deleted_at} made SecantusDB scan the collection.
-        task = await Task.get(task_id)
+        task = await self._tasks.by_id(task_id)  # by _id alone; the rest is checked here
         if task is None or task.project_id != project_id or (task.deleted_at is not None) != deleted:
             raise TaskNotFound()
         return task
 
     async def get_by_number(self, project_id: PydanticObjectId, number: int) -> Task:
-        task = await Task.find_one({"project_id": project_id, "number": number, "deleted_at": None})
+        task = await self._tasks.live_by_number(project_id, number)
         if task is None:
             raise TaskNotFound()
         return task
@@ -183,12 +184,7 @@ class TaskService:
         applied: dict[PydanticObjectId, tuple[Task, dict[str, Any]]] = {}
         pending = list(data.ids)
         for _ in range(2):
-            found = {
-                t.id: t
-                for t in await Task.find(
-                    {"_id": {"$in": pending}, "project_id": project.id, "deleted_at": None}
-                ).to_list()
-            }
+            found = {t.id: t for t in await self._tasks.live_of_project(project.id, pending)}
             updates: list[Update] = []
             now = utcnow()
             for task_id in pending:
@@ -214,7 +210,7 @@ class TaskService:
                 if task_changes:
                     updates.append(Update(*_versioned_update(task, task_changes, now)))
                     applied[task_id] = (task, task_changes)
-            if await bulk_update(Task.get_motor_collection(), updates) == len(updates):
+            if await self._tasks.update_all(updates) == len(updates):
                 pending = []
                 break
             # Some changed meanwhile: find which by their version, and apply to fresh copies once more.
@@ -252,11 +248,8 @@ class TaskService:
         query = conditions
         if cursor:
             query = {"$and": [conditions, read_cursor(self._cursors, scope, cursor, order)]}
-        found = (
-            await Task.find(query)
-            .sort([(order.field, order.direction), ("_id", order.direction)])
-            .limit(limit + 1)
-            .to_list()
+        found = await self._tasks.sorted_page(
+            query, [(order.field, order.direction), ("_id", order.direction)], limit + 1
         )
         page = found[:limit]
         next_cursor = None
@@ -264,22 +257,15 @@ class TaskService:
             last = page[-1]
             position = {"v": encode_value(getattr(last, order.field)), "i": str(last.id)}
             next_cursor = self._cursors.encode(scope, position)
-        total = await Task.find(conditions).count() if include_total else None
+        total = await self._tasks.count(conditions) if include_total else None
         return Page[TaskRead](items=await self.read(page), next_cursor=next_cursor, total=total)
 
-    @staticmethod
-    async def _next_number(project_id: PydanticObjectId) -> tuple[int, str]:
-        """The next number from the project's counter: one atomic `$inc`, so never a duplicate or a
-        gap; refused for an archived project (checked in the same update). Also the project's key."""
-        counted = await Project.get_motor_collection().find_one_and_update(
-            {"_id": project_id, "archived": False},
-            {"$inc": {"task_counter": 1}},
-            projection={"task_counter": 1, "key": 1},
-            return_document=ReturnDocument.AFTER,
-        )
+    async def _next_number(self, project_id: PydanticObjectId) -> tuple[int, str]:
+        """The next number from the project's counter, and the project's key."""
+        counted = await self._projects.next_task_number(project_id)
         if counted is None:
             raise ProjectArchived()
-        return int(counted["task_counter"]), str(counted["key"])
+        return counted
 
     async def _record(
         self, task: Task, actor: PydanticObjectId, verb: ActivityVerb, changes: dict[str, list[Any]]
@@ -319,14 +305,13 @@ class TaskService:
                 return snapshot
             now = utcnow()
             condition, update = _versioned_update(snapshot, changes, now)
-            result = await Task.get_motor_collection().update_one(condition, update)
-            if result.modified_count == 1:
+            if await self._tasks.update_if_version(condition, update):
                 changed: Task = snapshot.model_copy(
                     update={**changes, "updated_at": now, "version": snapshot.version + 1}
                 )
                 await self._record(changed, actor, verb, _changes_diff(snapshot, changes))
                 return changed
-            fresh = await Task.get(snapshot.id)
+            fresh = await self._tasks.by_id(snapshot.id)
             if fresh is None or (fresh.deleted_at is not None) != deleted:
                 raise TaskNotFound()
             if if_match is not None:
@@ -338,15 +323,10 @@ class TaskService:
             current_etag=snapshot.etag,
         )
 
-    @staticmethod
-    async def _not_applied(conditions: list[dict[str, Any]]) -> list[PydanticObjectId]:
+    async def _not_applied(self, conditions: list[dict[str, Any]]) -> list[PydanticObjectId]:
         expected = {c["_id"]: c["version"] + 1 for c in conditions}
-        current = (
-            await Task.get_motor_collection()
-            .find({"_id": {"$in": list(expected)}}, {"version": 1})
-            .to_list(None)
-        )
-        return [doc["_id"] for doc in current if doc["version"] != expected[doc["_id"]]]
+        current = await self._tasks.versions(list(expected))
+        return [task_id for task_id, version in current.items() if version != expected[task_id]]
 
 
 def _id(project: Project) -> PydanticObjectId:

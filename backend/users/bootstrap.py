@@ -9,6 +9,7 @@ from backend.core.security import PasswordHasher, derive_key
 from backend.core.storage.db import connect
 from backend.documents import DOCUMENT_MODELS
 from backend.users.documents import GlobalRole
+from backend.users.repository import UserRepository
 from backend.users.schemas import UserRegister
 from backend.users.service import UserService
 
@@ -28,7 +29,7 @@ async def ensure_admin(settings: Settings, *, email: str, password: str, display
         if existing is None:
             await users.register(data, role=GlobalRole.ADMIN)
             return True
-        await existing.set({"role": GlobalRole.ADMIN, "disabled": False})
+        await UserRepository().set(existing, {"role": GlobalRole.ADMIN, "disabled": False})
         return False
     finally:
         mongo.close()

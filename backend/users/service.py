@@ -5,7 +5,6 @@ import re
 from typing import Any
 
 from beanie import PydanticObjectId
-from beanie.operators import In
 from pymongo.errors import DuplicateKeyError
 
 from backend.access.facts import AccessFacts
@@ -16,6 +15,7 @@ from backend.core.security import PasswordHasher
 from backend.core.time import utcnow
 from backend.users.documents import GlobalRole, User
 from backend.users.errors import EmailTaken, LastAdmin, UserNotFound, WrongCurrentPassword
+from backend.users.repository import UserRepository
 from backend.users.schemas import ProfileUpdate, UserAdminUpdate, UserRead, UserRegister, normalize_email
 
 USERS_CURSOR_SCOPE = "users"
@@ -29,6 +29,7 @@ class UserService:
         self._hasher = hasher
         self._cursors = cursors
         self._accounts = accounts  # display data, for names in answers; never an access decision
+        self._users = UserRepository()
         self._facts = facts
 
     async def register(self, data: UserRegister, *, role: GlobalRole = GlobalRole.USER) -> User:
@@ -40,19 +41,22 @@ class UserService:
             role=role,
         )
         try:
-            await user.insert()
+            await self._users.insert(user)
         except DuplicateKeyError as exc:
             raise EmailTaken() from exc
         return user
 
+    async def find(self, user_id: PydanticObjectId | None) -> User | None:
+        return None if user_id is None else await self._users.by_id(user_id)
+
     async def get(self, user_id: PydanticObjectId) -> User:
-        user = await User.get(user_id)
+        user = await self._users.by_id(user_id)
         if user is None:
             raise UserNotFound()
         return user
 
     async def find_by_email(self, email: str) -> User | None:
-        return await User.find_one(User.email_normalized == normalize_email(email))
+        return await self._users.by_email(normalize_email(email))
 
     async def display_names(self, user_ids: set[PydanticObjectId]) -> dict[PydanticObjectId, str]:
         """Names for many users: from the account cache, and the rest in one query (never one per user)."""
@@ -63,7 +67,7 @@ class UserService:
         names = {u: c["display_name"] for u, c in zip(wanted, cached, strict=True) if c}
         missing = [u for u in wanted if u not in names]
         if missing:
-            for user in await User.find(In(User.id, missing)).to_list():
+            for user in await self._users.by_ids(missing):
                 assert user.id is not None
                 names[user.id] = user.display_name
                 await self._remember(user)
@@ -91,7 +95,7 @@ class UserService:
         if changes:
             changes["updated_at"] = utcnow()
             try:
-                await stored.set(changes)
+                await self._users.set(stored, changes)
             finally:
                 self._facts.forget_account(_user_id(stored))
             await self._accounts.forget(keys.account(stored.id))
@@ -112,13 +116,13 @@ class UserService:
             # Emails are unique: the email alone orders and resumes the list (its unique index serves it).
             last = {"email_normalized": {"$gt": last_email}}
             query = {"$and": [conditions, last]} if conditions else last
-        found = await User.find(query).sort("+email_normalized").limit(limit + 1).to_list()
+        found = await self._users.email_page(query, limit + 1)
         items, more = found[:limit], len(found) > limit
         next_cursor = None
         if more:
             last_user = items[-1]
             next_cursor = self._cursors.encode(USERS_CURSOR_SCOPE, {"e": last_user.email_normalized})
-        total = await User.find(conditions).count() if include_total else None
+        total = await self._users.count(conditions) if include_total else None
         return Page[UserRead](
             items=[UserRead.model_validate(u) for u in items], next_cursor=next_cursor, total=total
         )
@@ -131,16 +135,12 @@ class UserService:
             and not target.disabled
             and (changes.get("role", target.role) is not GlobalRole.ADMIN or changes.get("disabled", False))
         )
-        if loses_admin:
-            other_admins = await User.find(
-                {"role": GlobalRole.ADMIN.value, "disabled": False, "_id": {"$ne": target.id}}
-            ).count()
-            if other_admins == 0:
-                raise LastAdmin()
+        if loses_admin and await self._users.other_active_admins(target.id) == 0:
+            raise LastAdmin()
         if changes:
             changes["updated_at"] = utcnow()
             try:
-                await target.set(changes)
+                await self._users.set(target, changes)
             finally:
                 self._facts.forget_account(_user_id(target))  # a disabled user is refused at once
             await self._accounts.forget(keys.account(target.id))

@@ -1,0 +1,47 @@
+"""Every query of projects (their task counters included)."""
+
+from typing import Any
+
+from beanie import PydanticObjectId
+from pymongo import ReturnDocument
+
+from backend.core.storage.db import collection
+from backend.projects.documents import Project
+
+
+class ProjectRepository:
+    async def insert(self, project: Project) -> None:
+        """Raises DuplicateKeyError when the key is taken."""
+        await project.insert()
+
+    async def by_id(self, project_id: PydanticObjectId) -> Project | None:
+        return await Project.get(project_id)
+
+    async def by_key(self, key: str) -> Project | None:
+        return await Project.find_one(Project.key == key)
+
+    async def newest_first(self, query: dict[str, Any], limit: int) -> list[Project]:
+        return await Project.find(query).sort("-_id").limit(limit).to_list()
+
+    async def count(self, conditions: dict[str, Any]) -> int:
+        return await Project.find(conditions).count()
+
+    async def set_if_version(
+        self, project_id: PydanticObjectId, version: int, changes: dict[str, Any]
+    ) -> bool:
+        """Apply `changes` (and the next version) if the project is still at `version`."""
+        result = await collection(Project).update_one(
+            {"_id": project_id, "version": version}, {"$set": changes, "$inc": {"version": 1}}
+        )
+        return bool(result.modified_count == 1)
+
+    async def next_task_number(self, project_id: PydanticObjectId) -> tuple[int, str] | None:
+        """The next number of the project's counter and the project's key, in one atomic `$inc` (never a
+        duplicate or a gap); None when the project is archived (checked in the same update)."""
+        counted = await collection(Project).find_one_and_update(
+            {"_id": project_id, "archived": False},
+            {"$inc": {"task_counter": 1}},
+            projection={"task_counter": 1, "key": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if counted is None else (int(counted["task_counter"]), str(counted["key"]))

@@ -1,0 +1,64 @@
+"""Every query of tasks: lookups, pages, versioned updates, and the walks of subtask chains."""
+
+from typing import Any
+
+from beanie import PydanticObjectId, SortDirection
+
+from backend.core.storage.db import Update, bulk_update, collection
+from backend.tasks.documents import Task
+
+
+class TaskRepository:
+    async def insert(self, task: Task) -> None:
+        await task.insert()
+
+    async def by_id(self, task_id: PydanticObjectId | None) -> Task | None:
+        # By `_id` alone, the other conditions checked by the caller: servers answer that shape from
+        # the _id index at once, while {_id, project_id, deleted_at} made SecantusDB scan the collection.
+        return await Task.get(task_id)
+
+    async def live_by_number(self, project_id: PydanticObjectId, number: int) -> Task | None:
+        return await Task.find_one({"project_id": project_id, "number": number, "deleted_at": None})
+
+    async def live_of_project(
+        self, project_id: PydanticObjectId | None, ids: list[PydanticObjectId]
+    ) -> list[Task]:
+        return await Task.find({"_id": {"$in": ids}, "project_id": project_id, "deleted_at": None}).to_list()
+
+    async def sorted_page(
+        self, query: dict[str, Any], sort: list[tuple[str, SortDirection]], limit: int
+    ) -> list[Task]:
+        return await Task.find(query).sort(sort).limit(limit).to_list()
+
+    async def count(self, conditions: dict[str, Any]) -> int:
+        return await Task.find(conditions).count()
+
+    async def update_if_version(self, condition: dict[str, Any], update: dict[str, Any]) -> bool:
+        """One versioned update (`condition` names the version it expects); True when it applied."""
+        result = await collection(Task).update_one(condition, update)
+        return bool(result.modified_count == 1)
+
+    async def update_all(self, updates: list[Update]) -> int:
+        """Versioned updates in one round trip; how many matched."""
+        return await bulk_update(collection(Task), updates)
+
+    async def versions(self, ids: list[PydanticObjectId]) -> dict[PydanticObjectId, int]:
+        found = await collection(Task).find({"_id": {"$in": ids}}, {"version": 1}).to_list(None)
+        return {doc["_id"]: int(doc["version"]) for doc in found}
+
+    async def chain_link(self, task_id: PydanticObjectId) -> dict[str, Any] | None:
+        """What a subtask check needs of one task: its parent, project and deletion (by _id alone)."""
+        found: dict[str, Any] | None = await collection(Task).find_one(
+            {"_id": task_id}, {"parent_id": 1, "project_id": 1, "deleted_at": 1}
+        )
+        return found
+
+    async def children_ids(
+        self, project_id: PydanticObjectId, parent_ids: list[PydanticObjectId]
+    ) -> list[PydanticObjectId]:
+        found = (
+            await collection(Task)
+            .find({"project_id": project_id, "parent_id": {"$in": parent_ids}}, {"_id": 1})
+            .to_list(None)
+        )
+        return [doc["_id"] for doc in found]
