@@ -51,7 +51,7 @@ class CachedReads:
         key_scope = await read.keys.fast(scope, params)
         if key_scope is None:
             return False
-        entry = await cache.peek(read.key_parts(key_scope, scope["path"], scope["query_string"]), scope)
+        entry = await cache.peek(read.key_parts(key_scope, scope["path"], scope["query_string"]))
         if entry is None:
             return False
         if_none_match = conditions[0].decode("latin-1") if conditions else None

@@ -137,9 +137,7 @@ def cached_read(
             request: Request = values.pop(_REQUEST)
             if_none_match: str | None = values.pop(_IF_NONE_MATCH)
             parts = read.key_parts(values[scope_name], request.scope["path"], request.scope["query_string"])
-            entry, hit = await response_cache(request.app).fetch(
-                parts, lambda: handler(**values), request.scope
-            )
+            entry, hit = await response_cache(request.app).fetch(parts, lambda: handler(**values))
             answer = reply(entry, hit=hit, if_none_match=if_none_match)
             if answer.status == status.HTTP_304_NOT_MODIFIED:
                 return Response(status_code=answer.status, headers=answer.headers)

@@ -1,8 +1,9 @@
 """Whole responses in the cache: stored under the hash of everything their answer depends on.
 
 Concurrent misses of one key in a process compute once. The cache-hit fast path (fastpath.py)
-looks with `peek`, the route with `fetch`; a key the fast path found empty is noted on the request,
-so the route does not look again.
+looks with `peek`, the route with `fetch`. A key `peek` just found empty is not looked up again by
+`fetch` within a second (the route computes at once): at worst, an entry another process stored
+meanwhile is computed again, with the same content (the key holds the generation).
 """
 
 import asyncio
@@ -15,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from starlette import status
-from starlette.types import Scope
 
 from backend.core.caching import keys
 from backend.core.caching.stores import QuietStore
@@ -23,7 +23,6 @@ from backend.core.http.preconditions import none_match
 from backend.core.metrics import CACHE_HIT, CACHE_MISS
 
 JSON = "application/json"
-_MISSED = "tasklane.cache.missed"  # request state: the entry key the fast path found empty
 
 
 @dataclass(frozen=True)
@@ -110,6 +109,8 @@ class RecentValues(Generic[V]):
 class ResponseCache:
     RECENT_SECONDS = 5.0  # staleness this adds to the TTL's, for what generations do not cover (names)
     RECENT_BYTES = 16 * 1024 * 1024
+    ABSENT_SECONDS = 1.0  # how long a key `peek` found empty is taken as empty by `fetch`
+    ABSENT_KEYS = 4096
 
     def __init__(self, store: QuietStore, ttl_seconds: int, *, enabled: bool = True) -> None:
         self._store = store
@@ -117,13 +118,14 @@ class ResponseCache:
         self.enabled = enabled
         self._recent: RecentValues[CachedResponse] = RecentValues(self.RECENT_SECONDS, self.RECENT_BYTES)
         self._inflight: dict[str, asyncio.Future[CachedResponse]] = {}
+        self._absent: OrderedDict[str, float] = OrderedDict()  # key -> when peek found it empty
 
     def forget_recent(self) -> None:
         """Drop the process's copies of entries: after Redis lost its data, generations count from 0
         again, and a copy kept under an old generation's key would be served again."""
         self._recent.clear()
 
-    async def peek(self, parts: list[str], scope: Scope) -> CachedResponse | None:
+    async def peek(self, parts: list[str]) -> CachedResponse | None:
         """The cached response for these key parts, if there is one; never computes. Only with
         generations just read from the store, never with the fallback of an unreadable one (a key of
         an old generation would then be served from memory)."""
@@ -134,7 +136,7 @@ class ResponseCache:
         if entry is None:
             raw = await self._store.run(self._store.store.get(key), None)
             if raw is None:
-                scope.setdefault("state", {})[_MISSED] = key  # the route computes without looking again
+                self._note_absent(key)  # the route, next, computes without looking again
                 return None
             entry = CachedResponse.load(raw)
             self._recent.put(key, entry, len(raw))
@@ -142,13 +144,13 @@ class ResponseCache:
         return entry
 
     async def fetch(
-        self, parts: list[str], compute: Callable[[], Awaitable[CachedResponse]], scope: Scope
+        self, parts: list[str], compute: Callable[[], Awaitable[CachedResponse]]
     ) -> tuple[CachedResponse, bool]:
         """The cached response for these key parts, or compute it once; True when it was a hit."""
         if not self.enabled:
             return await compute(), False
         key = keys.response(parts)
-        if scope.get("state", {}).get(_MISSED) != key:
+        if not self._was_absent(key):
             raw = await self._store.run(self._store.store.get(key), None)
             if raw is not None:
                 CACHE_HIT.inc()
@@ -171,3 +173,13 @@ class ResponseCache:
             raise
         finally:
             del self._inflight[key]
+
+    def _note_absent(self, key: str) -> None:
+        self._absent[key] = time.monotonic()
+        self._absent.move_to_end(key)
+        if len(self._absent) > self.ABSENT_KEYS:
+            self._absent.popitem(last=False)
+
+    def _was_absent(self, key: str) -> bool:
+        noted = self._absent.pop(key, None)
+        return noted is not None and time.monotonic() - noted < self.ABSENT_SECONDS
