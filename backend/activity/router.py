@@ -22,13 +22,12 @@ from backend.core.http.errors import error_responses
 from backend.core.http.headers import header_refs
 from backend.core.http.openapi import event_stream
 from backend.core.http.routing import API_PREFIX, ApiRoute
-from backend.core.ids import parse_id
 from backend.core.metrics import OPEN_STREAMS
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from backend.projects.dependencies import PROJECT_KEYS, ProjectScopeDep, StreamedProject, VisibleProject
 from backend.projects.errors import ProjectNotFound
 from backend.resources import resources_of
-from backend.tasks.dependencies import TaskServiceDep
+from backend.tasks.dependencies import TASK_KEYS, TaskScopeDep, TaskServiceDep
 from backend.tasks.errors import TaskNotFound
 
 router = APIRouter(prefix=API_PREFIX + "/projects/{project_id}", tags=["activity"], route_class=ApiRoute)
@@ -70,14 +69,14 @@ async def project_activity(
 @cached_read(
     router,
     "/tasks/{task_id}/activity",
-    keys=PROJECT_KEYS,
+    keys=TASK_KEYS,
     name="list-for-task",
     response_model=Page[ActivityRead],
     responses=error_responses(*AUTH_ERRORS, ProjectNotFound, TaskNotFound),
 )
 async def task_activity(
     task_id: str,
-    scope: ProjectScopeDep,
+    scope: TaskScopeDep,
     activity: ActivityServiceDep,
     tasks: TaskServiceDep,
     verbs: Verbs = [],  # noqa: B006
@@ -86,8 +85,7 @@ async def task_activity(
     limit: Limit = DEFAULT_LIMIT,
 ) -> CachedResponse:
     """What changed on one task and its comments, newest first."""
-
-    task = await tasks.get(scope.project_id, parse_id(task_id, TaskNotFound))
+    task = await tasks.get(scope.project_id, scope.task_id)
     page = await activity.page(
         task.project_id, task_id=task.id, verbs=verbs, actor_id=_actor(actor), cursor=cursor, limit=limit
     )

@@ -110,7 +110,7 @@ class CommentService:
         changes: dict[str, list[object]],
     ) -> None:
         assert comment.id is not None
-        await self._generations.bump(comment.project_id)  # the project's cached answers are stale
+        await self._generations.bump(comment.project_id, [comment.task_id])  # its task's activity changed
         await self._activity.record(
             project_id=comment.project_id,
             task_id=comment.task_id,

@@ -90,7 +90,7 @@ async def project_scope(
 
 
 ProjectScopeDep = Annotated[ProjectScope, Depends(project_scope)]
-_PROJECT_ID = re.compile(r"[0-9a-f]{24}")  # as the routes print ids: other spellings go the long way
+OBJECT_ID = re.compile(r"[0-9a-f]{24}")  # as the routes print ids: other spellings go the long way
 
 
 async def fast_project_scope(scope: Scope, params: Mapping[str, str]) -> ProjectScope | None:
@@ -98,7 +98,7 @@ async def fast_project_scope(scope: Scope, params: Mapping[str, str]) -> Project
     answer (no caller, a malformed id, the generation unreadable, not allowed)."""
     caller = caller_of(scope)
     project_id = params.get("project_id", "")
-    if caller is None or not _PROJECT_ID.fullmatch(project_id):
+    if caller is None or not OBJECT_ID.fullmatch(project_id):
         return None
     resources = resources_of(scope["app"])
     pid = PydanticObjectId(project_id)

@@ -112,6 +112,19 @@ class ProjectScope(_Granted, KeyScope):
         self.grant.require_writable()
 
 
+@dataclass(frozen=True)
+class TaskScope(ProjectScope):
+    """One task of a project as a caller may see it: answers about the task alone (its detail, its
+    activity) are keyed by the task's generation, so changes elsewhere in the project leave them be.
+    The task itself is not loaded: a missing or deleted one is the route's 404 on a miss."""
+
+    task_id: PydanticObjectId
+
+    def key_parts(self) -> list[str]:
+        # `generation` is the task's here: the project's would end these answers on every write in it.
+        return [str(self.project_id), self.grant.scope, "task", str(self.task_id), str(self.generation)]
+
+
 def read_project(project: Project, role: ProjectRole | None) -> ProjectRead:
     assert project.id is not None
     return ProjectRead(

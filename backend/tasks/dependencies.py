@@ -1,10 +1,21 @@
+from collections.abc import Mapping
 from typing import Annotated
 
+from beanie import PydanticObjectId
 from fastapi import Depends, Request
+from starlette.types import Scope
 
+from backend.access.caller import Caller
+from backend.access.dependencies import AccessFactsDep, CurrentCaller
+from backend.access.facts import AccessFacts
+from backend.access.middleware import caller_of
 from backend.activity.dependencies import activity_service
+from backend.core.caching.reads import KeyResolver
+from backend.core.dependencies import GenerationsDep
 from backend.core.ids import parse_id
-from backend.projects.dependencies import VisibleProject
+from backend.projects.dependencies import OBJECT_ID, VisibleProject, scope_of
+from backend.projects.errors import ProjectNotFound
+from backend.projects.service import TaskScope
 from backend.resources import AppResources, resources_of
 from backend.tasks.documents import Task
 from backend.tasks.errors import TaskNotFound
@@ -32,3 +43,52 @@ async def task_in_project(task_id: str, access: VisibleProject, tasks: TaskServi
 
 
 TaskInProject = Annotated[Task, Depends(task_in_project)]
+
+
+async def task_scope_of(
+    caller: Caller,
+    project_id: PydanticObjectId,
+    task_id: PydanticObjectId,
+    facts: AccessFacts,
+    generation: int,
+) -> TaskScope | None:
+    """`scope_of` for answers about one task, at the task's generation."""
+    scope = await scope_of(caller, project_id, facts, generation)
+    return None if scope is None else TaskScope(scope.grant, generation, scope.members, task_id)
+
+
+async def task_scope(
+    project_id: str, task_id: str, caller: CurrentCaller, facts: AccessFactsDep, generations: GenerationsDep
+) -> TaskScope:
+    """The caller's scope on one task of a project they may see: 404 for the project first (as for
+    every route under it), then for a malformed task id."""
+    pid = parse_id(project_id, ProjectNotFound)
+    if await scope_of(caller, pid, facts, 0) is None:
+        raise ProjectNotFound()
+    tid = parse_id(task_id, TaskNotFound)
+    # Redis failing: generation 0, so at worst a stale answer, never one to someone who may not see it.
+    scope = await task_scope_of(caller, pid, tid, facts, await generations.of_task(tid) or 0)
+    if scope is None:
+        raise ProjectNotFound()
+    return scope
+
+
+TaskScopeDep = Annotated[TaskScope, Depends(task_scope)]
+
+
+async def fast_task_scope(scope: Scope, params: Mapping[str, str]) -> TaskScope | None:
+    """`task_scope` before routing, for the cache-hit fast path (None: let the route answer)."""
+    caller = caller_of(scope)
+    project_id, task_id = params.get("project_id", ""), params.get("task_id", "")
+    if caller is None or not (OBJECT_ID.fullmatch(project_id) and OBJECT_ID.fullmatch(task_id)):
+        return None
+    resources = resources_of(scope["app"])
+    tid = PydanticObjectId(task_id)
+    generation = await resources.stores.generations.of_task(tid)
+    if generation is None:
+        return None
+    return await task_scope_of(caller, PydanticObjectId(project_id), tid, resources.access_facts, generation)
+
+
+# The key scope of cached reads about one task: its detail and its activity.
+TASK_KEYS = KeyResolver(fast=fast_task_scope, dependency=task_scope)

@@ -23,7 +23,7 @@ from backend.projects.documents import ProjectRole
 from backend.projects.errors import InsufficientRole, ProjectArchived, ProjectNotFound
 from backend.projects.repository import ProjectRepository
 from backend.projects.service import ProjectAccess
-from backend.tasks.dependencies import TaskInProject, TaskServiceDep
+from backend.tasks.dependencies import TASK_KEYS, TaskInProject, TaskScopeDep, TaskServiceDep
 from backend.tasks.documents import Priority, Task, TaskStatus
 from backend.tasks.errors import AssigneeNotMember, InvalidParent, TaskNotFound
 from backend.tasks.listing import SORT_PATTERN, SortOrder, TaskFilters
@@ -170,15 +170,14 @@ async def bulk_update_tasks(data: BulkUpdate, access: VisibleProject, tasks: Tas
 @cached_read(
     router,
     "/{task_id}",
-    keys=PROJECT_KEYS,
+    keys=TASK_KEYS,
     name="get",
     response_model=TaskRead,
     responses=error_responses(*SEEN),
 )
-async def read_task(task_id: str, scope: ProjectScopeDep, tasks: TaskServiceDep) -> CachedResponse:
+async def read_task(task_id: str, scope: TaskScopeDep, tasks: TaskServiceDep) -> CachedResponse:
     """One task, with its ETag (its revision)."""
-
-    task = await tasks.get(scope.project_id, parse_id(task_id, TaskNotFound))
+    task = await tasks.get(scope.project_id, scope.task_id)
     (read,) = await tasks.read([task])
     return json_entry(read.model_dump(mode="json"), etag=task.etag)
 

@@ -220,7 +220,7 @@ class TaskService:
             outcome[task_id] = BulkItemResult(id=task_id, result="invalid", detail=detail)
             applied.pop(task_id, None)
         if applied:
-            await self._generations.bump(access.project_id)  # the project's cached answers are stale
+            await self._generations.bump(access.project_id, applied)  # what their answers showed is gone
         await self._activity.record_many(
             [
                 self._activity_of(
@@ -270,7 +270,7 @@ class TaskService:
     async def _record(
         self, task: Task, actor: PydanticObjectId, verb: ActivityVerb, changes: dict[str, list[Any]]
     ) -> None:
-        await self._generations.bump(task.project_id)  # the project's cached answers are stale
+        await self._generations.bump(task.project_id, [task.id])  # what its answers showed is gone
         await self._activity.record_many([self._activity_of(task, actor, verb, changes)])
 
     @staticmethod

@@ -67,16 +67,16 @@ class UserService:
         names = {u: c["display_name"] for u, c in zip(wanted, cached, strict=True) if c}
         missing = [u for u in wanted if u not in names]
         if missing:
-            for user in await self._users.by_ids(missing):
+            found = await self._users.by_ids(missing)
+            for user in found:
                 assert user.id is not None
                 names[user.id] = user.display_name
-                await self._remember(user)
+            # Kept for the next answers, in one round trip.
+            await self._accounts.put_many(
+                {keys.account(u.id): u.model_dump(mode="json", exclude={"password_hash"}) for u in found},
+                ACCOUNT_TTL,
+            )
         return names
-
-    async def _remember(self, user: User) -> None:
-        await self._accounts.put(
-            keys.account(user.id), user.model_dump(mode="json", exclude={"password_hash"}), ACCOUNT_TTL
-        )
 
     async def update_profile(self, user: User, data: ProfileUpdate) -> tuple[User, bool]:
         """Apply the changes: the account as stored now, and whether the password changed (the

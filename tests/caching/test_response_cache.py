@@ -89,6 +89,50 @@ async def test_random_writes_are_always_visible_to_the_next_read(team: Team) -> 
     assert hits > reads // 5  # the cache was really in the way of these reads
 
 
+async def test_a_write_ends_only_the_answers_that_can_show_it(team: Team) -> None:
+    made = [(await team.member.client.post(team.tasks_url, json={"title": f"t{i}"})).json() for i in range(2)]
+    quiet, changed = (f"{team.tasks_url}/{task['id']}" for task in made)
+    urls = {
+        "quiet task": quiet,
+        "quiet task's activity": f"{quiet}/activity",
+        "changed task": changed,
+        "changed task's activity": f"{changed}/activity",
+        "list": team.tasks_url,
+        "stats": f"{team.project_url}/stats",
+        "project activity": f"{team.project_url}/activity",
+    }
+    for url in urls.values():
+        await team.member.client.get(url)
+
+    await team.member.client.patch(changed, json={"status": "done"})
+    after_update = {
+        name: (await team.member.client.get(url)).headers["x-cache"] for name, url in urls.items()
+    }
+    await team.member.client.post(f"{quiet}/comments", json={"body": "on the quiet one"})
+    after_comment = {
+        name: (await team.member.client.get(url)).headers["x-cache"] for name, url in urls.items()
+    }
+
+    assert after_update == {
+        "quiet task": "HIT",  # the project was written to, but not this task
+        "quiet task's activity": "HIT",
+        "changed task": "MISS",
+        "changed task's activity": "MISS",
+        "list": "MISS",
+        "stats": "MISS",
+        "project activity": "MISS",
+    }
+    assert after_comment == {
+        "quiet task": "MISS",  # its activity changed, and a task's answers share its generation
+        "quiet task's activity": "MISS",
+        "changed task": "HIT",
+        "changed task's activity": "HIT",
+        "list": "MISS",
+        "stats": "MISS",
+        "project activity": "MISS",
+    }
+
+
 async def test_hit_miss_headers_and_conditional_get(team: Team) -> None:
     task = (await team.member.client.post(team.tasks_url, json={"title": "x"})).json()
     url = f"{team.tasks_url}/{task['id']}"

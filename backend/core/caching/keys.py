@@ -7,6 +7,7 @@ place, and the mirror (mirror.py) follows exactly the prefixes these functions b
 |----------------------------------|---------------------------------------------------|-------------------|
 | `tasklane:resp:<sha256>`         | a cached response (caching/responses.py)          | CACHE_TTL_SECONDS |
 | `tasklane:gen:data:<project>`    | a project's data generation (caching/generations) | none (a counter)  |
+| `tasklane:gen:task:<task>`       | a task's own generation (its detail, its activity) | none (a counter)  |
 | `tasklane:account:<user>`        | an account's display data, for names in answers   | 30 s              |
 | `tasklane:rl:<period>:<who>:<n>` | a rate-limit window's counter (ratelimit/)        | two periods       |
 | `tasklane:idem:<sha256>`         | an Idempotency-Key's outcome (idempotency.py)     | 24 h              |
@@ -24,11 +25,17 @@ def response(parts: Iterable[str]) -> str:
     return PREFIX + "resp:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+GENERATIONS = PREFIX + "gen:"  # the prefix of every generation: each cache hit reads one
+
+
 def generation(project_id: object) -> str:
-    return f"{PREFIX}gen:data:{project_id}"
+    """What any change in the project ends: its lists, statistics and members."""
+    return f"{GENERATIONS}data:{project_id}"
 
 
-GENERATIONS = generation("")  # the prefix of every generation: each cache hit reads one
+def task_generation(task_id: object) -> str:
+    """What a change of one task (or of its comments) ends: the task's detail and activity."""
+    return f"{GENERATIONS}task:{task_id}"
 
 
 def account(user_id: object) -> str:

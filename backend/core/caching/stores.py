@@ -25,7 +25,9 @@ class CacheStore(Protocol):
     async def get(self, key: str) -> bytes | None: ...
     async def mget(self, keys: list[str]) -> list[bytes | None]: ...
     async def set(self, key: str, value: bytes, ttl: int) -> None: ...
+    async def set_many(self, items: dict[str, bytes], ttl: int) -> None: ...
     async def incr(self, key: str) -> int: ...
+    async def incr_many(self, keys: list[str]) -> None: ...
     async def delete(self, key: str) -> None: ...
 
 
@@ -58,12 +60,36 @@ class RedisStore:
         finally:
             self._wrote(key)
 
+    async def set_many(self, items: dict[str, bytes], ttl: int) -> None:
+        """In one round trip."""
+        try:
+            with REDIS_CACHE_SECONDS.time():
+                async with self._redis.pipeline(transaction=False) as pipeline:
+                    for key, value in items.items():
+                        pipeline.set(key, value, ex=ttl)
+                    await pipeline.execute()
+        finally:
+            for key in items:
+                self._wrote(key)
+
     async def incr(self, key: str) -> int:
         try:
             with REDIS_CACHE_SECONDS.time():
                 return int(await self._redis.incr(key))
         finally:
             self._wrote(key)
+
+    async def incr_many(self, keys: list[str]) -> None:
+        """In one round trip."""
+        try:
+            with REDIS_CACHE_SECONDS.time():
+                async with self._redis.pipeline(transaction=False) as pipeline:
+                    for key in keys:
+                        pipeline.incr(key)
+                    await pipeline.execute()
+        finally:
+            for key in keys:
+                self._wrote(key)
 
     async def delete(self, key: str) -> None:
         try:
@@ -108,10 +134,18 @@ class MemoryStore:
             self._data.pop(next(iter(self._data)))  # the oldest insertion
         self._data[key] = (time.monotonic() + ttl, value)
 
+    async def set_many(self, items: dict[str, bytes], ttl: int) -> None:
+        for key, value in items.items():
+            await self.set(key, value, ttl)
+
     async def incr(self, key: str) -> int:
         current = int(await self.get(key) or b"0") + 1
         self._data[key] = (float("inf"), str(current).encode())
         return current
+
+    async def incr_many(self, keys: list[str]) -> None:
+        for key in keys:
+            await self.incr(key)
 
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
