@@ -146,8 +146,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker_exited()
         await redis.aclose()
         if feed is not None:
-            feed.close()
-        mongo.close()
+            await feed.close()
+        await mongo.close()
 
 
 async def _record_memory() -> None:

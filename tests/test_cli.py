@@ -94,6 +94,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest.mark.in_memory_mongodb
 @pytest.mark.parametrize(
     ("flags", "separate_buckets"),
     [((), False), (("--forwarded-allow-ips", "127.0.0.1"), True)],

@@ -9,7 +9,7 @@ tokens issued before name the old family and are refused; clients refresh, which
 
 from bson import ObjectId
 
-from backend.core.storage.db import Database
+from backend.core.storage.db import Database, aggregate
 from backend.core.time import utcnow
 from backend.migrations.migration import Migration, Outcome, Progress
 
@@ -24,7 +24,8 @@ class SessionsForRefreshFamilies(Migration):
         outcome = Outcome()
         while True:
             # Families whose ids are not session ids (24-hex) and that still have a live token.
-            families = await tokens.aggregate(
+            families = await aggregate(
+                tokens,
                 [
                     # On the family index: ids that are not session ids, then the live tokens of them.
                     {"$match": {"family_id": {"$not": {"$regex": "^[0-9a-f]{24}$"}}}},
@@ -38,8 +39,8 @@ class SessionsForRefreshFamilies(Migration):
                         }
                     },
                     {"$limit": self.BATCH},
-                ]
-            ).to_list(None)
+                ],
+            )
             if not families or dry_run:
                 outcome.changed += len(families)
                 break

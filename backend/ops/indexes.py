@@ -81,7 +81,7 @@ async def _run(
         report.exit_code = DRIFT if failed or drift.needs_fixing(strict=strict) else IN_SYNC
         return report
     finally:
-        mongo.close()
+        await mongo.close()
 
 
 def run(*, apply: bool, dry_run: bool, drop_extra: bool, strict: bool, url: str | None, as_json: bool) -> int:

@@ -68,7 +68,7 @@ async def _run(settings: MongoSettings, action: str, *, to: int | None, dry_run:
             report.exit_code = PENDING
         return report
     finally:
-        mongo.close()
+        await mongo.close()
 
 
 def run(action: str, *, to: int | None, dry_run: bool, url: str | None, as_json: bool) -> int:

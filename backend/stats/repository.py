@@ -7,7 +7,7 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
-from backend.core.storage.db import collection
+from backend.core.storage.db import aggregate, collection
 from backend.tasks.documents import Task, TaskStatus
 
 OPEN_EXCLUDED = [TaskStatus.DONE.value, TaskStatus.CANCELED.value]
@@ -47,5 +47,5 @@ class TaskFacets:
                 }
             },
         ]
-        (facets,) = await collection(Task).aggregate(pipeline).to_list(None)
+        (facets,) = await aggregate(collection(Task), pipeline)
         return dict(facets)

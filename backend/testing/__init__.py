@@ -30,7 +30,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from backend.core.caching.fastpath import CachedReads
 from backend.core.caching.mirror import KeyMirror
 from backend.core.config import Environment, Settings
-from backend.core.storage.db import Database
+from backend.core.storage.db import BEANIE_2, Database
 from backend.core.storage.query_shapes import QueryShape, QueryShapeRecorder, shapes_of, uncovered
 from backend.core.storage.redis import RedisClient
 from backend.main import create_app
@@ -87,6 +87,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "real_servers: meaningful only against real MongoDB-compatible and Redis servers "
         "(skipped on the in-memory tier)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "in_memory_mongodb: starts the app on the in-memory MongoDB (mongomock-motor), which serves "
+        "Beanie 1.x only (skipped on the Beanie 2 stack)",
     )
     config.addinivalue_line(
         "markers",
@@ -161,6 +166,8 @@ class CommandLog(monitoring.CommandListener):
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("real_servers") and not real_servers():
         pytest.skip("runs on the real-server tier (MONGODB_URL and REDIS_URL set)")
+    if item.get_closest_marker("in_memory_mongodb") and BEANIE_2:
+        pytest.skip("the in-memory MongoDB (mongomock-motor) serves Beanie 1.x only")
 
 
 TEST_DATABASE_PREFIX = "tasklane_test_"

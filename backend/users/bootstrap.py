@@ -32,4 +32,4 @@ async def ensure_admin(settings: Settings, *, email: str, password: str, display
         await UserRepository().set(existing, {"role": GlobalRole.ADMIN, "disabled": False})
         return False
     finally:
-        mongo.close()
+        await mongo.close()

@@ -61,7 +61,7 @@ async def test_ready_is_503_naming_mongodb_when_it_goes_away(client: httpx.Async
     try:
         response = await client.get("/health/ready")
     finally:
-        resources.stores.mongo.close()
+        await resources.stores.mongo.close()
         resources.started(working)
 
     assert response.status_code == 503

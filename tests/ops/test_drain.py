@@ -39,6 +39,7 @@ async def test_while_draining_new_requests_and_readiness_answer_503(app: FastAPI
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="signals")
+@pytest.mark.in_memory_mongodb
 async def test_sigterm_lets_in_flight_writes_finish_and_ends_streams_with_a_reconnect_hint() -> None:
     port = _free_port()
     env = {

@@ -27,6 +27,7 @@ def _value(metrics: str, series: str) -> float:
     return float(found.group(1)) if found else 0.0
 
 
+@pytest.mark.in_memory_mongodb
 def test_two_workers_add_up_and_never_look_reset(tmp_path: Path) -> None:
     port = _free_port()
     env = {

@@ -1,55 +1,97 @@
-"""MongoDB wiring. The only module that imports `motor`, so a later move to PyMongo's async API is local."""
+"""MongoDB wiring, on either driver stack: the only module that knows which one runs.
 
-from collections.abc import AsyncIterator, Callable, Sequence
+- Beanie 1.x on Motor (`motor.motor_asyncio`): the default, and the in-memory MongoDB (mongomock-motor);
+- Beanie 2.x on PyMongo's async API (`pymongo.AsyncMongoClient`): real servers only.
+
+The stack is Beanie's major version, read once at import. Repositories reach a document's collection
+through `collection(Document)`, open cursors of `aggregate`/`list_indexes`/`watch` through `opened()`
+(PyMongo's async API returns them from a coroutine, Motor at once) and clients close with
+`await mongo.close()`. Types are PyMongo's async ones on both stacks (Motor mirrors them).
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
+import beanie
 import structlog
 from beanie import Document, init_beanie
-from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 from pymongo import UpdateOne, monitoring
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 
 from backend.core.config import MongoSettings, Settings
 from backend.core.storage.in_memory import in_memory_package
 
 log = structlog.get_logger(__name__)
 
-Database = AsyncIOMotorDatabase[dict[str, Any]]
+# Beanie 2 dropped Motor for PyMongo's async API (and renamed `get_motor_collection`).
+BEANIE_2 = int(beanie.__version__.split(".", 1)[0]) >= 2
+
+Database = AsyncDatabase[dict[str, Any]]
+Collection = AsyncCollection[dict[str, Any]]
+_COLLECTION_GETTER = "get_pymongo_collection" if BEANIE_2 else "get_motor_collection"
+T = TypeVar("T")
+
+
+def collection(document: type[Document]) -> Collection:
+    """The driver collection of a Beanie document (after `init_beanie`), on either stack: for the
+    queries Beanie's builders cannot express."""
+    return cast(Collection, getattr(document, _COLLECTION_GETTER)())
+
+
+async def opened(call: Awaitable[T]) -> T:
+    """The cursor or change stream of `aggregate`, `list_indexes` or `watch`: PyMongo's async API
+    returns it from a coroutine (as typed), Motor and mongomock-motor at once."""
+    if isinstance(call, Awaitable):
+        return await call
+    return call  # Motor: the cursor itself
+
+
+async def aggregate(collection: Collection, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every document of an aggregation, on either stack."""
+    cursor = await opened(collection.aggregate(pipeline))
+    return await cursor.to_list(None)
+
+
+def _driver_client() -> Callable[..., Any]:
+    if BEANIE_2:
+        from pymongo import AsyncMongoClient
+
+        return AsyncMongoClient
+    from motor.motor_asyncio import AsyncIOMotorClient
+
+    return cast(Callable[..., Any], AsyncIOMotorClient)
 
 
 @dataclass(frozen=True)
 class Mongo:
-    client: Any  # AsyncIOMotorClient or AsyncMongoMockClient: the same Motor surface
+    client: Any  # AsyncMongoClient, AsyncIOMotorClient or AsyncMongoMockClient
     database: Database
     in_memory: bool
 
-    def close(self) -> None:
+    async def close(self) -> None:
         if self.in_memory:
             _LOCAL_LISTENERS.pop(_mock_key(self.database), None)
-        self.client.close()
-
-
-# A document class's driver collection, for the queries Beanie's builders cannot express: Beanie 1
-# names it after Motor, Beanie 2 after PyMongo's async API (the second dependency set).
-Collection = Any
-
-
-def collection(document: type[Document]) -> Collection:
-    get = getattr(document, "get_pymongo_collection", None) or document.get_motor_collection
-    return get()
+        await opened(self.client.close())  # a coroutine on AsyncMongoClient, plain on Motor
 
 
 def make_client(settings: MongoSettings, *, listeners: Sequence[monitoring.CommandListener] = ()) -> Mongo:
-    """A Motor client on `MONGODB_URL`, or an in-memory MongoDB when it is unset.
+    """A client on `MONGODB_URL` (Motor, or PyMongo's async one on Beanie 2), or an in-memory
+    MongoDB when it is unset (Beanie 1.x only).
 
     `listeners` see every command sent to a real server (tests count round trips and record query
     shapes with them); the in-memory MongoDB sends none.
     """
     if settings.mongodb_url is None:
+        if BEANIE_2:
+            raise RuntimeError(
+                "the in-memory MongoDB (mongomock-motor) needs Beanie 1.x; with Beanie 2 set MONGODB_URL"
+            )
         mongomock_motor = in_memory_package("mongomock_motor", "MONGODB_URL")
         mock: Any = mongomock_motor.AsyncMongoMockClient(tz_aware=True)
         return Mongo(client=mock, database=mock[settings.mongodb_db], in_memory=True)
-    client: AsyncIOMotorClient[dict[str, Any]] = AsyncIOMotorClient(
+    client = _driver_client()(
         settings.mongodb_url,
         tz_aware=True,
         serverSelectionTimeoutMS=settings.mongodb_server_selection_timeout_ms,
@@ -71,7 +113,8 @@ async def connect(
     """Make the client and initialise Beanie on it (building declared indexes unless told not to)."""
     mongo = make_client(settings, listeners=listeners)
     skip = not (settings.mongodb_build_indexes if build_indexes is None else build_indexes)
-    await init_beanie(database=mongo.database, document_models=list(models), skip_indexes=skip)
+    # Typed for Motor's database by Beanie 1.x, for PyMongo's by 2.x: the one `make_client` made.
+    await init_beanie(database=cast(Any, mongo.database), document_models=list(models), skip_indexes=skip)
     return mongo
 
 
@@ -87,7 +130,7 @@ class Update:
     update: dict[str, Any]
 
 
-async def bulk_update(collection: Any, updates: list[Update]) -> int:
+async def bulk_update(collection: Collection, updates: list[Update]) -> int:
     """Apply the updates in one round trip; returns how many matched.
 
     The in-memory mock cannot run `bulk_write` with PyMongo 4.20's operations, so there, and only
@@ -131,11 +174,15 @@ async def follow_changes(
     Raises the driver's error when the stream breaks; the caller decides when to follow again.
     """
     pipeline = [{"$match": {"ns.coll": {"$in": list(collections)}}}]
-    async with database.watch(pipeline, max_await_time_ms=await_ms) as stream:
+    async with await opened(database.watch(pipeline, max_await_time_ms=await_ms)) as stream:
         yield None  # opened: from here on every change is reported
         while True:
             change = await stream.try_next()
             if change is None:
+                if not stream.alive:
+                    # Invalidated (a drop) or closed: try_next would answer None at once, forever,
+                    # without waiting for the server (PyMongo's async API then never yields to the loop).
+                    return
                 yield None
                 continue
             key = change.get("documentKey") or {}

@@ -9,7 +9,7 @@ from beanie import Document
 from pymongo import IndexModel
 from pymongo.errors import OperationFailure
 
-from backend.core.storage.db import Database
+from backend.core.storage.db import Database, opened
 
 _OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
 
@@ -52,7 +52,7 @@ def declared(models: Iterable[type[Document]]) -> dict[str, dict[str, IndexSpec]
 async def live(database: Database, collections: Iterable[str]) -> dict[str, dict[str, IndexSpec]]:
     found: dict[str, dict[str, IndexSpec]] = {}
     for collection in collections:
-        documents = await database[collection].list_indexes().to_list(None)
+        documents = await (await opened(database[collection].list_indexes())).to_list(None)
         specs = [_spec(collection, doc) for doc in documents if doc["name"] != "_id_"]
         found[collection] = {spec.name: spec for spec in specs}
     return found
