@@ -40,6 +40,26 @@ def readable_changes(record: ActivityRecord) -> ActivityChanges:
         return ActivityChanges.model_validate(readable)
 
 
+def entry(
+    *,
+    project_id: PydanticObjectId,
+    actor_id: PydanticObjectId,
+    verb: ActivityVerb,
+    target: Target,
+    changes: dict[str, list[Any]] | None = None,
+    task_id: PydanticObjectId | None = None,
+) -> ActivityRecord:
+    """A record of one change, to `append`."""
+    return ActivityRecord(
+        project_id=project_id,
+        task_id=task_id,
+        actor_id=actor_id,
+        verb=verb,
+        target=target,
+        changes=changes or {},
+    )
+
+
 NameLookup = Callable[[set[PydanticObjectId]], Awaitable[dict[PydanticObjectId, str]]]
 
 
@@ -60,24 +80,35 @@ class ActivityService:
         changes: dict[str, list[Any]] | None = None,
         task_id: PydanticObjectId | None = None,
     ) -> ActivityRecord:
-        record = ActivityRecord(
+        record = entry(
             project_id=project_id,
-            task_id=task_id,
             actor_id=actor_id,
             verb=verb,
             target=target,
-            changes=changes or {},
+            changes=changes,
+            task_id=task_id,
         )
         await self.record_many([record])
         return record
 
     async def record_many(self, records: list[ActivityRecord]) -> None:
-        """Append records (one insert for all) and announce each to live streams."""
+        """Append records and announce them (a change that ends cached answers bumps their
+        generations between the two: `append`, bump, `announce`)."""
+        await self.append(records)
+        await self.announce(records)
+
+    async def append(self, records: list[ActivityRecord]) -> None:
+        """Store records, one insert for all."""
         if not records:
             return
         for record in records:
             record.id = record.id or PydanticObjectId()  # insert_many does not fill ids in
         await self._records.insert_many(records)
+
+    async def announce(self, records: list[ActivityRecord]) -> None:
+        """Tell live streams of stored records."""
+        if not records:
+            return
         for read in await self.read(records):
             await self._events.publish(read.project_id, read.model_dump(mode="json"))
 

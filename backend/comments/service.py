@@ -4,7 +4,7 @@ from beanie import PydanticObjectId
 
 from backend.activity.diff import diff
 from backend.activity.documents import Target
-from backend.activity.service import ActivityService
+from backend.activity.service import ActivityService, entry
 from backend.activity.verbs import ActivityVerb
 from backend.comments.documents import Comment
 from backend.comments.errors import CommentNotFound, NotCommentAuthor
@@ -110,8 +110,7 @@ class CommentService:
         changes: dict[str, list[object]],
     ) -> None:
         assert comment.id is not None
-        await self._generations.bump(comment.project_id, [comment.task_id])  # its task's activity changed
-        await self._activity.record(
+        record = entry(
             project_id=comment.project_id,
             task_id=comment.task_id,
             actor_id=actor,
@@ -119,3 +118,7 @@ class CommentService:
             target=Target(type="comment", id=comment.id, key=task.key),
             changes=changes,
         )
+        # Stored, then the cached answers that could lack it end (its task's activity), then streams.
+        await self._activity.append([record])
+        await self._generations.bump(comment.project_id, [comment.task_id])
+        await self._activity.announce([record])

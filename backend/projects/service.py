@@ -12,7 +12,7 @@ from backend.access.facts import AccessFacts, MemberMap
 from backend.access.policy import ProjectGrant, project_access
 from backend.activity.diff import diff
 from backend.activity.documents import Target
-from backend.activity.service import ActivityService
+from backend.activity.service import ActivityService, entry
 from backend.activity.verbs import ActivityVerb
 from backend.core.caching.generations import Generations
 from backend.core.caching.reads import KeyScope
@@ -402,14 +402,17 @@ class ProjectService:
                     update={**changes, "updated_at": now, "version": snapshot.version + 1}
                 )
                 target, described = describe(snapshot, changed)
-                await self._generations.bump(changed.id)  # its cached answers show the old project
-                await self._activity.record(
+                record = entry(
                     project_id=_id(changed),
                     actor_id=access.user_id,
                     verb=verb,
                     target=target,
                     changes=described,
                 )
+                # Stored, then the cached answers that could lack it end, then streams hear of it.
+                await self._activity.append([record])
+                await self._generations.bump(_id(changed))
+                await self._activity.announce([record])
                 return changed
             fresh = await self._projects.by_id(_id(snapshot))
             if fresh is None:

@@ -219,16 +219,17 @@ class TaskService:
             detail = "The task changed while the bulk update ran; retry."
             outcome[task_id] = BulkItemResult(id=task_id, result="invalid", detail=detail)
             applied.pop(task_id, None)
+        records = [
+            self._activity_of(
+                before, access.user_id, ActivityVerb.TASK_UPDATED, _changes_diff(before, changes)
+            )
+            for before, changes in applied.values()
+        ]
+        # Stored, then the cached answers that could lack the changes end, then streams hear of them.
+        await self._activity.append(records)
         if applied:
-            await self._generations.bump(access.project_id, applied)  # what their answers showed is gone
-        await self._activity.record_many(
-            [
-                self._activity_of(
-                    before, access.user_id, ActivityVerb.TASK_UPDATED, _changes_diff(before, changes)
-                )
-                for before, changes in applied.values()
-            ]
-        )
+            await self._generations.bump(access.project_id, applied)
+        await self._activity.announce(records)
         return BulkResult(results=[outcome[task_id] for task_id in data.ids])
 
     async def page(
@@ -270,8 +271,11 @@ class TaskService:
     async def _record(
         self, task: Task, actor: PydanticObjectId, verb: ActivityVerb, changes: dict[str, list[Any]]
     ) -> None:
-        await self._generations.bump(task.project_id, [task.id])  # what its answers showed is gone
-        await self._activity.record_many([self._activity_of(task, actor, verb, changes)])
+        records = [self._activity_of(task, actor, verb, changes)]
+        # Stored, then the cached answers that could lack the change end, then streams hear of it.
+        await self._activity.append(records)
+        await self._generations.bump(task.project_id, [task.id])
+        await self._activity.announce(records)
 
     @staticmethod
     def _activity_of(

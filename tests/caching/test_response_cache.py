@@ -3,11 +3,16 @@
 import asyncio
 import random
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 import httpx
 import pytest
+from bson import ObjectId
+from fastapi import FastAPI
 
+from backend.core.storage.db import Database
+from backend.resources import resources_of
 from backend.tasks.service import TaskService
 from backend.testing import Actor, Team
 
@@ -131,6 +136,32 @@ async def test_a_write_ends_only_the_answers_that_can_show_it(team: Team) -> Non
         "stats": "MISS",
         "project activity": "MISS",
     }
+
+
+async def test_a_change_is_stored_before_the_answers_that_could_lack_it_end(
+    app: FastAPI, team: Team, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ending them first would let a read in between cache the old activity under the new generation.
+    task = (await team.member.client.post(team.tasks_url, json={"title": "t"})).json()
+    generations = resources_of(app).stores.generations
+    bump = generations.bump
+    stored_at_bump: list[int] = []
+
+    async def counting(project_id: object, tasks: Iterable[object] = ()) -> None:
+        stored_at_bump.append(await db["activity"].count_documents({"task_id": ObjectId(task["id"])}))
+        await bump(project_id, tasks)
+
+    monkeypatch.setattr(generations, "bump", counting)
+    url = f"{team.tasks_url}/{task['id']}"
+    await team.member.client.patch(url, json={"status": "done"})
+    await team.member.client.post(f"{url}/comments", json={"body": "c"})
+    await team.member.client.post(
+        f"{team.tasks_url}/bulk-update", json={"ids": [task["id"]], "set": {"priority": 4}}
+    )
+    await team.owner.client.patch(team.project_url, json={"description": "d"})
+
+    # Updated, commented on, bulk-updated, then a change to the project: each stored before the bump.
+    assert stored_at_bump == [2, 3, 4, 4]
 
 
 async def test_hit_miss_headers_and_conditional_get(team: Team) -> None:
