@@ -40,26 +40,6 @@ def readable_changes(record: ActivityRecord) -> ActivityChanges:
         return ActivityChanges.model_validate(readable)
 
 
-def entry(
-    *,
-    project_id: PydanticObjectId,
-    actor_id: PydanticObjectId,
-    verb: ActivityVerb,
-    target: Target,
-    changes: dict[str, list[Any]] | None = None,
-    task_id: PydanticObjectId | None = None,
-) -> ActivityRecord:
-    """A record of one change, to `append`."""
-    return ActivityRecord(
-        project_id=project_id,
-        task_id=task_id,
-        actor_id=actor_id,
-        verb=verb,
-        target=target,
-        changes=changes or {},
-    )
-
-
 NameLookup = Callable[[set[PydanticObjectId]], Awaitable[dict[PydanticObjectId, str]]]
 
 
@@ -80,12 +60,12 @@ class ActivityService:
         changes: dict[str, list[Any]] | None = None,
         task_id: PydanticObjectId | None = None,
     ) -> ActivityRecord:
-        record = entry(
+        record = ActivityRecord(
             project_id=project_id,
             actor_id=actor_id,
             verb=verb,
             target=target,
-            changes=changes,
+            changes=changes or {},
             task_id=task_id,
         )
         await self.record_many([record])

@@ -3,8 +3,8 @@
 from beanie import PydanticObjectId
 
 from backend.activity.diff import diff
-from backend.activity.documents import Target
-from backend.activity.service import ActivityService, entry
+from backend.activity.documents import ActivityRecord, Target
+from backend.activity.service import ActivityService
 from backend.activity.verbs import ActivityVerb
 from backend.comments.documents import Comment
 from backend.comments.errors import CommentNotFound, NotCommentAuthor
@@ -110,7 +110,7 @@ class CommentService:
         changes: dict[str, list[object]],
     ) -> None:
         assert comment.id is not None
-        record = entry(
+        record = ActivityRecord(
             project_id=comment.project_id,
             task_id=comment.task_id,
             actor_id=actor,

@@ -11,8 +11,8 @@ from backend.access.caller import Caller
 from backend.access.facts import AccessFacts, MemberMap
 from backend.access.policy import ProjectGrant, project_access
 from backend.activity.diff import diff
-from backend.activity.documents import Target
-from backend.activity.service import ActivityService, entry
+from backend.activity.documents import ActivityRecord, Target
+from backend.activity.service import ActivityService
 from backend.activity.verbs import ActivityVerb
 from backend.core.caching.generations import Generations
 from backend.core.caching.reads import KeyScope
@@ -402,7 +402,7 @@ class ProjectService:
                     update={**changes, "updated_at": now, "version": snapshot.version + 1}
                 )
                 target, described = describe(snapshot, changed)
-                record = entry(
+                record = ActivityRecord(
                     project_id=_id(changed),
                     actor_id=access.user_id,
                     verb=verb,
