@@ -6,11 +6,14 @@
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-COPY pyproject.toml constraints.txt ./
-# The runtime dependencies only (no extras), pinned by constraints.txt.
+# The driver stack: constraints.txt (Beanie 1.30 on Motor) or constraints-pymongo.txt (Beanie 2 on
+# PyMongo's async API); docs/operations.md, "Driver stack".
+ARG CONSTRAINTS=constraints.txt
+COPY pyproject.toml ${CONSTRAINTS} ./
+# The runtime dependencies only (no extras), pinned by the constraints file.
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
         > requirements.txt \
-    && pip wheel --quiet --wheel-dir /wheels/deps --constraint constraints.txt --requirement requirements.txt
+    && pip wheel --quiet --wheel-dir /wheels/deps --constraint "${CONSTRAINTS}" --requirement requirements.txt
 COPY README.md ./
 COPY backend ./backend
 RUN pip wheel --quiet --no-deps --wheel-dir /wheels/app .

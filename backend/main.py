@@ -105,7 +105,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         limiter = RateLimiter(MemoryWindows())
         store: CacheStore = MemoryStore()
     else:
-        mirror = KeyMirror([keys.GENERATIONS])  # every cache hit reads one: the process follows them
+        mirror = KeyMirror(keys.MIRRORED)
         windows = SharedWindows(RedisWindows(redis))
         # While Redis is down, each process limits on its own: looser than shared limits, but limits.
         limiter = RateLimiter(windows, fallback=MemoryWindows())

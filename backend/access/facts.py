@@ -158,6 +158,12 @@ class AccessFacts:
             return known  # type: ignore[return-value]
         return await self._load(self._accounts, user_id, self._load_account(user_id))
 
+    def known_account(self, user_id: PydanticObjectId) -> Account | None:
+        """The copy of an account this process keeps while MongoDB reports every change to it, if it
+        keeps one; never reads (None: not known here)."""
+        known = self._accounts.values.get(user_id) if self.live else None
+        return known
+
     async def session(self, session_id: PydanticObjectId) -> SessionState | None:
         known = self._sessions.values.get(session_id, _MISSING) if self.live else _MISSING
         if known is not _MISSING:

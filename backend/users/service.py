@@ -59,12 +59,20 @@ class UserService:
         return await self._users.by_email(normalize_email(email))
 
     async def display_names(self, user_ids: set[PydanticObjectId]) -> dict[PydanticObjectId, str]:
-        """Names for many users: from the account cache, and the rest in one query (never one per user)."""
+        """Names for many users: from the accounts this process follows (the callers, mostly), the
+        account cache, and the rest in one query (never one per user)."""
         if not user_ids:
             return {}
-        wanted = sorted(user_ids)
+        names: dict[PydanticObjectId, str] = {}
+        for user_id in user_ids:
+            followed = self._facts.known_account(user_id)
+            if followed is not None:
+                names[user_id] = followed.user.display_name
+        wanted = sorted(user_ids - names.keys())
+        if not wanted:
+            return names
         cached = await self._accounts.get_many([keys.account(u) for u in wanted])
-        names = {u: c["display_name"] for u, c in zip(wanted, cached, strict=True) if c}
+        names.update((u, c["display_name"]) for u, c in zip(wanted, cached, strict=True) if c)
         missing = [u for u in wanted if u not in names]
         if missing:
             found = await self._users.by_ids(missing)

@@ -7,11 +7,14 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import fakeredis
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from backend.core.caching import keys
 from backend.core.caching.mirror import KeyMirror
+from backend.core.caching.stores import RedisStore
 from backend.core.storage.redis import RedisClient
 from backend.resources import resources_of
 from backend.testing import Team, UserFactory, another_instance, cached_reads
@@ -105,13 +108,13 @@ async def test_a_flush_of_redis_forgets_all_a_process_knew(
     await hit(via_second, f"{team.tasks_url}/{task['id']}", team.viewer.headers)
     mirror = resources_of(second).stores.key_mirror
     assert mirror is not None
-    keys = [f"tasklane:gen:data:{team.project['id']}"]
-    assert mirror.known(keys).keys() == set(keys)
+    followed = [keys.task_generation(task["id"])]  # what a hit on the task reads first
+    assert mirror.known(followed).keys() == set(followed)
 
     await redis.flushdb()
 
     async def forgotten() -> bool:
-        return not mirror.known(keys)
+        return not mirror.known(followed)
 
     await within(SOON, forgotten)
 
@@ -137,3 +140,21 @@ def test_nothing_is_known_while_not_following_redis() -> None:
     mirror._live = False
 
     assert mirror.known(["tasklane:gen:data:p"]) == {}
+
+
+async def test_storing_an_answer_keeps_the_generations_read_meanwhile() -> None:
+    # Under load, answers are stored while other requests read generations: storing one must not
+    # discard those reads (it did, and then every miss read its generation again).
+    redis = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
+    mirror = KeyMirror(keys.MIRRORED)
+    mirror._live = True  # as when following Redis
+    store = RedisStore(redis, mirror)
+    generation = keys.task_generation("t")
+    known, missing, epoch = mirror.split([generation])  # a read is sent...
+
+    await store.set(keys.response(["an", "answer"]), b"...", 60)  # ...another request stores an answer
+    mirror.learn(missing, [b"7"], epoch)  # ...the read's answer arrives
+
+    assert mirror.known([generation]) == {generation: b"7"}
+    await store.incr(generation)  # a write of a followed key does forget it
+    assert mirror.known([generation]) == {}

@@ -38,9 +38,17 @@ def task_generation(task_id: object) -> str:
     return f"{GENERATIONS}task:{task_id}"
 
 
+ACCOUNTS = PREFIX + "account:"
+
+
 def account(user_id: object) -> str:
     """Display data of an account, for names in answers; never an access decision."""
-    return f"{PREFIX}account:{user_id}"
+    return f"{ACCOUNTS}{user_id}"
+
+
+# What each process follows in memory (caching/mirror.py): every cache hit reads a generation, and
+# answers with people in them read their names.
+MIRRORED = (GENERATIONS, ACCOUNTS)
 
 
 def rate_limit_bucket(period: int, identity: Iterable[str]) -> str:

@@ -100,8 +100,10 @@ class RedisStore:
 
     def _wrote(self, key: str) -> None:
         # After the write (or its failure): a read that raced it is not kept, and this process's next
-        # read of the key goes to Redis, so it sees its own write before Redis's message arrives.
-        if self._mirror is not None:
+        # read of the key goes to Redis, so it sees its own write before Redis's message arrives. Only
+        # for the keys the mirror follows: each forget moves its epoch, which discards every read in
+        # flight (storing answers, 32 misses at once kept the generations from ever being kept).
+        if self._mirror is not None and self._mirror.tracks(key):
             self._mirror.forget(key)
 
 
