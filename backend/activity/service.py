@@ -40,6 +40,7 @@ def readable_changes(record: ActivityRecord) -> ActivityChanges:
         return ActivityChanges.model_validate(readable)
 
 
+_VERBS = frozenset(verb.value for verb in ActivityVerb)
 NameLookup = Callable[[set[PydanticObjectId]], Awaitable[dict[PydanticObjectId, str]]]
 
 
@@ -129,6 +130,12 @@ class ActivityService:
         return await self._records.by_id(record_id)
 
     async def read(self, records: list[ActivityRecord]) -> list[ActivityRead]:
+        """The records as the contract types them. One with a verb this version does not know (a
+        newer one wrote it, during a rolling deploy) is left out and logged, not a failed page."""
+        known = [r for r in records if r.verb in _VERBS]
+        for odd in (r for r in records if r.verb not in _VERBS):
+            log.warning("activity_verb_unknown", record_id=str(odd.id), verb=odd.verb)
+        records = known
         names = await self._names({r.actor_id for r in records})
         return [
             ActivityRead(

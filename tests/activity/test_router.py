@@ -194,3 +194,20 @@ async def test_a_record_of_another_shape_is_read_without_its_odd_field(team: Tea
     newest = response.json()["items"][0]
     assert newest["id"] == str(odd.id)
     assert newest["changes"] == {"title": ["Odd", "Even"]}
+
+
+async def test_a_record_with_a_verb_of_a_newer_version_is_left_out_of_the_page(team: Team) -> None:
+    task = (await team.member.client.post(team.tasks_url, json={"title": "Newer"})).json()
+    newer = ActivityRecord(
+        project_id=PydanticObjectId(team.project["id"]),
+        task_id=PydanticObjectId(task["id"]),
+        actor_id=PydanticObjectId(team.member.id),
+        verb="task.moved",  # not a verb of this version
+        target=Target(type="task", id=PydanticObjectId(task["id"]), key=task["key"]),
+    )
+    await newer.insert()
+
+    response = await team.member.client.get(f"{team.tasks_url}/{task['id']}/activity")
+
+    assert response.status_code == 200
+    assert [item["verb"] for item in response.json()["items"]] == ["task.created"]
