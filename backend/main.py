@@ -120,7 +120,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             mongo=mongo,
             redis=redis,
             responses=responses,
-            generations=Generations(quiet),
+            generations=Generations(quiet, settings.cache_ttl_seconds),
             values=JsonValues(quiet, settings.cache_ttl_seconds),
             rate_limiter=limiter,
             key_mirror=mirror,

@@ -78,6 +78,20 @@ class ActivityService:
         await self.append(records)
         await self.announce(records)
 
+    async def record_change(
+        self, records: list[ActivityRecord], end_stale_answers: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Records of a change already stored: append them, end the cached answers that could lack
+        the change (the caller's generation bump), then announce them. The bump comes after the
+        append, so that no read in between caches the old activity under the new generation; and it
+        comes even when the append fails, since the change itself is stored (a deleted task must
+        not stay served from the cache for its TTL)."""
+        try:
+            await self.append(records)
+        finally:
+            await end_stale_answers()
+        await self.announce(records)
+
     async def append(self, records: list[ActivityRecord]) -> None:
         """Store records, one insert for all."""
         if not records:

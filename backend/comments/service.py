@@ -1,5 +1,7 @@
 """Comments: members write, authors edit, authors and project admins delete."""
 
+from functools import partial
+
 from beanie import PydanticObjectId
 
 from backend.activity.diff import diff
@@ -118,7 +120,7 @@ class CommentService:
             target=Target(type="comment", id=comment.id, key=task.key),
             changes=changes,
         )
-        # Stored, then the cached answers that could lack it end (its task's activity), then streams.
-        await self._activity.append([record])
-        await self._generations.bump(comment.project_id, [comment.task_id])
-        await self._activity.announce([record])
+        # Its task's activity changed.
+        await self._activity.record_change(
+            [record], partial(self._generations.bump, comment.project_id, [comment.task_id])
+        )

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -409,10 +410,7 @@ class ProjectService:
                     target=target,
                     changes=described,
                 )
-                # Stored, then the cached answers that could lack it end, then streams hear of it.
-                await self._activity.append([record])
-                await self._generations.bump(_id(changed))
-                await self._activity.announce([record])
+                await self._activity.record_change([record], partial(self._generations.bump, _id(changed)))
                 return changed
             fresh = await self._projects.by_id(_id(snapshot))
             if fresh is None:

@@ -1,6 +1,7 @@
 """Task rules: numbering, validation, partial updates with revisions, soft delete, bulk changes, lists."""
 
 from collections.abc import Collection, Iterable
+from functools import partial
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -225,11 +226,10 @@ class TaskService:
             )
             for before, changes in applied.values()
         ]
-        # Stored, then the cached answers that could lack the changes end, then streams hear of them.
-        await self._activity.append(records)
         if applied:
-            await self._generations.bump(access.project_id, applied)
-        await self._activity.announce(records)
+            await self._activity.record_change(
+                records, partial(self._generations.bump, access.project_id, applied)
+            )
         return BulkResult(results=[outcome[task_id] for task_id in data.ids])
 
     async def page(
@@ -272,10 +272,9 @@ class TaskService:
         self, task: Task, actor: PydanticObjectId, verb: ActivityVerb, changes: dict[str, list[Any]]
     ) -> None:
         records = [self._activity_of(task, actor, verb, changes)]
-        # Stored, then the cached answers that could lack the change end, then streams hear of it.
-        await self._activity.append(records)
-        await self._generations.bump(task.project_id, [task.id])
-        await self._activity.announce(records)
+        await self._activity.record_change(
+            records, partial(self._generations.bump, task.project_id, [task.id])
+        )
 
     @staticmethod
     def _activity_of(

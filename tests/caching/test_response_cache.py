@@ -10,11 +10,13 @@ import httpx
 import pytest
 from bson import ObjectId
 from fastapi import FastAPI
+from pymongo.errors import AutoReconnect
 
+from backend.activity.repository import ActivityRepository
 from backend.core.storage.db import Database
 from backend.resources import resources_of
 from backend.tasks.service import TaskService
-from backend.testing import Actor, Team
+from backend.testing import Actor, Team, problem
 
 
 def cached_urls(team: Team, task_id: str) -> list[str]:
@@ -244,3 +246,46 @@ async def test_concurrent_misses_compute_once(team: Team, monkeypatch: pytest.Mo
     assert calls == 1
     assert {r.status_code for r in responses} == {200}
     assert len({r.content for r in responses}) == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("sort=number&sort=-number", "sort=-number&sort=number"),  # a different order
+        ("limit=500&limit=2", "limit=2&limit=500"),  # the route answers 422
+        ("include_deleted=true&include_deleted=false", "include_deleted=false&include_deleted=true"),  # 403
+    ],
+)
+async def test_a_repeated_parameter_in_another_order_is_another_answer(
+    team: Team, first: str, second: str
+) -> None:
+    for i in range(3):
+        await team.member.client.post(team.tasks_url, json={"title": f"t{i}"})
+    await team.member.client.get(f"{team.tasks_url}?{first}")
+
+    cached, fresh = await read_twice(team.member, f"{team.tasks_url}?{second}")
+
+    assert cached.status_code == fresh.status_code
+    assert cached.headers.get("x-cache") != "HIT"
+    if fresh.status_code == 200:
+        assert cached.json()["items"] == fresh.json()["items"]
+    else:  # problems differ by their request id only
+        assert cached.json()["error_code"] == fresh.json()["error_code"]
+
+
+async def test_a_stored_change_ends_its_cached_answers_even_when_its_activity_is_not_stored(
+    app: FastAPI, team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    task = (await team.member.client.post(team.tasks_url, json={"title": "doomed"})).json()
+    url = f"{team.tasks_url}/{task['id']}"
+    assert (await team.viewer.client.get(url)).status_code == 200  # now cached
+
+    async def stepped_down(self: ActivityRepository, records: list[object]) -> None:
+        raise AutoReconnect("primary stepped down")
+
+    monkeypatch.setattr(ActivityRepository, "insert_many", stepped_down)
+    deleted = await team.member.client.delete(url)
+    monkeypatch.undo()
+
+    assert deleted.status_code == 503  # the client is told to retry; the delete itself is stored
+    problem(await team.viewer.client.get(url), 404, "TASK_NOT_FOUND")

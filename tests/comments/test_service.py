@@ -128,7 +128,7 @@ class TestCreate:
         comment = await world.new(body="Hello")
 
         assert await world.generation() > before
-        assert await world.task_generation() > before_task
+        assert await world.task_generation() != before_task
         assert await world.task_generation(other) == before_other
         latest = (await world.activity())[0]
         assert latest.verb is ActivityVerb.COMMENT_CREATED
@@ -211,7 +211,7 @@ class TestEdit:
         )
 
         assert await world.generation() > before
-        assert await world.task_generation() > before_task
+        assert await world.task_generation() != before_task
         latest = (await world.activity())[0]
         assert latest.verb is ActivityVerb.COMMENT_UPDATED
         assert (latest.target.id, latest.target.key) == (comment.id, world.task.key)
@@ -269,7 +269,7 @@ class TestDelete:
         with pytest.raises(CommentNotFound):
             await world.comments.get(world.task, comment.id)
         assert await world.generation() > before
-        assert await world.task_generation() > before_task
+        assert await world.task_generation() != before_task
         latest = (await world.activity())[0]
         assert latest.verb is ActivityVerb.COMMENT_DELETED
         assert latest.actor.id == PydanticObjectId(getattr(world.team, deleter).id)

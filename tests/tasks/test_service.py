@@ -316,7 +316,7 @@ class TestUpdate:
         )
 
         assert await world.generation() > before
-        assert await world.task_generation(task) > before_task
+        assert await world.task_generation(task) != before_task
         assert await world.task_generation(bystander) == before_bystander
         latest, created = await world.activity(task.id)
         assert (latest.verb, created.verb) == (ActivityVerb.TASK_UPDATED, ActivityVerb.TASK_CREATED)
@@ -447,7 +447,7 @@ class TestDelete:
         assert deleted.deleted_at is not None
         assert deleted.version == 2
         assert await world.generation() > before
-        assert await world.task_generation(task) > before_task
+        assert await world.task_generation(task) != before_task
         latest = (await world.activity(task.id))[0]
         assert latest.verb is ActivityVerb.TASK_DELETED
         assert latest.changes.deleted_at is not None
@@ -492,7 +492,7 @@ class TestRestore:
         assert (restored.title, restored.deleted_at, restored.version) == ("Back", None, 3)
         assert (await world.stored(task)).deleted_at is None
         assert await world.generation() > before
-        assert await world.task_generation(task) > before_task
+        assert await world.task_generation(task) != before_task
         latest = (await world.activity(task.id))[0]
         assert latest.verb is ActivityVerb.TASK_RESTORED
         assert latest.changes.deleted_at is not None
@@ -570,7 +570,7 @@ class TestBulkUpdate:
 
         assert [r.result for r in result.results] == ["updated", "updated"]
         assert await world.generation() > before
-        assert await world.task_generation(one) > before_one
+        assert await world.task_generation(one) != before_one
         assert await world.task_generation(unchanged) == before_unchanged
         latest = (await world.activity(one.id))[0]
         assert latest.verb is ActivityVerb.TASK_UPDATED

@@ -1,4 +1,4 @@
-"""Data generations: counters that are the last part of every cache key of the answers they cover.
+"""Data generations: values that are the last part of every cache key of the answers they cover.
 
 A project's generation covers what any change in it can show (lists, statistics, members); a task's
 generation covers what only that task's changes can show (its detail and its activity). The services
@@ -6,19 +6,27 @@ that change data bump what they changed, in one round trip, which makes every de
 unreachable at once; nothing scans keys, and a read of an unrelated task stays a hit while its
 project is being written to. Access never depends on it (backend/access/facts.py): a bump lost while
 Redis fails leaves answers stale for at most the cache TTL, visible only to those who may see them.
+
+A project's generation is a counter (projects are few). A task's is a random value that lives twice
+the cache TTL after the task's last change, so that Redis does not keep a key for every task ever
+written: once it is gone, readers use 0, and every answer stored before that change has expired by
+then (an answer lives one TTL); the next change draws a value never used, never an old one a counter
+would count to again.
 """
 
+import secrets
 from collections.abc import Iterable
 
 from backend.core.caching import keys
 from backend.core.caching.stores import QuietStore
 
-_UNREADABLE = b"?"  # never a counter's value
+_UNREADABLE = b"?"  # never a generation's value
 
 
 class Generations:
-    def __init__(self, store: QuietStore) -> None:
+    def __init__(self, store: QuietStore, cache_ttl_seconds: int) -> None:
         self._store = store
+        self._task_ttl = 2 * cache_ttl_seconds
 
     async def current(self, project_id: object) -> int | None:
         """The project's generation; None when the store could not be read."""
@@ -30,8 +38,9 @@ class Generations:
 
     async def bump(self, project_id: object, tasks: Iterable[object] = ()) -> None:
         """A change in the project, to these tasks (or their comments) if any."""
-        changed = [keys.generation(project_id), *(keys.task_generation(task) for task in tasks)]
-        await self._store.run(self._store.store.incr_many(changed), None)
+        drawn = {keys.task_generation(task): str(secrets.randbits(62) + 1).encode() for task in tasks}
+        bump = self._store.store.bump([keys.generation(project_id)], drawn, self._task_ttl)
+        await self._store.run(bump, None)
 
     async def _read(self, key: str) -> int | None:
         raw = await self._store.run(self._store.store.get(key), _UNREADABLE)

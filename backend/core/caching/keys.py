@@ -7,7 +7,7 @@ place, and the mirror (mirror.py) follows exactly the prefixes these functions b
 |----------------------------------|---------------------------------------------------|-------------------|
 | `tasklane:resp:<sha256>`         | a cached response (caching/responses.py)          | CACHE_TTL_SECONDS |
 | `tasklane:gen:data:<project>`    | a project's data generation (caching/generations) | none (a counter)  |
-| `tasklane:gen:task:<task>`       | a task's own generation (its detail, its activity) | none (a counter)  |
+| `tasklane:gen:task:<task>`       | a task's own generation (its detail, its activity) | 2 x CACHE_TTL     |
 | `tasklane:account:<user>`        | an account's display data, for names in answers   | 30 s              |
 | `tasklane:rl:<period>:<who>:<n>` | a rate-limit window's counter (ratelimit/)        | two periods       |
 | `tasklane:idem:<sha256>`         | an Idempotency-Key's outcome (idempotency.py)     | 24 h              |

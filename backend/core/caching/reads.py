@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Annotated, Any, Generic, TypeVar, get_args, get_origin, get_type_hints
 from urllib.parse import parse_qsl
 
@@ -80,7 +81,9 @@ class CachedRead:
             *scope.key_parts(),
             *self.vary(scope.caller_id(), dict(query)),
             path,
-            json.dumps(sorted(query)),
+            # By name only: a stable sort keeps a repeated parameter's values in their order, which
+            # decides the answer (FastAPI reads a single-valued parameter's last value).
+            json.dumps(sorted(query, key=itemgetter(0))),
         ]
 
 

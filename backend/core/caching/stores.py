@@ -27,7 +27,7 @@ class CacheStore(Protocol):
     async def set(self, key: str, value: bytes, ttl: int) -> None: ...
     async def set_many(self, items: dict[str, bytes], ttl: int) -> None: ...
     async def incr(self, key: str) -> int: ...
-    async def incr_many(self, keys: list[str]) -> None: ...
+    async def bump(self, counters: list[str], tokens: dict[str, bytes], ttl: int) -> None: ...
     async def delete(self, key: str) -> None: ...
 
 
@@ -79,16 +79,18 @@ class RedisStore:
         finally:
             self._wrote(key)
 
-    async def incr_many(self, keys: list[str]) -> None:
-        """In one round trip."""
+    async def bump(self, counters: list[str], tokens: dict[str, bytes], ttl: int) -> None:
+        """INCR each counter and set each token (living `ttl`), in one round trip."""
         try:
             with REDIS_CACHE_SECONDS.time():
                 async with self._redis.pipeline(transaction=False) as pipeline:
-                    for key in keys:
+                    for key in counters:
                         pipeline.incr(key)
+                    for key, value in tokens.items():
+                        pipeline.set(key, value, ex=ttl)
                     await pipeline.execute()
         finally:
-            for key in keys:
+            for key in [*counters, *tokens]:
                 self._wrote(key)
 
     async def delete(self, key: str) -> None:
@@ -145,9 +147,11 @@ class MemoryStore:
         self._data[key] = (float("inf"), str(current).encode())
         return current
 
-    async def incr_many(self, keys: list[str]) -> None:
-        for key in keys:
+    async def bump(self, counters: list[str], tokens: dict[str, bytes], ttl: int) -> None:
+        for key in counters:
             await self.incr(key)
+        for key, value in tokens.items():
+            await self.set(key, value, ttl)
 
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
