@@ -150,7 +150,8 @@ async def test_a_change_is_stored_before_the_answers_that_could_lack_it_end(
     stored_at_bump: list[int] = []
 
     async def counting(project_id: object, tasks: Iterable[object] = ()) -> None:
-        stored_at_bump.append(await db["activity"].count_documents({"task_id": ObjectId(task["id"])}))
+        of_task = {"project_id": ObjectId(team.project["id"]), "task_id": ObjectId(task["id"])}  # indexed
+        stored_at_bump.append(await db["activity"].count_documents(of_task))
         await bump(project_id, tasks)
 
     monkeypatch.setattr(generations, "bump", counting)
