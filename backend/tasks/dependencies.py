@@ -5,9 +5,7 @@ from beanie import PydanticObjectId
 from fastapi import Depends, Request
 from starlette.types import Scope
 
-from backend.access.caller import Caller
 from backend.access.dependencies import AccessFactsDep, CurrentCaller
-from backend.access.facts import AccessFacts
 from backend.access.middleware import caller_of
 from backend.activity.dependencies import activity_service
 from backend.core.caching.reads import KeyResolver
@@ -15,7 +13,7 @@ from backend.core.dependencies import GenerationsDep
 from backend.core.ids import parse_id
 from backend.projects.dependencies import OBJECT_ID, VisibleProject, scope_of
 from backend.projects.errors import ProjectNotFound
-from backend.projects.service import TaskScope
+from backend.projects.service import ProjectScope, TaskScope
 from backend.resources import AppResources, resources_of
 from backend.tasks.documents import Task
 from backend.tasks.errors import TaskNotFound
@@ -45,16 +43,9 @@ async def task_in_project(task_id: str, access: VisibleProject, tasks: TaskServi
 TaskInProject = Annotated[Task, Depends(task_in_project)]
 
 
-async def task_scope_of(
-    caller: Caller,
-    project_id: PydanticObjectId,
-    task_id: PydanticObjectId,
-    facts: AccessFacts,
-    generation: int,
-) -> TaskScope | None:
-    """`scope_of` for answers about one task, at the task's generation."""
-    scope = await scope_of(caller, project_id, facts, generation)
-    return None if scope is None else TaskScope(scope.grant, generation, scope.members, task_id)
+def _on_task(project: ProjectScope, task_id: PydanticObjectId, generation: int) -> TaskScope:
+    """The caller's scope in the project, narrowed to one task at the task's generation."""
+    return TaskScope(project.grant, generation, project.members, task_id)
 
 
 async def task_scope(
@@ -62,15 +53,12 @@ async def task_scope(
 ) -> TaskScope:
     """The caller's scope on one task of a project they may see: 404 for the project first (as for
     every route under it), then for a malformed task id."""
-    pid = parse_id(project_id, ProjectNotFound)
-    if await scope_of(caller, pid, facts, 0) is None:
+    project = await scope_of(caller, parse_id(project_id, ProjectNotFound), facts, 0)
+    if project is None:
         raise ProjectNotFound()
     tid = parse_id(task_id, TaskNotFound)
     # Redis failing: generation 0, so at worst a stale answer, never one to someone who may not see it.
-    scope = await task_scope_of(caller, pid, tid, facts, await generations.of_task(tid) or 0)
-    if scope is None:
-        raise ProjectNotFound()
-    return scope
+    return _on_task(project, tid, await generations.of_task(tid) or 0)
 
 
 TaskScopeDep = Annotated[TaskScope, Depends(task_scope)]
@@ -87,7 +75,8 @@ async def fast_task_scope(scope: Scope, params: Mapping[str, str]) -> TaskScope 
     generation = await resources.stores.generations.of_task(tid)
     if generation is None:
         return None
-    return await task_scope_of(caller, PydanticObjectId(project_id), tid, resources.access_facts, generation)
+    project = await scope_of(caller, PydanticObjectId(project_id), resources.access_facts, generation)
+    return None if project is None else _on_task(project, tid, generation)
 
 
 # The key scope of cached reads about one task: its detail and its activity.

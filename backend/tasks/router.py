@@ -1,7 +1,7 @@
 """Tasks of a project, and task lookup by key (`WEB-42`)."""
 
 import re
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
@@ -35,9 +35,6 @@ by_key_router = APIRouter(prefix=API_PREFIX + "/tasks", tags=["tasks"], route_cl
 SEEN = (*AUTH_ERRORS, ProjectNotFound, TaskNotFound)
 WRITE = (*AUTH_ERRORS, ProjectNotFound, InsufficientRole, ProjectArchived)
 ETAG = header_refs("ETag")
-NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
-    304: {"description": "Not modified: your If-None-Match is current.", "headers": ETAG}
-}
 _TASK_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([1-9][0-9]{0,9})$")
 
 

@@ -79,10 +79,9 @@ class UserService:
             for user in found:
                 assert user.id is not None
                 names[user.id] = user.display_name
-            # Kept for the next answers, in one round trip.
+            # Kept for the next answers, in one round trip: the name only, the one field read back.
             await self._accounts.put_many(
-                {keys.account(u.id): u.model_dump(mode="json", exclude={"password_hash"}) for u in found},
-                ACCOUNT_TTL,
+                {keys.account(u.id): {"display_name": u.display_name} for u in found}, ACCOUNT_TTL
             )
         return names
 

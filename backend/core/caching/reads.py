@@ -1,8 +1,8 @@
 """Cached GET routes, each declared once: its key, its variance, its registration with the fast path,
 and the answer it serves (strong ETag, 304, `X-Cache`) all come from one `cached_read` decorator.
 
-    @cached_read(router, "/{task_id}", keys=PROJECT_KEYS, name="get", response_model=TaskRead)
-    async def read_task(task_id: str, scope: ProjectScopeDep, ...) -> CachedResponse:
+    @cached_read(router, "/{task_id}", keys=TASK_KEYS, name="get", response_model=TaskRead)
+    async def read_task(task_id: str, scope: TaskScopeDep, ...) -> CachedResponse:
         ...  # runs on a miss only; returns the entry to store
 
 `keys` says how a read learns what the caller may see (its `KeyScope`): `fast` from a bare request,
