@@ -1,14 +1,15 @@
 # syntax=docker/dockerfile:1
 # Tasklane API image: non-root, the dependencies in a layer of their own (rebuilt only when
-# pyproject.toml or constraints.txt change), the code once (as an installed wheel, not also as a
+# pyproject.toml or the constraints file change), the code once (as an installed wheel, not also as a
 # source tree), and no test, dev or in-memory packages (production refuses in-memory storage).
 
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-# The driver stack: constraints.txt (Beanie 1.30 on Motor) or constraints-pymongo.txt (Beanie 2 on
-# PyMongo's async API); docs/operations.md, "Driver stack".
-ARG CONSTRAINTS=constraints.txt
+# The driver stack: constraints-pymongo.txt (Beanie 2 on PyMongo's async API, no thread per query:
+# the faster one, measured in benchmarks/README.md) or constraints.txt (Beanie 1.30 on Motor, the
+# stack of the in-memory test mock); docs/operations.md, "Driver stack".
+ARG CONSTRAINTS=constraints-pymongo.txt
 COPY pyproject.toml ${CONSTRAINTS} ./
 # The runtime dependencies only (no extras), pinned by the constraints file.
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \

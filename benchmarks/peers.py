@@ -86,9 +86,18 @@ def free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU the process has used so far (all its threads)."""
+    """User and system CPU the process and its live children (the workers of `--workers N`) have
+    used so far, all threads."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(child) for child in children(pid))
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of the process and its live children (workers), MiB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    kib = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return kib / 1024 + sum(rss_mib(child) for child in children(pid))
 
 
 def children(pid: int) -> list[int]:
@@ -116,7 +125,7 @@ def wait_until(
 @dataclass
 class Running:
     url: str
-    pid: int  # the process that serves requests (gunicorn's worker, not its arbiter)
+    pid: int  # the process that serves requests, or the parent of the workers that do
 
 
 @contextmanager
@@ -147,10 +156,19 @@ def http_ready(url: str, headers: dict[str, str] | None = None) -> Callable[[], 
 
 @contextmanager
 def uvicorn(
-    app: str, env: dict[str, str], ready_path: str, *, factory: bool, logs: Path
+    app: str,
+    env: dict[str, str],
+    ready_path: str,
+    *,
+    factory: bool,
+    logs: Path,
+    python: str = PYTHON,
+    workers: int = 1,
 ) -> Iterator[Running]:
     port = free_port()
-    command = [PYTHON, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+    command = [python, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
     command += ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
     if factory:
         command.append("--factory")
@@ -186,20 +204,20 @@ def eve_gunicorn() -> Path:
 
 
 @contextmanager
-def eve(gunicorn: Path, env: dict[str, str], logs: Path) -> Iterator[Running]:
+def eve(gunicorn: Path, env: dict[str, str], logs: Path, workers: int = 1) -> Iterator[Running]:
     """One gevent worker: keep-alive connections and concurrent requests in one process, like the
     single uvicorn worker of the others (a sync worker closes every connection and serves one
     request at a time, which would measure TCP setup and queueing instead of Eve)."""
     port = free_port()
-    command = [str(gunicorn), "-k", "gevent", "-w", "1", "--worker-connections", "1000"]
+    command = [str(gunicorn), "-k", "gevent", "-w", str(workers), "--worker-connections", "1000"]
     command += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "benchmarks.peer_eve:app"]
     url = f"http://127.0.0.1:{port}"
     with spawn(command, env=env, log=logs / "eve.log") as process:
         wait_until(http_ready(url + "/tasks?max_results=1"), "Eve (gunicorn)", process)
-        workers = children(process.pid)
-        if len(workers) != 1:
-            raise SystemExit(f"gunicorn has {len(workers)} workers, expected 1")
-        yield Running(url, workers[0])
+        started = children(process.pid)
+        if len(started) != workers:
+            raise SystemExit(f"gunicorn has {len(started)} workers, expected {workers}")
+        yield Running(url, started[0] if workers == 1 else process.pid)
 
 
 # -- the servers ----------------------------------------------------------------------------------
@@ -538,7 +556,17 @@ def wrk(url: str, script: str, *, duration: int, connections: int, probe: Probe,
 
 
 def py_spy(binary: Path, pid: int, duration: int, output: Path) -> subprocess.Popen[bytes]:
-    command = [str(binary), "record", "--pid", str(pid), "--duration", str(duration), "--rate", "250"]
+    command = [
+        str(binary),
+        "record",
+        "--pid",
+        str(pid),
+        "--subprocesses",
+        "--duration",
+        str(duration),
+        "--rate",
+        "250",
+    ]
     command += ["--format", "raw", "--nonblocking", "--output", str(output)]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -554,8 +582,8 @@ def summarise_stacks(path: Path, title: str, top: int = 25) -> None:
     total = 0
     for line in path.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
-        if not stack:
-            continue
+        if not stack or not count_text.isdigit():
+            continue  # py-spy cut a sample short (a frame it could not read)
         count = int(count_text)
         frames = [
             re.sub(
@@ -872,6 +900,14 @@ def main() -> None:
         default=None,
         help="a py-spy binary: record Tasklane's worker during its passes (stacks and a summary in results/)",
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes of each system (static bytes keep one)"
+    )
+    parser.add_argument(
+        "--tasklane-python",
+        default=PYTHON,
+        help="the Python serving Tasklane, e.g. a venv made with -c constraints-pymongo.txt (the image)",
+    )
     parser.add_argument("--out", type=Path, default=BENCH / "results" / "peers.json")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -904,7 +940,15 @@ def main() -> None:
             "ACCESS_TOKEN_TTL_SECONDS": "86400",  # the run outlasts the default 15 minutes
         }
         tasklane = stack.enter_context(
-            uvicorn("backend.main:create_app", env, "/health/live", factory=True, logs=logs)
+            uvicorn(
+                "backend.main:create_app",
+                env,
+                "/health/live",
+                factory=True,
+                logs=logs,
+                python=args.tasklane_python,
+                workers=args.workers,
+            )
         )
         print("seeding Tasklane ...", file=sys.stderr, flush=True)
         data = seed_tasklane(tasklane.url, mongo[db_name], args.projects, args.tasks_per_project)
@@ -915,12 +959,14 @@ def main() -> None:
         print(f"  {args.peer_tasks} peer tasks in {peer_seconds:.0f} s", file=sys.stderr, flush=True)
         peer_env = {"MONGODB_URL": servers.mongodb_url, "PEER_DB": peer_db}
         raw = stack.enter_context(
-            uvicorn("benchmarks.peer_raw:app", peer_env, "/health", factory=False, logs=logs)
+            uvicorn(
+                "benchmarks.peer_raw:app", peer_env, "/health", factory=False, logs=logs, workers=args.workers
+            )
         )
         eve_server: Running | None = None
         if gunicorn:
             try:
-                eve_server = stack.enter_context(eve(gunicorn, peer_env, logs))
+                eve_server = stack.enter_context(eve(gunicorn, peer_env, logs, workers=args.workers))
             except SystemExit as exc:
                 eve_note = f"Eve left out: {exc} (log: {logs / 'eve.log'})"
                 print(eve_note, file=sys.stderr)
@@ -1058,6 +1104,7 @@ def main() -> None:
             ),
         ]
         scenarios = [s for s in scenarios if args.only in s.name]
+        rss_before = rss_mib(tasklane.pid)  # after seeding and warm-up requests
         for scenario in scenarios:
             systems = [s for s in SYSTEMS if s in scenario.targets]
             passes: dict[str, list[Pass]] = {s: [] for s in systems}
@@ -1126,7 +1173,9 @@ def main() -> None:
                 )
             outcomes.append(Outcome("mixed read/write", "tasklane", mix_passes))
         size = mongo[db_name].command("dbStats")
-    report(outcomes, args, eve_note, data, size)
+        served = sum(p.requests for o in outcomes if o.system == "tasklane" for p in o.passes)
+        memory = {"before_mib": rss_before, "after_mib": rss_mib(tasklane.pid), "requests": served}
+    report(outcomes, args, eve_note, data, size, memory)
 
 
 def fmt(value: float | None, digits: int = 2) -> str:
@@ -1134,13 +1183,18 @@ def fmt(value: float | None, digits: int = 2) -> str:
 
 
 def report(
-    outcomes: list[Outcome], args: argparse.Namespace, eve_note: str, data: TasklaneData, size: dict[str, Any]
+    outcomes: list[Outcome],
+    args: argparse.Namespace,
+    eve_note: str,
+    data: TasklaneData,
+    size: dict[str, Any],
+    memory: dict[str, float],
 ) -> None:
     by = {(o.scenario, o.system): o for o in outcomes}
     names = list(dict.fromkeys(o.scenario for o in outcomes))
     setup = (
         f"wrk -t1 -c{args.connections} -d{args.duration}s, {args.rounds} pass(es) each, "
-        "one worker per system; "
+        f"{args.workers} worker(s) per system; "
         f"Tasklane: {args.projects} projects x {args.tasks_per_project} tasks "
         f"(+ {data.counts.get('comments', 0)} comments, {data.counts.get('activity', 0)} activity records); "
         f"peers: {args.peer_tasks} tasks"
@@ -1221,6 +1275,8 @@ def report(
         "",
         f"Tasklane database: {size.get('objects', '?')} documents, "
         f"{size.get('dataSize', 0) / 2**20:.0f} MiB data.",
+        f"Tasklane RSS: {memory['before_mib']:.1f} MiB before the runs, {memory['after_mib']:.1f} MiB after "
+        f"{memory['requests']:,.0f} requests ({memory['after_mib'] / memory['before_mib'] - 1:+.1%}).",
     ]
     print("\n".join(lines))
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -1230,6 +1286,7 @@ def report(
                 "setup": setup,
                 "eve": eve_note or "included",
                 "seeding": {"seconds": data.seconds, **data.counts},
+                "memory": memory,
                 "results": [
                     {
                         "scenario": o.scenario,

@@ -6,6 +6,7 @@ from beanie import PydanticObjectId
 
 from backend.activity.documents import ActivityRecord
 from backend.core.pagination import CursorCodec, after
+from backend.core.storage.db import by_id
 from backend.core.storage.pages import time_ordered_page
 
 
@@ -15,7 +16,7 @@ class ActivityRepository:
         await ActivityRecord.insert_many(records)
 
     async def by_id(self, record_id: PydanticObjectId) -> ActivityRecord | None:
-        return await ActivityRecord.get(record_id)  # by _id alone: the fastest shape
+        return await by_id(ActivityRecord, record_id)  # by _id alone: the fastest shape
 
     async def newest_first(
         self, conditions: dict[str, Any], *, codec: CursorCodec, scope: str, cursor: str | None, limit: int

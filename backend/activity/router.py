@@ -63,7 +63,7 @@ async def project_activity(
     page = await activity.page(
         scope.project_id, verbs=verbs, actor_id=_actor(actor), cursor=cursor, limit=limit
     )
-    return json_entry(page.model_dump(mode="json"))
+    return json_entry(page)
 
 
 @cached_read(
@@ -89,7 +89,7 @@ async def task_activity(
     page = await activity.page(
         task.project_id, task_id=task.id, verbs=verbs, actor_id=_actor(actor), cursor=cursor, limit=limit
     )
-    return json_entry(page.model_dump(mode="json"))
+    return json_entry(page)
 
 
 @router.post(

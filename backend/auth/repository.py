@@ -9,7 +9,7 @@ from pymongo import ReturnDocument
 
 from backend.auth.documents import PersonalAccessToken, RefreshToken, Session
 from backend.core.pagination import CursorCodec
-from backend.core.storage.db import collection
+from backend.core.storage.db import by_id, collection
 from backend.core.storage.pages import time_ordered_page
 
 
@@ -20,7 +20,7 @@ class AuthRepository:
         await session.insert()
 
     async def session(self, session_id: PydanticObjectId) -> Session | None:
-        return await Session.get(session_id)  # by _id alone: the fastest shape; callers check the rest
+        return await by_id(Session, session_id)  # by _id alone: the fastest shape; callers check the rest
 
     async def continue_session(
         self, session_id: PydanticObjectId, user_id: PydanticObjectId, *, now: datetime, expires_at: datetime
@@ -137,4 +137,4 @@ class AuthRepository:
         return await PersonalAccessToken.find_one(PersonalAccessToken.token_hash == secret_hash)
 
     async def token(self, token_id: PydanticObjectId) -> PersonalAccessToken | None:
-        return await PersonalAccessToken.get(token_id)
+        return await by_id(PersonalAccessToken, token_id)

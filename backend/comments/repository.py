@@ -6,6 +6,7 @@ from beanie import PydanticObjectId
 
 from backend.comments.documents import Comment
 from backend.core.pagination import CursorCodec
+from backend.core.storage.db import by_id
 from backend.core.storage.pages import time_ordered_page
 
 
@@ -14,7 +15,7 @@ class CommentRepository:
         await comment.insert()
 
     async def by_id(self, comment_id: PydanticObjectId) -> Comment | None:
-        return await Comment.get(comment_id)  # by _id alone: the fastest shape; callers check the rest
+        return await by_id(Comment, comment_id)  # by _id alone: the fastest shape; callers check the rest
 
     async def set(self, comment: Comment, changes: dict[str, Any]) -> None:
         await comment.set(changes)

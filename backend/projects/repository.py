@@ -5,7 +5,7 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
-from backend.core.storage.db import collection
+from backend.core.storage.db import by_id, collection
 from backend.projects.documents import Project
 
 
@@ -15,7 +15,7 @@ class ProjectRepository:
         await project.insert()
 
     async def by_id(self, project_id: PydanticObjectId) -> Project | None:
-        return await Project.get(project_id)
+        return await by_id(Project, project_id)
 
     async def by_key(self, key: str) -> Project | None:
         return await Project.find_one(Project.key == key)

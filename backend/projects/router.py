@@ -169,7 +169,7 @@ async def list_members(
     """The project's members in the order they joined, with display names."""
 
     page = await projects.members(await projects.get(scope.project_id), cursor=cursor, limit=limit)
-    return json_entry(page.model_dump(mode="json"))
+    return json_entry(page)
 
 
 @members_router.get("/{user_id}", name="get", responses=error_responses(*SEEN, MemberNotFound))

@@ -38,4 +38,4 @@ async def project_stats(
     """Counts by status, priority and assignee, overdue open tasks, and created vs completed per day."""
 
     stats = await StatsService(users).project(scope.project_id, days=days)
-    return json_entry(stats.model_dump(mode="json"))
+    return json_entry(stats)

@@ -4,7 +4,7 @@ from typing import Any
 
 from beanie import PydanticObjectId, SortDirection
 
-from backend.core.storage.db import Update, bulk_update, collection
+from backend.core.storage.db import Update, bulk_update, by_id, collection
 from backend.tasks.documents import Task
 
 
@@ -15,7 +15,7 @@ class TaskRepository:
     async def by_id(self, task_id: PydanticObjectId | None) -> Task | None:
         # By `_id` alone, the other conditions checked by the caller: servers answer that shape from
         # the _id index at once, while {_id, project_id, deleted_at} made SecantusDB scan the collection.
-        return await Task.get(task_id)
+        return await by_id(Task, task_id)
 
     async def live_by_number(self, project_id: PydanticObjectId, number: int) -> Task | None:
         return await Task.find_one({"project_id": project_id, "number": number, "deleted_at": None})

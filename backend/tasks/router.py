@@ -154,7 +154,7 @@ async def list_tasks(
         limit=limit,
         include_total=include_total,
     )
-    return json_entry(page.model_dump(mode="json"))
+    return json_entry(page)
 
 
 @router.post("/bulk-update", name="bulk-update", responses=error_responses(*WRITE))
@@ -176,7 +176,7 @@ async def read_task(task_id: str, scope: TaskScopeDep, tasks: TaskServiceDep) ->
     """One task, with its ETag (its revision)."""
     task = await tasks.get(scope.project_id, scope.task_id)
     (read,) = await tasks.read([task])
-    return json_entry(read.model_dump(mode="json"), etag=task.etag)
+    return json_entry(read, etag=task.etag)
 
 
 @router.patch(

@@ -46,6 +46,11 @@ from backend.users.service import UserService
 
 _RETRIES = 8
 _TEXT_FIELDS = {"title", "description", "labels"}
+# What a Task stores that its answer does not show (the assignees are shown with their names).
+_NOT_READ = {"assignee_ids", "search_terms", "version", "revision_id"}
+# TaskRead is built without validation (`read`), so its fields must be exactly the Task's shown ones.
+if set(TaskRead.model_fields) != set(Task.model_fields) - _NOT_READ | {"assignees"}:
+    raise TypeError("TaskRead's fields no longer match Task's: update TaskService.read")
 # Fields whose changes the activity log shows.
 TRACKED_FIELDS = (
     "title",
@@ -122,13 +127,16 @@ class TaskService:
     async def read(self, tasks: list[Task]) -> list[TaskRead]:
         """Responses with assignee names, from one query for all the tasks."""
         names = await self._users.display_names({a for t in tasks for a in t.assignee_ids})
-        return [
-            TaskRead(
-                **t.model_dump(exclude={"assignee_ids", "search_terms", "version", "revision_id"}),
-                assignees=[AssigneeSummary(id=a, display_name=names.get(a, "")) for a in t.assignee_ids],
-            )
-            for t in tasks
-        ]
+
+        # Built, not validated: every value comes from a validated Task of the same types.
+        def shown(task: Task) -> TaskRead:
+            assignees = [
+                AssigneeSummary.model_construct(id=a, display_name=names.get(a, ""))
+                for a in task.assignee_ids
+            ]
+            return TaskRead.model_construct(**task.model_dump(exclude=_NOT_READ), assignees=assignees)
+
+        return [shown(t) for t in tasks]
 
     async def update(
         self, access: ProjectAccess, task: Task, data: TaskUpdate, *, if_match: str | None

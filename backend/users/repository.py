@@ -5,6 +5,7 @@ from typing import Any
 from beanie import PydanticObjectId
 from beanie.operators import In
 
+from backend.core.storage.db import by_id
 from backend.users.documents import GlobalRole, User
 
 
@@ -14,7 +15,7 @@ class UserRepository:
         await user.insert()
 
     async def by_id(self, user_id: PydanticObjectId) -> User | None:
-        return await User.get(user_id)
+        return await by_id(User, user_id)
 
     async def by_ids(self, user_ids: list[PydanticObjectId]) -> list[User]:
         """In one query, whatever the number of ids."""

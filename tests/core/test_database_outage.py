@@ -8,7 +8,7 @@ import pytest
 from pymongo.errors import AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
 
 from backend.access.facts import AccessFacts
-from backend.projects.documents import Project
+from backend.projects.repository import ProjectRepository
 from backend.testing import Team, problem
 
 FAILURES = [
@@ -29,7 +29,7 @@ def unreachable(exc: Exception) -> Any:
 async def test_a_route_answers_503_when_mongodb_is_unreachable(
     team: Team, monkeypatch: pytest.MonkeyPatch, failure: Exception, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(Project, "get", unreachable(failure))
+    monkeypatch.setattr(ProjectRepository, "by_id", unreachable(failure))
 
     response = await team.owner.client.patch(team.project_url, json={"name": "Renamed"})
 

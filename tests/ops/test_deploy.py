@@ -103,6 +103,12 @@ def test_image_installs_dependencies_before_the_code_and_ships_the_code_once() -
         assert extra not in DOCKERFILE, extra
 
 
+def test_image_runs_on_pymongo_async_by_default() -> None:
+    # The faster stack in production (benchmarks/README.md); Motor only where the mock needs it.
+    assert "\nARG CONSTRAINTS=constraints-pymongo.txt\n" in DOCKERFILE
+    assert "beanie==2." in (REPO_ROOT / "constraints-pymongo.txt").read_text()
+
+
 class TestServeWithDemoData:
     @pytest.fixture
     def settings(self) -> Settings:

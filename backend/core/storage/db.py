@@ -40,6 +40,17 @@ def collection(document: type[Document]) -> Collection:
     return cast(Collection, getattr(document, _COLLECTION_GETTER)())
 
 
+D = TypeVar("D", bound=Document)
+
+
+async def by_id(document: type[D], document_id: object) -> D | None:
+    """One document by `_id` alone, the shape every server answers from the _id index at once; the
+    caller checks any other condition. Not `Document.get`: Beanie sends a projection naming every
+    field, which the server must then apply (0.2-0.3 ms a lookup on the test server, measured)."""
+    found = await collection(document).find_one({"_id": document_id})
+    return None if found is None else document.model_validate(found)
+
+
 async def opened(call: Awaitable[T]) -> T:
     """The cursor or change stream of `aggregate`, `list_indexes` or `watch`: PyMongo's async API
     returns it from a coroutine (as typed), Motor and mongomock-motor at once."""
