@@ -106,6 +106,13 @@ async def seed_demo(app: FastAPI, *, tasks_per_project: int = 100, seed: int = 7
                     comment = {"body": rng.choice(["On it.", "Can we split this?", "Done in review.", "+1"])}
                     made = await http.post(f"{base}/tasks/{task_id}/comments", json=comment, headers=author)
                     made.raise_for_status()
+            # New tasks are ranked last; a few cards dragged on the board, as people do.
+            for task_id in rng.sample(created_ids, min(10, len(created_ids) // 2)):
+                target = rng.choice([other for other in created_ids if other != task_id])
+                moved = await http.post(
+                    f"{base}/tasks/{task_id}/move", json={"after_id": target}, headers=owner
+                )
+                moved.raise_for_status()
     return logins
 
 
