@@ -1,5 +1,5 @@
-"""Demo data for the frontend team: users, projects, a few hundred tasks and comments, made through
-the API itself (so every rule, activity record and counter is as real use would leave it)."""
+"""Demo data for the frontend team: users, projects, a few hundred tasks, comments and relations, made
+through the API itself (so every rule, activity record and counter is as real use would leave it)."""
 
 import random
 import uuid
@@ -70,6 +70,7 @@ async def seed_demo(app: FastAPI, *, tasks_per_project: int = 100, seed: int = 7
             headers[handle] = {"Authorization": f"Bearer {token.json()['access_token']}"}
             logins.append(Login(email, DEMO_PASSWORD, name))
         owner = headers["ada"]
+        first_tasks: list[tuple[str, str]] = []  # (project id, task id) of each project's first task
         for key, title in PROJECTS:
             project_key = f"{key}{suffix[:2]}"
             project = await http.post(
@@ -106,7 +107,33 @@ async def seed_demo(app: FastAPI, *, tasks_per_project: int = 100, seed: int = 7
                     comment = {"body": rng.choice(["On it.", "Can we split this?", "Done in review.", "+1"])}
                     made = await http.post(f"{base}/tasks/{task_id}/comments", json=comment, headers=author)
                     made.raise_for_status()
+            await _relate(http, base, created_ids, owner)
+            first_tasks += [(base, created_ids[0])] if created_ids else []
+        if len(first_tasks) >= 2:  # one relation across projects: Ada sees both
+            (web, web_task), (_, api_task) = first_tasks[:2]
+            across = await http.post(
+                f"{web}/tasks/{web_task}/relations",
+                json={"type": "relates_to", "task_id": api_task},
+                headers=owner,
+            )
+            across.raise_for_status()
     return logins
+
+
+async def _relate(http: httpx.AsyncClient, base: str, task_ids: list[str], by: dict[str, str]) -> None:
+    """A few relations of each type between top-level tasks: a short chain of `blocks` (earlier tasks
+    block later ones, so no cycle), and some `relates_to` and `duplicates`."""
+    wanted = [("blocks", i, i + 1) for i in range(4)]
+    wanted += [("relates_to", i, i + 5) for i in range(3)] + [("duplicates", 8, 9)]
+    for type_, one, other in wanted:
+        if other >= len(task_ids):
+            continue
+        made = await http.post(
+            f"{base}/tasks/{task_ids[one]}/relations",
+            json={"type": type_, "task_id": task_ids[other]},
+            headers=by,
+        )
+        made.raise_for_status()
 
 
 async def is_empty(app: FastAPI) -> bool:

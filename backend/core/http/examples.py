@@ -17,6 +17,8 @@ COMMENT = "6b0201e8c0ffee00000000c1"
 ACTIVITY = "6b0201e8c0ffee00000000d1"
 SESSION = "6b0201e8c0ffee00000000e1"
 TOKEN = "6b0201e8c0ffee00000000f1"
+RELATION = "6b0201e8c0ffee00000000a7"
+BLOCKED = "6b0201e8c0ffee00000000b3"
 CREATED = "2026-11-30T09:15:00Z"
 UPDATED = "2026-12-01T14:02:11Z"
 TICKET = "eyJhbGciOiJIUzI1NiJ9.eyJ0eXAiOiJzdHJlYW0ifQ.c2lnbmF0dXJl"
@@ -85,6 +87,14 @@ _ACTIVITY = {
     "changes": _CHANGES,
     "created_at": UPDATED,
 }
+_RELATED_TASK = {
+    "id": BLOCKED,
+    "project_id": PROJECT,
+    "key": "WEB-43",
+    "title": "Ship the new sign-in page",
+    "status": "todo",
+}
+_RELATION = {"id": RELATION, "type": "blocks", "task": _RELATED_TASK, "created_at": UPDATED}
 _SESSION = {
     "id": SESSION,
     "created_at": CREATED,
@@ -138,6 +148,7 @@ EXAMPLES: dict[str, Any] = {
     "Page_CommentRead_": _page(_COMMENT),
     "Page_MemberRead_": _page(_MEMBER),
     "Page_ProjectRead_": _page(_PROJECT),
+    "Page_RelationRead_": _page(_RELATION),
     "Page_SessionRead_": _page(_SESSION),
     "Page_TaskRead_": {**_page(_TASK), "total": 128},
     "Page_TokenRead_": _page(_TOKEN),
@@ -167,6 +178,12 @@ EXAMPLES: dict[str, Any] = {
             "redis": {"status": "ok", "latency_ms": 0.12, "error": None},
         },
     },
+    "RelatedTask": _RELATED_TASK,
+    "RelationChange": {"type": "blocks", "task_id": BLOCKED, "task_key": "WEB-43"},
+    "RelationCreate": {"type": "blocks", "task_id": BLOCKED},
+    "RelationRead": _RELATION,
+    "RelationType": "blocks",
+    "RelationView": "blocked_by",
     "RefreshRequest": {"refresh_token": "tlr_9vQpZ0m2c4Lw7s1KxE8yB3nH6jR5tU0aD2fG4hJ6kL8"},
     "SessionRead": _SESSION,
     "StatusCount": {"status": "in_progress", "count": 9},
