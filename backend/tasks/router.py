@@ -1,6 +1,5 @@
 """Tasks of a project, and task lookup by key (`WEB-42`)."""
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -26,6 +25,7 @@ from backend.projects.service import ProjectAccess
 from backend.tasks.dependencies import TASK_KEYS, TaskInProject, TaskScopeDep, TaskServiceDep
 from backend.tasks.documents import Priority, Task, TaskStatus
 from backend.tasks.errors import AssigneeNotMember, InvalidParent, TaskNotFound
+from backend.tasks.keys import parse_task_key
 from backend.tasks.listing import SORT_PATTERN, SortOrder, TaskFilters
 from backend.tasks.schemas import BulkResult, BulkUpdate, Label, TaskCreate, TaskRead, TaskUpdate
 
@@ -35,7 +35,6 @@ by_key_router = APIRouter(prefix=API_PREFIX + "/tasks", tags=["tasks"], route_cl
 SEEN = (*AUTH_ERRORS, ProjectNotFound, TaskNotFound)
 WRITE = (*AUTH_ERRORS, ProjectNotFound, InsufficientRole, ProjectArchived)
 ETAG = header_refs("ETag")
-_TASK_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([1-9][0-9]{0,9})$")
 
 
 def task_location(task: Task) -> str:
@@ -119,7 +118,9 @@ async def list_tasks(
             # must be valid to both. A query without a word of two letters matches nothing instead.
             description="Words or word prefixes, all of which must match. One-letter words are "
             "ignored, so a query without a word of two letters or more matches no task; an empty "
-            "one filters nothing.",
+            "one filters nothing. A task key of this project (`WEB-42`, any case) matches that "
+            "task: `q=web-42` lists just it, and `q=WEB-42 login` lists it and the tasks matching "
+            "`login`. A key of another project is searched as words.",
         ),
     ] = None,
     sort: Annotated[
@@ -153,6 +154,7 @@ async def list_tasks(
         cursor=cursor,
         limit=limit,
         include_total=include_total,
+        project_key=scope.key,
     )
     return json_entry(page)
 
@@ -231,9 +233,9 @@ async def restore_task(task_id: str, access: VisibleProject, tasks: TaskServiceD
 )
 async def read_task_by_key(task_key: str, caller: CurrentCaller, tasks: TaskServiceDep) -> Response:
     """A task by its key, `WEB-42`, for members of its project."""
-    match = _TASK_KEY.fullmatch(task_key)
-    project = await ProjectRepository().by_key(match.group(1).upper()) if match else None
+    key = parse_task_key(task_key)
+    project = await ProjectRepository().by_key(key.project_key) if key else None
     access = ProjectAccess.decide(caller, project) if project is not None else None
-    if match is None or access is None:
+    if key is None or access is None:
         raise TaskNotFound()
-    return await task_response(tasks, await tasks.get_by_number(access.grant.project_id, int(match.group(2))))
+    return await task_response(tasks, await tasks.get_by_number(access.grant.project_id, key.number))

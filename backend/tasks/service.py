@@ -250,9 +250,11 @@ class TaskService:
         cursor: str | None,
         limit: int,
         include_total: bool,
+        project_key: str = "",
     ) -> Page[TaskRead]:
-        """A page of tasks; the caller's right to `include_deleted` is checked by the router."""
-        conditions = filter_query(project_id, filters, caller_id)
+        """A page of tasks; the caller's right to `include_deleted` is checked by the router.
+        `project_key` tells which keys in `filters.q` name tasks of this project (none without it)."""
+        conditions = filter_query(project_id, filters, caller_id, project_key=project_key)
         scope = cursor_scope(project_id, order, conditions)
         query = conditions
         if cursor:
