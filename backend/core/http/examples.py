@@ -10,6 +10,7 @@ from typing import Any
 
 ADA = "6b0201e8c0ffee0000000001"
 MAX = "6b0201e8c0ffee0000000002"
+OUTSIDER = "6b0201e8c0ffee0000000003"  # a user who is not a member of WEB
 PROJECT = "6b0201e8c0ffee00000000a1"
 TASK = "6b0201e8c0ffee00000000b2"
 PARENT = "6b0201e8c0ffee00000000b1"
@@ -111,6 +112,23 @@ _TOKEN = {
     "expires_at": None,
 }
 
+_BATCH_CREATED = {"outcome": "created", "index": 0, "status": 201, "task": _TASK}
+_BATCH_FAILED = {
+    "outcome": "failed",
+    "index": 1,
+    "status": 422,
+    "problem": {
+        "type": "urn:tasklane:error:ASSIGNEE_NOT_MEMBER",
+        "title": "Assignee is not a member",
+        "status": 422,
+        "detail": f"Not members of the project: {OUTSIDER}.",
+        "instance": f"/api/v1/projects/{PROJECT}/tasks/batch",
+        "error_code": "ASSIGNEE_NOT_MEMBER",
+        "request_id": "6f1c2b0e9a7d4f55b3e1c0a9d8e7f6a5",
+        "field_errors": {"assignee_ids": [f"Not members of the project: {OUTSIDER}."]},
+    },
+}
+
 
 def _page(item: dict[str, Any]) -> dict[str, Any]:
     return {"items": [item], "next_cursor": CURSOR}
@@ -193,6 +211,15 @@ EXAMPLES: dict[str, Any] = {
         "expires_at": "2026-12-01T14:03:11Z",
     },
     "Target": {"type": "task", "id": TASK, "key": "WEB-42"},
+    "TaskBatch": {
+        "tasks": [
+            {"title": "Fix the login redirect loop", "assignee_ids": [MAX]},
+            {"title": "Write the release notes", "assignee_ids": [OUTSIDER]},
+        ]
+    },
+    "TaskBatchCreated": _BATCH_CREATED,
+    "TaskBatchFailed": _BATCH_FAILED,
+    "TaskBatchResult": {"results": [_BATCH_CREATED, _BATCH_FAILED]},
     "TaskCreate": {
         "title": "Fix the login redirect loop",
         "description": "After a password reset the login page redirects to itself.",
