@@ -7,6 +7,7 @@ from backend.activity.documents import ActivityRecord
 from backend.auth.documents import PersonalAccessToken, RefreshToken, Session
 from backend.comments.documents import Comment
 from backend.projects.documents import Project
+from backend.relations.documents import TaskRelation
 from backend.tasks.documents import Task
 from backend.users.documents import User
 
@@ -18,5 +19,6 @@ DOCUMENT_MODELS: list[type[Document]] = [
     Project,
     Task,
     Comment,
+    TaskRelation,
     ActivityRecord,
 ]

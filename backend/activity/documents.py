@@ -9,7 +9,7 @@ from backend.core.types import Schema
 
 
 class Target(Schema):
-    type: str = Field(description="`project`, `member`, `task` or `comment`.")
+    type: str = Field(description="`project`, `member`, `task`, `comment` or `relation`.")
     id: PydanticObjectId
     key: str | None = Field(None, description="A readable name: the project or task key.")
 

@@ -18,3 +18,5 @@ class ActivityVerb(StrEnum):
     COMMENT_CREATED = "comment.created"
     COMMENT_UPDATED = "comment.updated"
     COMMENT_DELETED = "comment.deleted"
+    RELATION_CREATED = "relation.created"
+    RELATION_DELETED = "relation.deleted"

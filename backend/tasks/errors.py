@@ -48,3 +48,13 @@ class BoardChanged(ProblemError):
         "The card given as `after_id` is no longer above the one given as `before_id`: "
         "read the board again and retry."
     )
+
+
+class TaskNumberTaken(ProblemError):
+    status = 409
+    error_code = "TASK_NUMBER_TAKEN"
+    title = "Task number taken"
+    default_detail = (
+        "The number this task was given belongs to another task (the project's counter is behind its "
+        "tasks, as after restoring an older backup); nothing was created for it: send it again."
+    )

@@ -79,7 +79,7 @@ def _free_port() -> int:
 
 
 def _seed(url: str) -> dict[str, Any]:
-    """A user who owns a project with a task and a comment, a second member, and tokens."""
+    """A user who owns a project with a task, its comment and relation, a second member, and tokens."""
     with httpx.Client(base_url=url, timeout=30) as http:
 
         def user(name: str) -> tuple[str, dict[str, str]]:
@@ -112,6 +112,11 @@ def _seed(url: str) -> dict[str, Any]:
         parent = http.post(f"{base}/tasks", json={"title": "Parent"}, headers=auth).json()
         # Below `parent` on the board for good: moves only ever move the path's task.
         below = http.post(f"{base}/tasks", json={"title": "Below"}, headers=auth).json()
+        relation = http.post(
+            f"{base}/tasks/{task['id']}/relations",
+            json={"type": "relates_to", "task_id": parent["id"]},
+            headers=auth,
+        ).json()
         return {
             "headers": auth,
             "references": {
@@ -128,6 +133,7 @@ def _seed(url: str) -> dict[str, Any]:
                 "user_id": member_id,
                 "token_id": spare,
                 "task_key": task["key"],
+                "relation_id": relation["id"],
             },
         }
 
@@ -218,6 +224,8 @@ def use_real_references(case: schemathesis.Case[Any], live: dict[str, Any]) -> N
             body["after_id"] = references["parent_id"]
         if body.get("before_id"):
             body["before_id"] = references["below_id"]
+        if "task_id" in body and "type" in body:  # a relation: to another task than the path's
+            body["task_id"] = references["parent_id"]
         if "ids" in body:
             body["ids"] = [references["task_id"]]
         if "user_id" in body:
