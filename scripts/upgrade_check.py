@@ -162,6 +162,16 @@ def check(seeded: dict[str, str], env: dict[str, str]) -> None:
             if cursor is None:
                 break
         assert len(listed) == 31 == len({t["id"] for t in listed}), len(listed)
+        # Migration 0003 ranked the old tasks in their board (position) order; a drag works.
+        board = ok(http.get(tasks_url, params={"sort": "rank", "limit": 100}, headers=headers))["items"]
+        assert [t["number"] for t in board] == list(range(1, 32)), [t["rank"] for t in board]
+        moved = ok(
+            http.post(
+                f"{tasks_url}/{board[-1]['id']}/move", json={"before_id": board[0]["id"]}, headers=headers
+            )
+        )
+        top = ok(http.get(tasks_url, params={"sort": "rank", "limit": 1}, headers=headers))["items"]
+        assert [t["id"] for t in top] == [moved["id"]], top
         found = ok(http.get(tasks_url, params={"q": "billing"}, headers=headers))["items"]
         assert [t["id"] for t in found] == [seeded["task"]], found
         response = http.get(f"{tasks_url}/{seeded['task']}", headers=headers)

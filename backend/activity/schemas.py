@@ -48,6 +48,7 @@ class ActivityChanges(Schema):
     due_at: Change[Time]
     parent_id: Change[str]
     position: Change[float]
+    rank: Change[str]
     deleted_at: Change[Time]
     name: Change[str]
     key: Change[str]

@@ -6,8 +6,9 @@ listed in order in `MIGRATIONS`; see docs/operations.md for how to write one.
 
 from backend.migrations.m0001_email_nfkc import EmailNfkc
 from backend.migrations.m0002_sessions_for_refresh_families import SessionsForRefreshFamilies
+from backend.migrations.m0003_task_ranks import TaskRanks
 from backend.migrations.migration import Migration
 
-MIGRATIONS: tuple[Migration, ...] = (EmailNfkc(), SessionsForRefreshFamilies())
+MIGRATIONS: tuple[Migration, ...] = (EmailNfkc(), SessionsForRefreshFamilies(), TaskRanks())
 
 __all__ = ["MIGRATIONS", "Migration"]

@@ -111,6 +111,13 @@ async def seed_demo(app: FastAPI, *, tasks_per_project: int = 100, seed: int = 7
                         f"{base}/tasks/{task_id}/comments", json=comment, headers=headers[task.author]
                     )
                     made.raise_for_status()
+            # New tasks are ranked last; a few cards dragged on the board, as people do.
+            for task_id in rng.sample(top_ids, min(10, len(top_ids) // 2)):
+                target = rng.choice([other for other in top_ids if other != task_id])
+                moved = await http.post(
+                    f"{base}/tasks/{task_id}/move", json={"after_id": target}, headers=owner
+                )
+                moved.raise_for_status()
             await _relate(http, base, top_ids, owner)
             first_tasks += [(base, top_ids[0])] if top_ids else []
         if len(first_tasks) >= 2:  # one relation across projects: Ada sees both

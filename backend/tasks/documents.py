@@ -25,7 +25,7 @@ class Priority(IntEnum):
 
 
 # Sortable fields of the list; every one has an index led by project_id and ending in _id.
-SORT_FIELDS = ("created_at", "updated_at", "due_at", "priority", "position", "number")
+SORT_FIELDS = ("created_at", "updated_at", "due_at", "priority", "position", "number", "rank")
 
 
 def _sort_index(field: str) -> IndexModel:
@@ -47,6 +47,9 @@ class Task(Document):
     due_at: UtcDatetime | None = None
     parent_id: PydanticObjectId | None = None
     position: float
+    # The board order (tasks/ranks.py), unique in the project; None only on a task stored before
+    # migration 0003 gave every task one.
+    rank: str | None = None
     created_by: PydanticObjectId
     created_at: UtcDatetime = Field(default_factory=utcnow)
     updated_at: UtcDatetime = Field(default_factory=utcnow)
@@ -64,6 +67,14 @@ class Task(Document):
                 [("project_id", ASCENDING), ("number", ASCENDING)], name="project_number_unique", unique=True
             ),
             *(_sort_index(field) for field in SORT_FIELDS),
+            # No two cards of a project share a rank, whatever moves race (tasks/ordering.py).
+            # Partial: tasks without one (stored before migration 0003) do not collide as nulls.
+            IndexModel(
+                [("project_id", ASCENDING), ("rank", ASCENDING)],
+                name="project_rank_unique",
+                unique=True,
+                partialFilterExpression={"rank": {"$type": "string"}},
+            ),
             IndexModel([("project_id", ASCENDING), ("search_terms", ASCENDING)], name="project_search_terms"),
             IndexModel(
                 [("project_id", ASCENDING), ("assignee_ids", ASCENDING), ("_id", DESCENDING)],

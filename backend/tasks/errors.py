@@ -24,6 +24,32 @@ class InvalidParent(ProblemError):
     members = ("field_errors",)
 
 
+class NeighbourNotFound(ProblemError):
+    status = 422
+    error_code = "NEIGHBOUR_NOT_FOUND"
+    title = "Neighbour not found"
+    default_detail = "`after_id` and `before_id` must be live tasks of the same project."
+    members = ("field_errors",)
+
+
+class InvalidNeighbours(ProblemError):
+    status = 422
+    error_code = "INVALID_NEIGHBOURS"
+    title = "Invalid neighbours"
+    default_detail = "A task cannot land next to itself, nor between a task and the same task."
+    members = ("field_errors",)
+
+
+class BoardChanged(ProblemError):
+    status = 409
+    error_code = "BOARD_CHANGED"
+    title = "The board changed"
+    default_detail = (
+        "The card given as `after_id` is no longer above the one given as `before_id`: "
+        "read the board again and retry."
+    )
+
+
 class TaskNumberTaken(ProblemError):
     status = 409
     error_code = "TASK_NUMBER_TAKEN"

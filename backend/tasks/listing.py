@@ -124,6 +124,8 @@ def encode_value(value: Any) -> dict[str, Any]:
         return {"t": "null"}
     if isinstance(value, datetime):
         return {"t": "dt", "v": as_utc(value).isoformat()}
+    if isinstance(value, str):  # a rank
+        return {"t": "str", "v": value}
     return {"t": "num", "v": value}
 
 
@@ -136,6 +138,8 @@ def decode_value(encoded: Any) -> Any:
     if kind == "dt":
         return as_utc(datetime.fromisoformat(str(encoded["v"])))
     if kind == "num" and isinstance(encoded.get("v"), int | float):
+        return encoded["v"]
+    if kind == "str" and isinstance(encoded.get("v"), str):
         return encoded["v"]
     raise ValueError("bad cursor value")
 

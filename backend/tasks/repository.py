@@ -1,14 +1,24 @@
 """Every query of tasks: lookups, pages, versioned updates, and the walks of subtask chains."""
 
+import contextlib
+from enum import Enum
 from typing import Any
 
 from beanie import PydanticObjectId, SortDirection
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from backend.core.storage.db import Update, bulk_update, by_id, collection
 from backend.tasks.documents import Task
 
 _DUPLICATE_KEY = 11000
+
+
+class Placement(Enum):
+    """How a move's versioned update went."""
+
+    APPLIED = "applied"
+    STALE = "stale"  # the task changed since it was read
+    RANK_TAKEN = "rank_taken"  # another card took that rank first (the unique index refused it)
 
 
 class TaskRepository:
@@ -87,3 +97,52 @@ class TaskRepository:
             .to_list(None)
         )
         return [doc["_id"] for doc in found]
+
+    async def cards(self, ids: list[PydanticObjectId]) -> list[dict[str, Any]]:
+        """What a move needs of its neighbours: project, deletion and rank (by _id alone)."""
+        found: list[dict[str, Any]] = (
+            await collection(Task)
+            .find({"_id": {"$in": ids}}, {"project_id": 1, "deleted_at": 1, "rank": 1})
+            .to_list(None)
+        )
+        return found
+
+    async def rank_next_to(
+        self, project_id: PydanticObjectId, rank: str, *, below: bool, other_than: PydanticObjectId | None
+    ) -> str | None:
+        """The rank of the card just below (or above) `rank` on the project's board, deleted cards
+        included (they keep their place for a restore), the card `other_than` skipped."""
+        direction = 1 if below else -1
+        found = (
+            await collection(Task)
+            .find({"project_id": project_id, "rank": {"$gt" if below else "$lt": rank}}, {"rank": 1})
+            .sort([("rank", direction), ("_id", direction)])
+            .limit(2)
+            .to_list(None)
+        )
+        ranks = [str(card["rank"]) for card in found if card["_id"] != other_than]
+        return ranks[0] if ranks else None
+
+    async def place(self, condition: dict[str, Any], update: dict[str, Any]) -> Placement:
+        """One versioned update that sets a rank, which the unique index may refuse."""
+        try:
+            applied = await self.update_if_version(condition, update)
+        except DuplicateKeyError:
+            return Placement.RANK_TAKEN
+        return Placement.APPLIED if applied else Placement.STALE
+
+    async def board(self, project_id: PydanticObjectId) -> list[dict[str, Any]]:
+        """Every card of the project in rank order (deleted ones too): id, rank and version."""
+        found: list[dict[str, Any]] = (
+            await collection(Task)
+            .find({"project_id": project_id}, {"rank": 1, "version": 1})
+            .sort([("rank", 1), ("_id", 1)])
+            .to_list(None)
+        )
+        return found
+
+    async def rerank(self, updates: list[Update]) -> None:
+        """Versioned rank updates in one round trip. One that meets a rank a concurrent move took
+        meanwhile is skipped: that card keeps a unique rank, only less compact."""
+        with contextlib.suppress(BulkWriteError, DuplicateKeyError):
+            await bulk_update(collection(Task), updates)

@@ -25,7 +25,14 @@ from backend.projects.repository import ProjectRepository
 from backend.projects.service import ProjectAccess
 from backend.tasks.dependencies import TASK_KEYS, TaskInProject, TaskScopeDep, TaskServiceDep
 from backend.tasks.documents import Priority, Task, TaskStatus
-from backend.tasks.errors import AssigneeNotMember, InvalidParent, TaskNotFound
+from backend.tasks.errors import (
+    AssigneeNotMember,
+    BoardChanged,
+    InvalidNeighbours,
+    InvalidParent,
+    NeighbourNotFound,
+    TaskNotFound,
+)
 from backend.tasks.keys import parse_task_key
 from backend.tasks.listing import SORT_PATTERN, SortOrder, TaskFilters
 from backend.tasks.schemas import (
@@ -37,6 +44,7 @@ from backend.tasks.schemas import (
     TaskBatchFailed,
     TaskBatchResult,
     TaskCreate,
+    TaskMove,
     TaskRead,
     TaskUpdate,
 )
@@ -263,6 +271,36 @@ async def update_task(
 ) -> Response:
     """Change some fields of a task (members and above). With If-Match, only if unchanged (else 412)."""
     return await task_response(tasks, await tasks.update(access, task, data, if_match=if_match))
+
+
+@router.post(
+    "/{task_id}/move",
+    name="move",
+    response_model=TaskRead,
+    responses={
+        200: {"headers": ETAG},
+        **error_responses(
+            *WRITE,
+            TaskNotFound,
+            NeighbourNotFound,
+            InvalidNeighbours,
+            BoardChanged,
+            PreconditionFailed,
+        ),
+    },
+)
+async def move_task(
+    data: TaskMove,
+    task: TaskInProject,
+    access: VisibleProject,
+    tasks: TaskServiceDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Drag a card on the board (members and above): it lands between `after_id` (the card above)
+    and `before_id` (the card below), in the column `status` if given. The server gives it a `rank`
+    between theirs; list the board with `sort=rank`. With If-Match, only if unchanged (else 412).
+    409 `BOARD_CHANGED` when the two cards are no longer in that order: read the board again."""
+    return await task_response(tasks, await tasks.move(access, task, data, if_match=if_match))
 
 
 @router.delete(

@@ -107,6 +107,10 @@ class TaskRead(Schema):
     due_at: UtcDatetime | None
     parent_id: PydanticObjectId | None
     position: float
+    rank: str = Field(
+        description="The board order, set by the server (`POST .../move`): sort by it (`sort=rank`), "
+        "compare as plain strings (byte order), never compute or send one."
+    )
     created_by: PydanticObjectId
     created_at: UtcDatetime
     updated_at: UtcDatetime
@@ -143,6 +147,41 @@ class BulkItemResult(Schema):
 
 class BulkResult(Schema):
     results: list[BulkItemResult] = Field(description="One entry per requested id, in request order.")
+
+
+def _a_neighbour_each(schema: dict[str, Any]) -> None:
+    """In the contract, a body names `after_id`, `before_id` or both: one object type requiring
+    each (a union, so generated clients need no cast), as the validator below says."""
+    properties = schema["properties"]
+    schema["anyOf"] = [
+        {
+            "title": title,
+            "type": "object",
+            "additionalProperties": False,
+            "properties": properties,
+            "required": [neighbour],
+        }
+        for neighbour, title in (("after_id", "TaskMoveBelow"), ("before_id", "TaskMoveAbove"))
+    ]
+    for keyword in ("type", "additionalProperties", "properties"):
+        schema.pop(keyword, None)
+
+
+class TaskMove(PartialUpdate):
+    """Where a card lands on the board: between the card above it (`after_id`) and the card below
+    it (`before_id`). Leave one out for the top or the bottom of a column; at least one is needed."""
+
+    SCHEMA_EXTRA = _a_neighbour_each
+
+    after_id: ObjectIdIn | None = Field(None, description="The task just above the new place.")
+    before_id: ObjectIdIn | None = Field(None, description="The task just below the new place.")
+    status: TaskStatus | None = Field(None, description="The column it lands in, if it changes.")
+
+    @model_validator(mode="after")
+    def _a_neighbour(self) -> Self:
+        if self.after_id is None and self.before_id is None:
+            raise ValueError("give after_id, before_id or both: the tasks the card lands between")
+        return self
 
 
 MAX_BATCH = 100

@@ -23,7 +23,7 @@ from backend.projects.errors import ProjectArchived
 from backend.projects.repository import ProjectRepository
 from backend.projects.service import ProjectAccess, ProjectScope
 from backend.tasks.documents import Task, TaskStatus
-from backend.tasks.errors import AssigneeNotMember, TaskNotFound, TaskNumberTaken
+from backend.tasks.errors import AssigneeNotMember, BoardChanged, TaskNotFound, TaskNumberTaken
 from backend.tasks.hierarchy import check_parent, refused_parents
 from backend.tasks.listing import (
     SortOrder,
@@ -33,7 +33,9 @@ from backend.tasks.listing import (
     filter_query,
     read_cursor,
 )
-from backend.tasks.repository import TaskRepository
+from backend.tasks.ordering import gap_for, rebalance
+from backend.tasks.ranks import MAX_RANK_LENGTH, initial_rank
+from backend.tasks.repository import Placement, TaskRepository
 from backend.tasks.schemas import (
     MAX_LABELS,
     AssigneeSummary,
@@ -41,6 +43,7 @@ from backend.tasks.schemas import (
     BulkResult,
     BulkUpdate,
     TaskCreate,
+    TaskMove,
     TaskRead,
     TaskUpdate,
 )
@@ -225,6 +228,46 @@ class TaskService:
             verb=ActivityVerb.TASK_RESTORED,
         )
 
+    async def move(self, access: ProjectAccess, task: Task, data: TaskMove, *, if_match: str | None) -> Task:
+        """Place the task between two cards of its board, in another column if asked. Only its own
+        rank changes (tasks/ordering.py says how racing moves and long ranks are handled)."""
+        access.writable()
+        snapshot, jitter, rebalanced = task, False, False
+        for _ in range(_RETRIES):
+            check_if_match(if_match, snapshot.etag)
+            gap = await gap_for(snapshot, after_id=data.after_id, before_id=data.before_id)
+            # After a rebalance the card's old, long rank may still fall in the gap: replace it too.
+            in_place = gap.holds(snapshot.rank) and not rebalanced
+            fields: dict[str, Any] = {} if in_place else {"rank": gap.rank(jitter=jitter)}
+            if len(fields.get("rank", "")) > MAX_RANK_LENGTH and not rebalanced:
+                await rebalance(snapshot, self._generations)
+                rebalanced = True
+                continue
+            if data.status is not None:
+                fields["status"] = data.status
+            changes = _changes(snapshot, fields)
+            if not changes:
+                return snapshot
+            now = utcnow()
+            placed = await self._tasks.place(*_versioned_update(snapshot, changes, now))
+            if placed is Placement.APPLIED:
+                changed: Task = snapshot.model_copy(
+                    update={**changes, "updated_at": now, "version": snapshot.version + 1}
+                )
+                moved = diff(snapshot.model_dump(), changed.model_dump(), ("status", "rank"))
+                await self._record(changed, access.user_id, ActivityVerb.TASK_UPDATED, moved)
+                return changed
+            if placed is Placement.RANK_TAKEN:  # a racing move took that rank: a random one in the gap
+                jitter = True
+                continue
+            fresh = await self._tasks.by_id(snapshot.id)
+            if fresh is None or fresh.deleted_at is not None:
+                raise TaskNotFound()
+            if if_match is not None:
+                raise PreconditionFailed(headers={"ETag": fresh.etag}, current_etag=fresh.etag)
+            snapshot = fresh
+        raise BoardChanged("The board kept changing while the card moved: read it again and retry.")
+
     async def bulk_update(self, access: ProjectAccess, data: BulkUpdate) -> BulkResult:
         """At most four round trips whatever the number of ids: read, write, and one retry of both."""
         project = access.writable()
@@ -402,6 +445,7 @@ def _new_task(scope: ProjectScope, data: TaskCreate, number: int, project_key: s
         due_at=as_utc(data.due_at) if data.due_at else None,
         parent_id=data.parent_id,
         position=data.position if data.position is not None else float(number),
+        rank=initial_rank(number),  # last on the board, from the number: no read (ranks.py)
         created_by=scope.user_id,
         created_at=now,
         updated_at=now,

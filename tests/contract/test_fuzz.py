@@ -110,6 +110,8 @@ def _seed(url: str) -> dict[str, Any]:
         ).json()
         comment = http.post(f"{base}/tasks/{task['id']}/comments", json={"body": "hi"}, headers=auth).json()
         parent = http.post(f"{base}/tasks", json={"title": "Parent"}, headers=auth).json()
+        # Below `parent` on the board for good: moves only ever move the path's task.
+        below = http.post(f"{base}/tasks", json={"title": "Below"}, headers=auth).json()
         relation = http.post(
             f"{base}/tasks/{task['id']}/relations",
             json={"type": "relates_to", "task_id": parent["id"]},
@@ -122,6 +124,7 @@ def _seed(url: str) -> dict[str, Any]:
                 "spare_id": spare_id,
                 "task_id": task["id"],
                 "parent_id": parent["id"],
+                "below_id": below["id"],
             },
             "parameters": {
                 "project_id": project["id"],
@@ -217,6 +220,10 @@ def use_real_references(case: schemathesis.Case[Any], live: dict[str, Any]) -> N
             body["assignee_ids"] = [references["owner_id"]]
         if body.get("parent_id"):
             body["parent_id"] = references["parent_id"]
+        if body.get("after_id"):  # a move: between two other live tasks, in their board order
+            body["after_id"] = references["parent_id"]
+        if body.get("before_id"):
+            body["before_id"] = references["below_id"]
         if "task_id" in body and "type" in body:  # a relation: to another task than the path's
             body["task_id"] = references["parent_id"]
         if "ids" in body:

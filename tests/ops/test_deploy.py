@@ -127,6 +127,14 @@ class TestServeWithDemoData:
 
         assert sorted(p["key"] for p in projects) == ["API", "MOB", "WEB"]
         assert tasks.json()["total"] == 100
+        board = await client.get(
+            f"/api/v1/projects/{projects[0]['id']}/tasks",
+            params={"sort": "rank", "limit": 100},
+            headers=headers,
+        )
+        numbers = [t["number"] for t in board.json()["items"]]
+        assert len(numbers) == 100
+        assert numbers != sorted(numbers)  # ranked, and some cards were dragged
 
 
 def test_seed_refuses_the_in_memory_database(monkeypatch: pytest.MonkeyPatch) -> None:
