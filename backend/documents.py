@@ -6,6 +6,7 @@ from beanie import Document
 from backend.activity.documents import ActivityRecord
 from backend.auth.documents import PersonalAccessToken, RefreshToken, Session
 from backend.comments.documents import Comment
+from backend.labels.documents import Label
 from backend.projects.documents import Project
 from backend.tasks.documents import Task
 from backend.users.documents import User
@@ -19,4 +20,5 @@ DOCUMENT_MODELS: list[type[Document]] = [
     Task,
     Comment,
     ActivityRecord,
+    Label,
 ]

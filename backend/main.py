@@ -45,6 +45,7 @@ from backend.core.storage.db import Mongo, connect, make_client
 from backend.core.storage.redis import make_redis
 from backend.documents import DOCUMENT_MODELS
 from backend.health.router import router as health_router
+from backend.labels.router import router as labels_router
 from backend.migrations.runner import stamp_if_new
 from backend.ops.seed import DEMO_PASSWORD, is_empty, seed_demo
 from backend.projects.router import members_router
@@ -203,6 +204,7 @@ def create_app(
         tasks_router,
         by_key_router,
         comments_router,
+        labels_router,
         activity_router,
         stats_router,
     )

@@ -42,6 +42,7 @@ class ActivityChanges(Schema):
     archived: Change[bool]
     role: Change[ProjectRole]
     body: Change[str]
+    color: Change[str]
 
 
 class ActorSummary(Schema):
