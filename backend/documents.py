@@ -8,6 +8,7 @@ from backend.auth.documents import PersonalAccessToken, RefreshToken, Session
 from backend.comments.documents import Comment
 from backend.labels.documents import Label
 from backend.projects.documents import Project
+from backend.relations.documents import TaskRelation
 from backend.tasks.documents import Task
 from backend.users.documents import User
 
@@ -19,6 +20,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     Project,
     Task,
     Comment,
+    TaskRelation,
     ActivityRecord,
     Label,
 ]

@@ -50,6 +50,7 @@ from backend.migrations.runner import stamp_if_new
 from backend.ops.seed import DEMO_PASSWORD, is_empty, seed_demo
 from backend.projects.router import members_router
 from backend.projects.router import router as projects_router
+from backend.relations.router import router as relations_router
 from backend.resources import AppResources, resources_of
 from backend.stats.router import router as stats_router
 from backend.tasks.router import by_key_router
@@ -204,6 +205,7 @@ def create_app(
         tasks_router,
         by_key_router,
         comments_router,
+        relations_router,
         labels_router,
         activity_router,
         stats_router,

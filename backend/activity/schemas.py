@@ -9,6 +9,7 @@ from backend.activity.verbs import ActivityVerb
 from backend.core.time import UtcDatetime
 from backend.core.types import Schema
 from backend.projects.documents import ProjectRole
+from backend.relations.documents import RelationView
 from backend.tasks.documents import Priority, TaskStatus
 
 T = TypeVar("T")
@@ -21,6 +22,17 @@ def _absent(change: object) -> bool:
 # One changed field as `[old, new]`, each null when the field was unset; absent when unchanged.
 Change = Annotated[tuple[T | None, T | None] | SkipJsonSchema[None], Field(None, exclude_if=_absent)]
 Time = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+
+
+class RelationChange(Schema):
+    """A relation of the record's task, as seen from that task, and the task at its other end."""
+
+    type: RelationView
+    task_id: str
+    task_key: str | None = Field(
+        description="The other task's key when it is in the same project; null when it is in another "
+        "(whose tasks this project's members may not see)."
+    )
 
 
 class ActivityChanges(Schema):
@@ -42,6 +54,7 @@ class ActivityChanges(Schema):
     archived: Change[bool]
     role: Change[ProjectRole]
     body: Change[str]
+    relation: Change[RelationChange]
     color: Change[str]
 
 

@@ -18,6 +18,8 @@ class ActivityVerb(StrEnum):
     COMMENT_CREATED = "comment.created"
     COMMENT_UPDATED = "comment.updated"
     COMMENT_DELETED = "comment.deleted"
+    RELATION_CREATED = "relation.created"
+    RELATION_DELETED = "relation.deleted"
     LABEL_CREATED = "label.created"
     LABEL_UPDATED = "label.updated"
     LABEL_DELETED = "label.deleted"

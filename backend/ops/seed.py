@@ -1,5 +1,5 @@
-"""Demo data for the frontend team: users, projects, a few hundred tasks and comments, made through
-the API itself (so every rule, activity record and counter is as real use would leave it)."""
+"""Demo data for the frontend team: users, projects, a few hundred tasks, comments and relations, made
+through the API itself (so every rule, activity record and counter is as real use would leave it)."""
 
 import random
 import uuid
@@ -9,6 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from backend.resources import resources_of
+from backend.tasks.schemas import MAX_BATCH
 
 DEMO_PASSWORD = "demo-password-1"
 PEOPLE = [
@@ -79,6 +80,7 @@ async def seed_demo(app: FastAPI, *, tasks_per_project: int = 100, seed: int = 7
             headers[handle] = {"Authorization": f"Bearer {token.json()['access_token']}"}
             logins.append(Login(email, DEMO_PASSWORD, name))
         owner = headers["ada"]
+        first_tasks: list[tuple[str, str]] = []  # (project id, task id) of each project's first task
         for key, title in PROJECTS:
             project_key = f"{key}{suffix[:2]}"
             project = await http.post(
@@ -100,9 +102,10 @@ async def seed_demo(app: FastAPI, *, tasks_per_project: int = 100, seed: int = 7
                     headers=owner,
                 )
                 label.raise_for_status()
-            created_ids: list[str] = []
+            top_level: list[Authored] = []
+            subtasks: list[Authored] = []
             for _ in range(tasks_per_project):
-                body = {
+                body: dict[str, object] = {
                     "title": f"{rng.choice(VERBS)} {rng.choice(THINGS)}",
                     "description": "Steps:\n\n1. Look\n2. Change\n3. Verify\n",
                     "status": rng.choice(STATUSES),
@@ -110,19 +113,74 @@ async def seed_demo(app: FastAPI, *, tasks_per_project: int = 100, seed: int = 7
                     "labels": rng.sample([name.lower() for name, _, _ in LABELS], rng.randrange(3)),
                     "assignee_ids": rng.sample([ids["ada"], ids["grace"], ids["alan"]], rng.randrange(3)),
                 }
-                if created_ids and rng.random() < 0.2:
-                    body["parent_id"] = rng.choice(created_ids)
-                author = headers[rng.choice(["ada", "grace", "alan"])]
-                task = await http.post(f"{base}/tasks", json=body, headers=author)
-                task.raise_for_status()
-                task_id = task.json()["id"]
-                if "parent_id" not in body:
-                    created_ids.append(task_id)
+                author = rng.choice(["ada", "grace", "alan"])
+                (subtasks if top_level and rng.random() < 0.2 else top_level).append(Authored(author, body))
+            # The tasks in batches, as a board's import would: the top level first, then subtasks of it.
+            top_ids = await create_tasks(http, base, top_level, headers)
+            for subtask in subtasks:
+                subtask.body["parent_id"] = rng.choice(top_ids)
+            task_ids = [*top_ids, *await create_tasks(http, base, subtasks, headers)]
+            for task_id, task in zip(task_ids, [*top_level, *subtasks], strict=True):
                 if rng.random() < 0.5:
                     comment = {"body": rng.choice(["On it.", "Can we split this?", "Done in review.", "+1"])}
-                    made = await http.post(f"{base}/tasks/{task_id}/comments", json=comment, headers=author)
+                    made = await http.post(
+                        f"{base}/tasks/{task_id}/comments", json=comment, headers=headers[task.author]
+                    )
                     made.raise_for_status()
+            await _relate(http, base, top_ids, owner)
+            first_tasks += [(base, top_ids[0])] if top_ids else []
+        if len(first_tasks) >= 2:  # one relation across projects: Ada sees both
+            (web, web_task), (_, api_task) = first_tasks[:2]
+            across = await http.post(
+                f"{web}/tasks/{web_task}/relations",
+                json={"type": "relates_to", "task_id": api_task},
+                headers=owner,
+            )
+            across.raise_for_status()
     return logins
+
+
+async def _relate(http: httpx.AsyncClient, base: str, task_ids: list[str], by: dict[str, str]) -> None:
+    """A few relations of each type between top-level tasks: a short chain of `blocks` (earlier tasks
+    block later ones, so no cycle), and some `relates_to` and `duplicates`."""
+    wanted = [("blocks", i, i + 1) for i in range(4)]
+    wanted += [("relates_to", i, i + 5) for i in range(3)] + [("duplicates", 8, 9)]
+    for type_, one, other in wanted:
+        if other >= len(task_ids):
+            continue
+        made = await http.post(
+            f"{base}/tasks/{task_ids[one]}/relations",
+            json={"type": type_, "task_id": task_ids[other]},
+            headers=by,
+        )
+        made.raise_for_status()
+
+
+@dataclass(frozen=True)
+class Authored:
+    author: str
+    body: dict[str, object]
+
+
+async def create_tasks(
+    http: httpx.AsyncClient, base: str, tasks: list[Authored], headers: dict[str, dict[str, str]]
+) -> list[str]:
+    """Create the tasks through `POST .../tasks/batch`, one batch per author (of at most 100): their
+    ids, in the order given."""
+    ids: dict[int, str] = {}
+    for author in dict.fromkeys(task.author for task in tasks):
+        mine = [index for index, task in enumerate(tasks) if task.author == author]
+        for start in range(0, len(mine), MAX_BATCH):
+            chunk = mine[start : start + MAX_BATCH]
+            response = await http.post(
+                f"{base}/tasks/batch", json={"tasks": [tasks[i].body for i in chunk]}, headers=headers[author]
+            )
+            response.raise_for_status()
+            for index, result in zip(chunk, response.json()["results"], strict=True):
+                if result["outcome"] != "created":
+                    raise RuntimeError(f"demo task refused: {result['problem']['detail']}")
+                ids[index] = result["task"]["id"]
+    return [ids[index] for index in range(len(tasks))]
 
 
 async def is_empty(app: FastAPI) -> bool:

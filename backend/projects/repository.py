@@ -35,13 +35,14 @@ class ProjectRepository:
         )
         return bool(result.modified_count == 1)
 
-    async def next_task_number(self, project_id: PydanticObjectId) -> tuple[int, str] | None:
+    async def next_task_number(self, project_id: PydanticObjectId, count: int = 1) -> tuple[int, str] | None:
         """The next number of the project's counter and the project's key, in one atomic `$inc` (never a
-        duplicate or a gap); None when the project is archived (checked in the same update)."""
+        duplicate or a gap); None when the project is archived (checked in the same update). With a
+        `count`, that many numbers are taken at once: the first of them is returned, the others follow."""
         counted = await collection(Project).find_one_and_update(
             {"_id": project_id, "archived": False},
-            {"$inc": {"task_counter": 1}},
+            {"$inc": {"task_counter": count}},
             projection={"task_counter": 1, "key": 1},
             return_document=ReturnDocument.AFTER,
         )
-        return None if counted is None else (int(counted["task_counter"]), str(counted["key"]))
+        return None if counted is None else (int(counted["task_counter"]) - count + 1, str(counted["key"]))

@@ -22,3 +22,13 @@ class InvalidParent(ProblemError):
     title = "Invalid parent task"
     default_detail = "The parent must be a task of the same project, without cycles, at most 5 levels deep."
     members = ("field_errors",)
+
+
+class TaskNumberTaken(ProblemError):
+    status = 409
+    error_code = "TASK_NUMBER_TAKEN"
+    title = "Task number taken"
+    default_detail = (
+        "The number this task was given belongs to another task (the project's counter is behind its "
+        "tasks, as after restoring an older backup); nothing was created for it: send it again."
+    )

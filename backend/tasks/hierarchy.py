@@ -1,6 +1,8 @@
 """Subtasks: a parent is a live task of the same project, never the task itself or one of its
 descendants, and no chain is deeper than five levels. Each check is a few indexed reads."""
 
+from typing import Any
+
 from beanie import PydanticObjectId
 
 from backend.tasks.errors import InvalidParent
@@ -47,3 +49,37 @@ async def _subtree_height(project_id: PydanticObjectId, task_id: PydanticObjectI
             break
         height += 1
     return height
+
+
+async def refused_parents(
+    project_id: PydanticObjectId, parent_ids: set[PydanticObjectId]
+) -> dict[PydanticObjectId, InvalidParent]:
+    """`check_parent` for new tasks under these parents, all at once: the parents that would be
+    refused, each with why. The chains are walked a level at a time for all of them, so the queries
+    are at most MAX_DEPTH - 1 however many tasks and parents there are."""
+    tasks = TaskRepository()
+    links: dict[PydanticObjectId, dict[str, Any]] = {}
+    refused: dict[PydanticObjectId, InvalidParent] = {}
+    # parent -> (levels from the parent up to the current link, the current link's id)
+    walking: dict[PydanticObjectId, tuple[int, PydanticObjectId]] = {p: (1, p) for p in parent_ids}
+    while walking:
+        unknown = sorted({link for _, link in walking.values()} - links.keys())
+        if unknown:
+            links.update((doc["_id"], doc) for doc in await tasks.chain_links(unknown))
+        still: dict[PydanticObjectId, tuple[int, PydanticObjectId]] = {}
+        for parent_id, (levels, link_id) in walking.items():
+            link = links.get(link_id)
+            if levels == 1 and (
+                link is None or link["project_id"] != project_id or link.get("deleted_at") is not None
+            ):
+                refused[parent_id] = _invalid("The parent is not a task of this project.")
+                continue
+            above = link.get("parent_id") if link else None
+            if above is None:
+                continue  # the top of the chain: the parent is `levels` deep, and so allowed
+            if levels + 1 >= MAX_DEPTH:  # a new task (one level) under it would be too deep
+                refused[parent_id] = _invalid(f"Subtasks nest at most {MAX_DEPTH} levels deep.")
+                continue
+            still[parent_id] = (levels + 1, above)
+        walking = still
+    return refused

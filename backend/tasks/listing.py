@@ -13,6 +13,7 @@ from backend.core.http.errors import ValidationFailed
 from backend.core.pagination import CursorCodec, InvalidCursor
 from backend.core.time import as_utc
 from backend.tasks.documents import SORT_FIELDS, Priority, TaskStatus
+from backend.tasks.keys import keys_in, without_keys
 from backend.tasks.search import query_terms
 
 SORT_PATTERN = rf"^-?({'|'.join(SORT_FIELDS)})$"
@@ -57,7 +58,7 @@ def _object_id(name: str, value: str) -> PydanticObjectId:
 
 
 def filter_query(
-    project_id: PydanticObjectId, filters: TaskFilters, caller: PydanticObjectId
+    project_id: PydanticObjectId, filters: TaskFilters, caller: PydanticObjectId, *, project_key: str = ""
 ) -> dict[str, Any]:
     query: dict[str, Any] = {"project_id": project_id}
     if not filters.include_deleted:
@@ -88,10 +89,28 @@ def filter_query(
     if filters.updated_after is not None:
         query["updated_at"] = {"$gt": as_utc(filters.updated_after)}
     if filters.q:
-        terms = query_terms(filters.q)
-        # Without a searchable word nothing can match (an empty `$all` is not portable).
-        query["search_terms"] = {"$all": terms} if terms else {"$in": []}
+        query.update(search_condition(filters.q, project_key))
     return query
+
+
+def search_condition(q: str, project_key: str) -> dict[str, Any]:
+    """What a search asks of a project's tasks: the tasks its keys of this project name (`WEB-42`,
+    any case), or the tasks whose text has all its other words; `WEB-42` alone is that task only.
+
+    A key of another project's prefix stays words (`utf-8` is no key in project WEB): keys are per
+    project, so it names nothing here, and the list is of this project's tasks whatever `q` says.
+    Each way is index-served: the number by (project_id, number), the words by (project_id,
+    search_terms), and either within the project by the sort's (project_id, field, _id).
+    """
+    named = {key for key in keys_in(q) if key.project_key == project_key}
+    terms = query_terms(without_keys(q, named) if named else q)
+    by_text: dict[str, Any] | None = {"search_terms": {"$all": terms}} if terms else None
+    if not named:
+        # Without a searchable word nothing can match (an empty `$all` is not portable).
+        return by_text or {"search_terms": {"$in": []}}
+    numbers = sorted(key.number for key in named)
+    by_key: dict[str, Any] = {"number": numbers[0] if len(numbers) == 1 else {"$in": numbers}}
+    return by_key if by_text is None else {"$or": [by_key, by_text]}
 
 
 def cursor_scope(project_id: PydanticObjectId, order: SortOrder, query: dict[str, Any]) -> str:

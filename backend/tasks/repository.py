@@ -3,14 +3,30 @@
 from typing import Any
 
 from beanie import PydanticObjectId, SortDirection
+from pymongo.errors import BulkWriteError
 
 from backend.core.storage.db import Update, bulk_update, by_id, collection
 from backend.tasks.documents import Task
+
+_DUPLICATE_KEY = 11000
 
 
 class TaskRepository:
     async def insert(self, task: Task) -> None:
         await task.insert()
+
+    async def insert_many(self, tasks: list[Task]) -> set[int]:
+        """Insert the tasks in one round trip, their ids set by the caller. Unordered: a task refused
+        for a taken number (only if the project's counter went back, e.g. restored from an older
+        backup) does not stop the others. Returns the positions of the refused ones."""
+        try:
+            await Task.insert_many(tasks, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if not errors or any(error.get("code") != _DUPLICATE_KEY for error in errors):
+                raise
+            return {int(error["index"]) for error in errors}
+        return set()
 
     async def by_id(self, task_id: PydanticObjectId | None) -> Task | None:
         # By `_id` alone, the other conditions checked by the caller: servers answer that shape from
@@ -50,6 +66,15 @@ class TaskRepository:
         """What a subtask check needs of one task: its parent, project and deletion (by _id alone)."""
         found: dict[str, Any] | None = await collection(Task).find_one(
             {"_id": task_id}, {"parent_id": 1, "project_id": 1, "deleted_at": 1}
+        )
+        return found
+
+    async def chain_links(self, task_ids: list[PydanticObjectId]) -> list[dict[str, Any]]:
+        """`chain_link` of several tasks in one query (by _id alone); missing ones are left out."""
+        found: list[dict[str, Any]] = (
+            await collection(Task)
+            .find({"_id": {"$in": task_ids}}, {"parent_id": 1, "project_id": 1, "deleted_at": 1})
+            .to_list(None)
         )
         return found
 

@@ -1,9 +1,8 @@
 """Tasks of a project, and task lookup by key (`WEB-42`)."""
 
-import re
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from backend.access.dependencies import AUTH_ERRORS, CurrentCaller
@@ -13,6 +12,7 @@ from backend.core.dependencies import RedisDep
 from backend.core.http.errors import error_responses
 from backend.core.http.headers import header_refs
 from backend.core.http.preconditions import IfMatch, PreconditionFailed
+from backend.core.http.problems import problem_of, request_id_of
 from backend.core.http.routing import API_PREFIX, ApiRoute
 from backend.core.idempotency import Idempotency, IdempotencyKey, IdempotencyKeyInUse, IdempotencyKeyReused
 from backend.core.ids import parse_id
@@ -26,8 +26,20 @@ from backend.projects.service import ProjectAccess
 from backend.tasks.dependencies import TASK_KEYS, TaskInProject, TaskScopeDep, TaskServiceDep
 from backend.tasks.documents import Priority, Task, TaskStatus
 from backend.tasks.errors import AssigneeNotMember, InvalidParent, TaskNotFound
+from backend.tasks.keys import parse_task_key
 from backend.tasks.listing import SORT_PATTERN, SortOrder, TaskFilters
-from backend.tasks.schemas import BulkResult, BulkUpdate, Label, TaskCreate, TaskRead, TaskUpdate
+from backend.tasks.schemas import (
+    BulkResult,
+    BulkUpdate,
+    Label,
+    TaskBatch,
+    TaskBatchCreated,
+    TaskBatchFailed,
+    TaskBatchResult,
+    TaskCreate,
+    TaskRead,
+    TaskUpdate,
+)
 
 router = APIRouter(prefix=API_PREFIX + "/projects/{project_id}/tasks", tags=["tasks"], route_class=ApiRoute)
 by_key_router = APIRouter(prefix=API_PREFIX + "/tasks", tags=["tasks"], route_class=ApiRoute)
@@ -35,7 +47,6 @@ by_key_router = APIRouter(prefix=API_PREFIX + "/tasks", tags=["tasks"], route_cl
 SEEN = (*AUTH_ERRORS, ProjectNotFound, TaskNotFound)
 WRITE = (*AUTH_ERRORS, ProjectNotFound, InsufficientRole, ProjectArchived)
 ETAG = header_refs("ETag")
-_TASK_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([1-9][0-9]{0,9})$")
 
 
 def task_location(task: Task) -> str:
@@ -84,6 +95,58 @@ async def create_task(
     return await Idempotency(redis).run(replay_scope, idempotency_key, data.model_dump(mode="json"), create)
 
 
+@router.post(
+    "/batch",
+    name="batch-create",
+    response_model=TaskBatchResult,
+    responses={
+        200: {"headers": header_refs("Idempotent-Replayed")},
+        **error_responses(*WRITE, IdempotencyKeyReused, IdempotencyKeyInUse),
+    },
+)
+async def batch_create_tasks(
+    data: TaskBatch,
+    scope: ProjectScopeDep,
+    tasks: TaskServiceDep,
+    redis: RedisDep,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Create 1 to 100 tasks at once (members and above), with the database work of one create.
+
+    Answers 200 with one result per item, in request order, whatever the items' outcomes: `created`
+    (`status` 201, the `task`) or `failed` (`status` and the `problem` the item alone would have got,
+    e.g. 422 `ASSIGNEE_NOT_MEMBER` or `INVALID_PARENT`); a failed item creates nothing and takes no
+    number, the others are created with contiguous numbers in request order. A request that is
+    wrong as a whole gets one problem as usual: 422 for 0 or over 100 items or an item that does not
+    validate, 403 for viewers, 409 `PROJECT_ARCHIVED`.
+
+    `Idempotency-Key` works as on `POST .../tasks`: the same key and body replay the first answer,
+    results and all (with `Idempotent-Replayed: true`), for 24 hours.
+    """
+    replay_scope = f"tasks:batch-create:{scope.project_id}:{scope.user_id}"
+
+    async def create() -> Response:
+        outcomes = await tasks.create_many(scope, data.tasks)
+        shown = iter(await tasks.read([o for o in outcomes if isinstance(o, Task)]))
+        path, request_id = request.url.path, request_id_of(request.scope)
+        results = TaskBatchResult(
+            results=[
+                TaskBatchCreated(index=index, task=next(shown))
+                if isinstance(outcome, Task)
+                else TaskBatchFailed(
+                    index=index,
+                    status=outcome.status,
+                    problem=problem_of(outcome, path=path, request_id=request_id),
+                )
+                for index, outcome in enumerate(outcomes)
+            ]
+        )
+        return JSONResponse(results.model_dump(mode="json"))
+
+    return await Idempotency(redis).run(replay_scope, idempotency_key, data.model_dump(mode="json"), create)
+
+
 @cached_read(
     router,
     "",
@@ -119,7 +182,9 @@ async def list_tasks(
             # must be valid to both. A query without a word of two letters matches nothing instead.
             description="Words or word prefixes, all of which must match. One-letter words are "
             "ignored, so a query without a word of two letters or more matches no task; an empty "
-            "one filters nothing.",
+            "one filters nothing. A task key of this project (`WEB-42`, any case) matches that "
+            "task: `q=web-42` lists just it, and `q=WEB-42 login` lists it and the tasks matching "
+            "`login`. A key of another project is searched as words.",
         ),
     ] = None,
     sort: Annotated[
@@ -153,6 +218,7 @@ async def list_tasks(
         cursor=cursor,
         limit=limit,
         include_total=include_total,
+        project_key=scope.key,
     )
     return json_entry(page)
 
@@ -231,9 +297,9 @@ async def restore_task(task_id: str, access: VisibleProject, tasks: TaskServiceD
 )
 async def read_task_by_key(task_key: str, caller: CurrentCaller, tasks: TaskServiceDep) -> Response:
     """A task by its key, `WEB-42`, for members of its project."""
-    match = _TASK_KEY.fullmatch(task_key)
-    project = await ProjectRepository().by_key(match.group(1).upper()) if match else None
+    key = parse_task_key(task_key)
+    project = await ProjectRepository().by_key(key.project_key) if key else None
     access = ProjectAccess.decide(caller, project) if project is not None else None
-    if match is None or access is None:
+    if key is None or access is None:
         raise TaskNotFound()
-    return await task_response(tasks, await tasks.get_by_number(access.grant.project_id, int(match.group(2))))
+    return await task_response(tasks, await tasks.get_by_number(access.grant.project_id, key.number))

@@ -6,13 +6,17 @@ from pydantic import (
     AfterValidator,
     BeforeValidator,
     Field,
+    PlainSerializer,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 
+from backend.core.http.errors import PROBLEM_MEDIA_TYPE, Problem, problem_response
 from backend.core.time import UtcDatetime
 from backend.core.types import VISIBLE, ObjectIdIn, PartialUpdate, RequestBody, Rfc3339, Schema, json_number
 from backend.tasks.documents import Priority, TaskStatus
+from backend.tasks.errors import AssigneeNotMember, InvalidParent, TaskNumberTaken
 
 MAX_LABELS = 20
 MAX_ASSIGNEES = 10
@@ -139,3 +143,55 @@ class BulkItemResult(Schema):
 
 class BulkResult(Schema):
     results: list[BulkItemResult] = Field(description="One entry per requested id, in request order.")
+
+
+MAX_BATCH = 100
+
+
+class TaskBatch(RequestBody):
+    tasks: list[TaskCreate] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description=f"1 to {MAX_BATCH} tasks, each as `POST .../tasks` takes one. One that does not "
+        "validate makes the whole request a 422 (`field_errors` keys such as `tasks.3.title`).",
+    )
+
+
+class TaskBatchCreated(Schema):
+    outcome: Literal["created"] = "created"
+    index: int = Field(description="The item's position in the request, from 0.")
+    status: Literal[201] = Field(201, description="What the item alone would have got: 201 Created.")
+    task: TaskRead
+
+
+# The errors an item can get instead of its task: what `POST .../tasks` answers for it alone.
+BATCH_ITEM_ERRORS = (AssigneeNotMember, InvalidParent, TaskNumberTaken)
+
+
+def _as_sent(problem: Problem) -> dict[str, Any]:
+    # As every problem answer: members without a value are left out, not null.
+    return problem.model_dump(mode="json", exclude_none=True)
+
+
+ItemProblem = Annotated[
+    Problem,
+    PlainSerializer(_as_sent),
+    # The problem schema of an answer that can carry these codes, so that `error_code` is their union.
+    WithJsonSchema(problem_response(list(BATCH_ITEM_ERRORS))["content"][PROBLEM_MEDIA_TYPE]["schema"]),
+]
+
+
+class TaskBatchFailed(Schema):
+    outcome: Literal["failed"] = "failed"
+    index: int = Field(description="The item's position in the request, from 0.")
+    status: int = Field(ge=400, le=499, description="What the item alone would have got (`problem.status`).")
+    problem: ItemProblem = Field(
+        description="The problem details the item alone would have got; nothing was created for it."
+    )
+
+
+class TaskBatchResult(Schema):
+    results: list[Annotated[TaskBatchCreated | TaskBatchFailed, Field(discriminator="outcome")]] = Field(
+        description="One per item, in request order: `created` with the task, or `failed` with the "
+        "problem. Created tasks have contiguous numbers, in request order."
+    )

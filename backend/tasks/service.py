@@ -1,9 +1,11 @@
 """Task rules: numbering, validation, partial updates with revisions, soft delete, bulk changes, lists."""
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
 from functools import partial
 from typing import Any
 
+import structlog
 from beanie import PydanticObjectId
 
 from backend.activity.diff import diff, plain
@@ -11,6 +13,7 @@ from backend.activity.documents import ActivityRecord, Target
 from backend.activity.service import ActivityService
 from backend.activity.verbs import ActivityVerb
 from backend.core.caching.generations import Generations
+from backend.core.http.errors import ProblemError
 from backend.core.http.preconditions import PreconditionFailed, check_if_match
 from backend.core.pagination import CursorCodec, Page
 from backend.core.storage.db import Update
@@ -21,8 +24,8 @@ from backend.projects.errors import ProjectArchived
 from backend.projects.repository import ProjectRepository
 from backend.projects.service import ProjectAccess, ProjectScope
 from backend.tasks.documents import Task, TaskStatus
-from backend.tasks.errors import AssigneeNotMember, TaskNotFound
-from backend.tasks.hierarchy import check_parent
+from backend.tasks.errors import AssigneeNotMember, TaskNotFound, TaskNumberTaken
+from backend.tasks.hierarchy import check_parent, refused_parents
 from backend.tasks.listing import (
     SortOrder,
     TaskFilters,
@@ -44,6 +47,8 @@ from backend.tasks.schemas import (
 )
 from backend.tasks.search import search_terms
 from backend.users.service import UserService
+
+log = structlog.get_logger(__name__)
 
 _RETRIES = 8
 _TEXT_FIELDS = {"title", "description", "labels"}
@@ -85,33 +90,78 @@ class TaskService:
         if data.parent_id is not None:
             await check_parent(scope.project_id, None, data.parent_id)
         number, project_key = await self._next_number(scope.project_id)
-        now = utcnow()
-        task = Task(
-            project_id=scope.project_id,
-            number=number,
-            key=f"{project_key}-{number}",
-            title=data.title,
-            description=data.description,
-            status=data.status,
-            priority=data.priority,
-            labels=data.labels,
-            assignee_ids=data.assignee_ids,
-            due_at=as_utc(data.due_at) if data.due_at else None,
-            parent_id=data.parent_id,
-            position=data.position if data.position is not None else float(number),
-            created_by=scope.user_id,
-            created_at=now,
-            updated_at=now,
-            completed_at=now if data.status is TaskStatus.DONE else None,
-            search_terms=search_terms(data.title, data.description, data.labels),
-        )
+        task = _new_task(scope, data, number, project_key, utcnow())
         await self._labels.add_used(scope.project_id, data.labels)  # none without labels
         await self._tasks.insert(task)
-        created = {
-            k: [None, plain(v)] for k in TRACKED_FIELDS if (v := getattr(task, k)) not in (None, "", [])
-        }
-        await self._record(task, scope.user_id, ActivityVerb.TASK_CREATED, created)
+        await self._record(task, scope.user_id, ActivityVerb.TASK_CREATED, _created_changes(task))
         return task
+
+    async def create_many(
+        self, scope: ProjectScope, items: Sequence[TaskCreate]
+    ) -> list[Task | ProblemError]:
+        """Create each item as `create` would, with the database work of one create whatever their
+        number: an item `create` would refuse gets that error instead of a task, and the others go on.
+
+        Valid items take contiguous numbers in request order from one step of the counter; the tasks
+        go in one insert, their activity in one, and the generations are bumped once. The parents
+        are checked together (at most four queries: the chains' levels).
+
+        Without a transaction the insert can store some tasks and not others. A number already taken
+        (only if the project's counter went back, as after a restore) refuses that task alone: its
+        item gets TASK_NUMBER_TAKEN, its number stays unused, the others are created and recorded. An
+        insert that fails as a whole (the database unreachable) fails the request, as a single create
+        would; it ends the project's cached lists first, in case the server stored some tasks.
+        """
+        scope.writable()
+        refused = await refused_parents(
+            scope.project_id, {data.parent_id for data in items if data.parent_id is not None}
+        )
+        problems: dict[int, ProblemError] = {}
+        for index, data in enumerate(items):
+            try:
+                _check_assignees(scope.member_ids, data.assignee_ids)
+            except AssigneeNotMember as exc:
+                problems[index] = exc
+                continue
+            if data.parent_id is not None and data.parent_id in refused:
+                problems[index] = refused[data.parent_id]
+        valid = [index for index in range(len(items)) if index not in problems]
+        created: dict[int, Task] = {}
+        if valid:
+            first, project_key = await self._next_number(scope.project_id, len(valid))
+            now = utcnow()
+            for offset, index in enumerate(valid):
+                created[index] = _new_task(scope, items[index], first + offset, project_key, now)
+                created[index].id = PydanticObjectId()  # insert_many does not fill ids in
+            # The catalogue learns the labels it lacks, in one round trip for the whole batch.
+            await self._labels.add_used(
+                scope.project_id, [lb for task in created.values() for lb in task.labels]
+            )
+            try:
+                taken = await self._tasks.insert_many(list(created.values()))
+            except BaseException:
+                # The server may have stored some (a timeout, a lost connection): no cached list may
+                # hide them. Their activity is missing then, as for a single create failing so.
+                await self._generations.bump(scope.project_id)
+                raise
+            for offset in sorted(taken):
+                task = created.pop(valid[offset])
+                problems[valid[offset]] = TaskNumberTaken(
+                    f"The number {task.number} given to this item belongs to another task (the "
+                    "project's counter is behind its tasks); nothing was created for it: send it again."
+                )
+            if taken:
+                log.error("task_numbers_taken", project_id=str(scope.project_id), count=len(taken))
+        if created:
+            tasks = list(created.values())
+            records = [
+                self._activity_of(t, scope.user_id, ActivityVerb.TASK_CREATED, _created_changes(t))
+                for t in tasks
+            ]
+            await self._activity.record_change(
+                records, partial(self._generations.bump, scope.project_id, [t.id for t in tasks])
+            )
+        return [created[index] if index in created else problems[index] for index in range(len(items))]
 
     async def get(
         self, project_id: PydanticObjectId, task_id: PydanticObjectId, *, deleted: bool = False
@@ -258,9 +308,11 @@ class TaskService:
         cursor: str | None,
         limit: int,
         include_total: bool,
+        project_key: str = "",
     ) -> Page[TaskRead]:
-        """A page of tasks; the caller's right to `include_deleted` is checked by the router."""
-        conditions = filter_query(project_id, filters, caller_id)
+        """A page of tasks; the caller's right to `include_deleted` is checked by the router.
+        `project_key` tells which keys in `filters.q` name tasks of this project (none without it)."""
+        conditions = filter_query(project_id, filters, caller_id, project_key=project_key)
         scope = cursor_scope(project_id, order, conditions)
         query = conditions
         if cursor:
@@ -277,9 +329,9 @@ class TaskService:
         total = await self._tasks.count(conditions) if include_total else None
         return Page[TaskRead](items=await self.read(page), next_cursor=next_cursor, total=total)
 
-    async def _next_number(self, project_id: PydanticObjectId) -> tuple[int, str]:
-        """The next number from the project's counter, and the project's key."""
-        counted = await self._projects.next_task_number(project_id)
+    async def _next_number(self, project_id: PydanticObjectId, count: int = 1) -> tuple[int, str]:
+        """The next number from the project's counter (the first of `count`), and the project's key."""
+        counted = await self._projects.next_task_number(project_id, count)
         if counted is None:
             raise ProjectArchived()
         return counted
@@ -346,6 +398,33 @@ class TaskService:
         expected = {c["_id"]: c["version"] + 1 for c in conditions}
         current = await self._tasks.versions(list(expected))
         return [task_id for task_id, version in current.items() if version != expected[task_id]]
+
+
+def _new_task(scope: ProjectScope, data: TaskCreate, number: int, project_key: str, now: datetime) -> Task:
+    return Task(
+        project_id=scope.project_id,
+        number=number,
+        key=f"{project_key}-{number}",
+        title=data.title,
+        description=data.description,
+        status=data.status,
+        priority=data.priority,
+        labels=data.labels,
+        assignee_ids=data.assignee_ids,
+        due_at=as_utc(data.due_at) if data.due_at else None,
+        parent_id=data.parent_id,
+        position=data.position if data.position is not None else float(number),
+        created_by=scope.user_id,
+        created_at=now,
+        updated_at=now,
+        completed_at=now if data.status is TaskStatus.DONE else None,
+        search_terms=search_terms(data.title, data.description, data.labels),
+    )
+
+
+def _created_changes(task: Task) -> dict[str, list[Any]]:
+    """A new task's activity: each field it was given, from nothing."""
+    return {k: [None, plain(v)] for k in TRACKED_FIELDS if (v := getattr(task, k)) not in (None, "", [])}
 
 
 def _id(project: Project) -> PydanticObjectId:

@@ -22,6 +22,8 @@ const VERB_SET: Record<ActivityVerb, true> = {
   "comment.created": true,
   "comment.updated": true,
   "comment.deleted": true,
+  "relation.created": true,
+  "relation.deleted": true,
 };
 
 export const ACTIVITY_VERBS: readonly string[] = Object.keys(VERB_SET);

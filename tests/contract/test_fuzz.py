@@ -79,7 +79,7 @@ def _free_port() -> int:
 
 
 def _seed(url: str) -> dict[str, Any]:
-    """A user who owns a project with a task and a comment, a second member, and tokens."""
+    """A user who owns a project with a task, its comment and relation, a second member, and tokens."""
     with httpx.Client(base_url=url, timeout=30) as http:
 
         def user(name: str) -> tuple[str, dict[str, str]]:
@@ -110,6 +110,11 @@ def _seed(url: str) -> dict[str, Any]:
         ).json()
         comment = http.post(f"{base}/tasks/{task['id']}/comments", json={"body": "hi"}, headers=auth).json()
         parent = http.post(f"{base}/tasks", json={"title": "Parent"}, headers=auth).json()
+        relation = http.post(
+            f"{base}/tasks/{task['id']}/relations",
+            json={"type": "relates_to", "task_id": parent["id"]},
+            headers=auth,
+        ).json()
         return {
             "headers": auth,
             "references": {
@@ -125,6 +130,7 @@ def _seed(url: str) -> dict[str, Any]:
                 "user_id": member_id,
                 "token_id": spare,
                 "task_key": task["key"],
+                "relation_id": relation["id"],
             },
         }
 
@@ -211,6 +217,8 @@ def use_real_references(case: schemathesis.Case[Any], live: dict[str, Any]) -> N
             body["assignee_ids"] = [references["owner_id"]]
         if body.get("parent_id"):
             body["parent_id"] = references["parent_id"]
+        if "task_id" in body and "type" in body:  # a relation: to another task than the path's
+            body["task_id"] = references["parent_id"]
         if "ids" in body:
             body["ids"] = [references["task_id"]]
         if "user_id" in body:

@@ -10,6 +10,7 @@ from typing import Any
 
 ADA = "6b0201e8c0ffee0000000001"
 MAX = "6b0201e8c0ffee0000000002"
+OUTSIDER = "6b0201e8c0ffee0000000003"  # a user who is not a member of WEB
 PROJECT = "6b0201e8c0ffee00000000a1"
 TASK = "6b0201e8c0ffee00000000b2"
 PARENT = "6b0201e8c0ffee00000000b1"
@@ -17,6 +18,8 @@ COMMENT = "6b0201e8c0ffee00000000c1"
 ACTIVITY = "6b0201e8c0ffee00000000d1"
 SESSION = "6b0201e8c0ffee00000000e1"
 TOKEN = "6b0201e8c0ffee00000000f1"
+RELATION = "6b0201e8c0ffee00000000a7"
+BLOCKED = "6b0201e8c0ffee00000000b3"
 LABEL = "6b0201e8c0ffee00000000f2"
 CREATED = "2026-11-30T09:15:00Z"
 UPDATED = "2026-12-01T14:02:11Z"
@@ -86,6 +89,14 @@ _ACTIVITY = {
     "changes": _CHANGES,
     "created_at": UPDATED,
 }
+_RELATED_TASK = {
+    "id": BLOCKED,
+    "project_id": PROJECT,
+    "key": "WEB-43",
+    "title": "Ship the new sign-in page",
+    "status": "todo",
+}
+_RELATION = {"id": RELATION, "type": "blocks", "task": _RELATED_TASK, "created_at": UPDATED}
 _SESSION = {
     "id": SESSION,
     "created_at": CREATED,
@@ -110,6 +121,23 @@ _LABEL = {
     "description": "Something does not work as documented.",
     "created_at": CREATED,
     "updated_at": UPDATED,
+}
+
+_BATCH_CREATED = {"outcome": "created", "index": 0, "status": 201, "task": _TASK}
+_BATCH_FAILED = {
+    "outcome": "failed",
+    "index": 1,
+    "status": 422,
+    "problem": {
+        "type": "urn:tasklane:error:ASSIGNEE_NOT_MEMBER",
+        "title": "Assignee is not a member",
+        "status": 422,
+        "detail": f"Not members of the project: {OUTSIDER}.",
+        "instance": f"/api/v1/projects/{PROJECT}/tasks/batch",
+        "error_code": "ASSIGNEE_NOT_MEMBER",
+        "request_id": "6f1c2b0e9a7d4f55b3e1c0a9d8e7f6a5",
+        "field_errors": {"assignee_ids": [f"Not members of the project: {OUTSIDER}."]},
+    },
 }
 
 
@@ -157,6 +185,7 @@ EXAMPLES: dict[str, Any] = {
     "Page_LabelRead_": _page(_LABEL),
     "Page_MemberRead_": _page(_MEMBER),
     "Page_ProjectRead_": _page(_PROJECT),
+    "Page_RelationRead_": _page(_RELATION),
     "Page_SessionRead_": _page(_SESSION),
     "Page_TaskRead_": {**_page(_TASK), "total": 128},
     "Page_TokenRead_": _page(_TOKEN),
@@ -186,6 +215,12 @@ EXAMPLES: dict[str, Any] = {
             "redis": {"status": "ok", "latency_ms": 0.12, "error": None},
         },
     },
+    "RelatedTask": _RELATED_TASK,
+    "RelationChange": {"type": "blocks", "task_id": BLOCKED, "task_key": "WEB-43"},
+    "RelationCreate": {"type": "blocks", "task_id": BLOCKED},
+    "RelationRead": _RELATION,
+    "RelationType": "blocks",
+    "RelationView": "blocked_by",
     "RefreshRequest": {"refresh_token": "tlr_9vQpZ0m2c4Lw7s1KxE8yB3nH6jR5tU0aD2fG4hJ6kL8"},
     "SessionRead": _SESSION,
     "StatusCount": {"status": "in_progress", "count": 9},
@@ -195,6 +230,15 @@ EXAMPLES: dict[str, Any] = {
         "expires_at": "2026-12-01T14:03:11Z",
     },
     "Target": {"type": "task", "id": TASK, "key": "WEB-42"},
+    "TaskBatch": {
+        "tasks": [
+            {"title": "Fix the login redirect loop", "assignee_ids": [MAX]},
+            {"title": "Write the release notes", "assignee_ids": [OUTSIDER]},
+        ]
+    },
+    "TaskBatchCreated": _BATCH_CREATED,
+    "TaskBatchFailed": _BATCH_FAILED,
+    "TaskBatchResult": {"results": [_BATCH_CREATED, _BATCH_FAILED]},
     "TaskCreate": {
         "title": "Fix the login redirect loop",
         "description": "After a password reset the login page redirects to itself.",

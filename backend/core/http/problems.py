@@ -62,8 +62,10 @@ def request_id_of(scope: Any) -> str:
     return str(state.get("request_id", ""))
 
 
-def problem_response(error: ProblemError, *, path: str, request_id: str) -> JSONResponse:
-    body = Problem(
+def problem_of(error: ProblemError, *, path: str, request_id: str) -> Problem:
+    """The problem details of an error, without the extension members Problem does not declare
+    (as in answers with one result per item, where each item's problem is one member)."""
+    return Problem(
         type=problem_type(error.error_code),
         title=error.title,
         status=error.status,
@@ -72,7 +74,11 @@ def problem_response(error: ProblemError, *, path: str, request_id: str) -> JSON
         error_code=error.error_code,
         request_id=request_id,
         field_errors=error.field_errors,
-    ).model_dump(exclude_none=True)
+    )
+
+
+def problem_response(error: ProblemError, *, path: str, request_id: str) -> JSONResponse:
+    body = problem_of(error, path=path, request_id=request_id).model_dump(exclude_none=True)
     body.update(error.extra)
     return JSONResponse(body, status_code=error.status, headers=error.headers, media_type=PROBLEM_MEDIA_TYPE)
 
