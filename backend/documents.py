@@ -6,6 +6,7 @@ from beanie import Document
 from backend.activity.documents import ActivityRecord
 from backend.auth.documents import PersonalAccessToken, RefreshToken, Session
 from backend.comments.documents import Comment
+from backend.labels.documents import Label
 from backend.projects.documents import Project
 from backend.relations.documents import TaskRelation
 from backend.tasks.documents import Task
@@ -21,4 +22,5 @@ DOCUMENT_MODELS: list[type[Document]] = [
     Comment,
     TaskRelation,
     ActivityRecord,
+    Label,
 ]

@@ -1,6 +1,7 @@
 """The application factory: settings, storage, middleware, error handlers, routers and the contract."""
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -45,6 +46,7 @@ from backend.core.storage.db import Mongo, connect, make_client
 from backend.core.storage.redis import make_redis
 from backend.documents import DOCUMENT_MODELS
 from backend.health.router import router as health_router
+from backend.labels.router import router as labels_router
 from backend.migrations.runner import stamp_if_new
 from backend.ops.seed import DEMO_PASSWORD, is_empty, seed_demo
 from backend.projects.router import members_router
@@ -139,10 +141,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         emails = ", ".join(login.email for login in logins)
         log.warning("demo_data", detail=f"log in as any of {emails} with the demo password {DEMO_PASSWORD}")
     log.info("started", environment=settings.environment.value)
+    # What exists now (modules, routes, models, schemas: about 150k objects) lives as long as the
+    # process. Out of the cyclic collector's reach, a full collection no longer walks it: 61 ms ->
+    # ~0 (measured), a pause of the event loop that kept requests unread while they arrived.
+    gc.freeze()
     try:
         with resources.drain.on_signals():
             yield
     finally:
+        gc.unfreeze()  # a process that runs another app after this one (tests) collects these again
         await _stop(tasks)
         worker_exited()
         await redis.aclose()
@@ -205,6 +212,7 @@ def create_app(
         by_key_router,
         comments_router,
         relations_router,
+        labels_router,
         activity_router,
         stats_router,
     )

@@ -187,6 +187,9 @@ def check(seeded: dict[str, str], env: dict[str, str]) -> None:
         assert changed["status"] == "done"
         comments = ok(http.get(f"{tasks_url}/{seeded['task']}/comments", headers=headers))["items"]
         assert [c["body"] for c in comments] == ["Written before the upgrade"]
+        # The labels tasks carried joined the catalogue (migration 0004).
+        labels = ok(http.get(f"/api/v1/projects/{seeded['project']}/labels", headers=headers))["items"]
+        assert [label["task_label"] for label in labels] == ["ops"], labels
         activity = ok(http.get(f"/api/v1/projects/{seeded['project']}/activity", headers=headers))["items"]
         assert {"task.created", "comment.created", "task.updated"} <= {a["verb"] for a in activity}
 

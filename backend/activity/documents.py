@@ -9,9 +9,9 @@ from backend.core.types import Schema
 
 
 class Target(Schema):
-    type: str = Field(description="`project`, `member`, `task`, `comment` or `relation`.")
+    type: str = Field(description="`project`, `member`, `task`, `comment`, `relation` or `label`.")
     id: PydanticObjectId
-    key: str | None = Field(None, description="A readable name: the project or task key.")
+    key: str | None = Field(None, description="A readable name: the project or task key, the label's name.")
 
 
 class ActivityRecord(Document):

@@ -56,6 +56,7 @@ class ActivityChanges(Schema):
     role: Change[ProjectRole]
     body: Change[str]
     relation: Change[RelationChange]
+    color: Change[str]
 
 
 class ActorSummary(Schema):

@@ -20,3 +20,6 @@ class ActivityVerb(StrEnum):
     COMMENT_DELETED = "comment.deleted"
     RELATION_CREATED = "relation.created"
     RELATION_DELETED = "relation.deleted"
+    LABEL_CREATED = "label.created"
+    LABEL_UPDATED = "label.updated"
+    LABEL_DELETED = "label.deleted"

@@ -7,8 +7,14 @@ listed in order in `MIGRATIONS`; see docs/operations.md for how to write one.
 from backend.migrations.m0001_email_nfkc import EmailNfkc
 from backend.migrations.m0002_sessions_for_refresh_families import SessionsForRefreshFamilies
 from backend.migrations.m0003_task_ranks import TaskRanks
+from backend.migrations.m0004_label_catalogue import LabelCatalogue
 from backend.migrations.migration import Migration
 
-MIGRATIONS: tuple[Migration, ...] = (EmailNfkc(), SessionsForRefreshFamilies(), TaskRanks())
+MIGRATIONS: tuple[Migration, ...] = (
+    EmailNfkc(),
+    SessionsForRefreshFamilies(),
+    TaskRanks(),
+    LabelCatalogue(),
+)
 
 __all__ = ["MIGRATIONS", "Migration"]

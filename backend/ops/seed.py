@@ -34,7 +34,16 @@ THINGS = [
     "CSV import",
     "profile settings",
 ]
-LABELS = ["bug", "feature", "ux", "backend", "frontend", "tech-debt", "security"]
+# The catalogue of each project: name, colour, description. Tasks carry the names lower-cased.
+LABELS = [
+    ("Bug", "#e5484d", "Something does not work as documented."),
+    ("Feature", "#30a46c", "Something new for users."),
+    ("UX", "#d6409f", "How it looks and feels."),
+    ("Backend", "#0090ff", ""),
+    ("Frontend", "#6e56cf", ""),
+    ("Tech-debt", "#a18072", "Costs us later if left."),
+    ("Security", "#f76b15", "Report privately first."),
+]
 STATUSES = ["backlog", "todo", "in_progress", "in_review", "done", "canceled"]
 
 
@@ -86,6 +95,13 @@ async def seed_demo(app: FastAPI, *, tasks_per_project: int = 100, seed: int = 7
                     f"{base}/members", json={"user_id": ids[handle], "role": role}, headers=owner
                 )
                 added.raise_for_status()
+            for name, color, description in LABELS:
+                label = await http.post(
+                    f"{base}/labels",
+                    json={"name": name, "color": color, "description": description},
+                    headers=owner,
+                )
+                label.raise_for_status()
             top_level: list[Authored] = []
             subtasks: list[Authored] = []
             for _ in range(tasks_per_project):
@@ -94,7 +110,7 @@ async def seed_demo(app: FastAPI, *, tasks_per_project: int = 100, seed: int = 7
                     "description": "Steps:\n\n1. Look\n2. Change\n3. Verify\n",
                     "status": rng.choice(STATUSES),
                     "priority": rng.randrange(5),
-                    "labels": rng.sample(LABELS, rng.randrange(3)),
+                    "labels": rng.sample([name.lower() for name, _, _ in LABELS], rng.randrange(3)),
                     "assignee_ids": rng.sample([ids["ada"], ids["grace"], ids["alan"]], rng.randrange(3)),
                 }
                 author = rng.choice(["ada", "grace", "alan"])

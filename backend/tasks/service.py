@@ -18,6 +18,7 @@ from backend.core.http.preconditions import PreconditionFailed, check_if_match
 from backend.core.pagination import CursorCodec, Page
 from backend.core.storage.db import Update
 from backend.core.time import as_utc, utcnow
+from backend.labels.service import LabelService
 from backend.projects.documents import Project
 from backend.projects.errors import ProjectArchived
 from backend.projects.repository import ProjectRepository
@@ -83,6 +84,7 @@ class TaskService:
         self._generations = generations
         self._tasks = TaskRepository()
         self._projects = ProjectRepository()
+        self._labels = LabelService(cursors, activity, generations)
 
     async def create(self, scope: ProjectScope, data: TaskCreate) -> Task:
         """Needs no project read: the member map gives roles and members, the counter the key."""
@@ -92,6 +94,7 @@ class TaskService:
             await check_parent(scope.project_id, None, data.parent_id)
         number, project_key = await self._next_number(scope.project_id)
         task = _new_task(scope, data, number, project_key, utcnow())
+        await self._labels.add_used(scope.project_id, data.labels)  # none without labels
         await self._tasks.insert(task)
         await self._record(task, scope.user_id, ActivityVerb.TASK_CREATED, _created_changes(task))
         return task
@@ -133,6 +136,10 @@ class TaskService:
             for offset, index in enumerate(valid):
                 created[index] = _new_task(scope, items[index], first + offset, project_key, now)
                 created[index].id = PydanticObjectId()  # insert_many does not fill ids in
+            # The catalogue learns the labels it lacks, in one round trip for the whole batch.
+            await self._labels.add_used(
+                scope.project_id, [lb for task in created.values() for lb in task.labels]
+            )
             try:
                 taken = await self._tasks.insert_many(list(created.values()))
             except BaseException:
@@ -198,6 +205,8 @@ class TaskService:
             await check_parent(_id(project), task.id, fields["parent_id"])
         if fields.get("due_at") is not None:
             fields["due_at"] = as_utc(fields["due_at"])
+        added = [label for label in fields.get("labels") or [] if label not in task.labels]
+        await self._labels.add_used(_id(project), added)  # none unless labels are added
         return await self._change(
             task,
             lambda snapshot: _changes(snapshot, fields),
@@ -269,7 +278,8 @@ class TaskService:
         raise BoardChanged("The board kept changing while the card moved: read it again and retry.")
 
     async def bulk_update(self, access: ProjectAccess, data: BulkUpdate) -> BulkResult:
-        """At most four round trips whatever the number of ids: read, write, and one retry of both."""
+        """At most four round trips whatever the number of ids: read, write, and one retry of both (one
+        more when labels are added: the catalogue learns them)."""
         project = access.writable()
         changes = data.set
         invalid_for_all = None
@@ -281,7 +291,7 @@ class TaskService:
         outcome: dict[PydanticObjectId, BulkItemResult] = {}
         applied: dict[PydanticObjectId, tuple[Task, dict[str, Any]]] = {}
         pending = list(data.ids)
-        for _ in range(2):
+        for attempt in range(2):
             found = {t.id: t for t in await self._tasks.live_of_project(project.id, pending)}
             updates: list[Update] = []
             now = utcnow()
@@ -308,6 +318,8 @@ class TaskService:
                 if task_changes:
                     updates.append(Update(*_versioned_update(task, task_changes, now)))
                     applied[task_id] = (task, task_changes)
+            if attempt == 0 and updates and changes.add_labels:
+                await self._labels.add_used(access.project_id, changes.add_labels)  # if a task takes them
             if await self._tasks.update_all(updates) == len(updates):
                 pending = []
                 break

@@ -30,6 +30,8 @@ def cached_urls(team: Team, task_id: str) -> list[str]:
         f"{team.project_url}/activity",
         f"{team.tasks_url}/{task_id}/activity",
         f"{team.project_url}/members",
+        f"{team.project_url}/labels",
+        f"{team.project_url}/labels?q=al",
     ]
 
 

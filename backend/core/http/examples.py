@@ -20,6 +20,7 @@ SESSION = "6b0201e8c0ffee00000000e1"
 TOKEN = "6b0201e8c0ffee00000000f1"
 RELATION = "6b0201e8c0ffee00000000a7"
 BLOCKED = "6b0201e8c0ffee00000000b3"
+LABEL = "6b0201e8c0ffee00000000f2"
 CREATED = "2026-11-30T09:15:00Z"
 UPDATED = "2026-12-01T14:02:11Z"
 TICKET = "eyJhbGciOiJIUzI1NiJ9.eyJ0eXAiOiJzdHJlYW0ifQ.c2lnbmF0dXJl"
@@ -112,6 +113,16 @@ _TOKEN = {
     "created_at": CREATED,
     "expires_at": None,
 }
+_LABEL = {
+    "id": LABEL,
+    "project_id": PROJECT,
+    "name": "Bug",
+    "task_label": "bug",
+    "color": "#e5484d",
+    "description": "Something does not work as documented.",
+    "created_at": CREATED,
+    "updated_at": UPDATED,
+}
 
 _BATCH_CREATED = {"outcome": "created", "index": 0, "status": 201, "task": _TASK}
 _BATCH_FAILED = {
@@ -160,11 +171,19 @@ EXAMPLES: dict[str, Any] = {
     "GlobalRole": "user",
     "Liveness": {"status": "ok"},
     "LogoutRequest": {"refresh_token": "tlr_9vQpZ0m2c4Lw7s1KxE8yB3nH6jR5tU0aD2fG4hJ6kL8"},
+    "LabelCreate": {
+        "name": "Bug",
+        "color": "#e5484d",
+        "description": "Something does not work as documented.",
+    },
+    "LabelRead": _LABEL,
+    "LabelUpdate": {"name": "Defect", "color": "#f76b15"},
     "MemberAdd": {"email": "max@example.com", "role": "member"},
     "MemberRead": _MEMBER,
     "MemberUpdate": {"role": "admin"},
     "Page_ActivityRead_": _page(_ACTIVITY),
     "Page_CommentRead_": _page(_COMMENT),
+    "Page_LabelRead_": _page(_LABEL),
     "Page_MemberRead_": _page(_MEMBER),
     "Page_ProjectRead_": _page(_PROJECT),
     "Page_RelationRead_": _page(_RELATION),

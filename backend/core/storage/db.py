@@ -9,7 +9,8 @@ through `collection(Document)`, open cursors of `aggregate`/`list_indexes`/`watc
 `await mongo.close()`. Types are PyMongo's async ones on both stacks (Motor mirrors them).
 """
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -19,6 +20,7 @@ from beanie import Document, init_beanie
 from pymongo import UpdateOne, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 from backend.core.config import MongoSettings, Settings
 from backend.core.storage.in_memory import in_memory_package
@@ -156,6 +158,22 @@ async def bulk_update(collection: Collection, updates: list[Update]) -> int:
         return matched
     result = await collection.bulk_write([UpdateOne(u.filter, u.update) for u in updates], ordered=False)
     return int(result.matched_count)
+
+
+DUPLICATE_KEY = 11000
+
+
+@contextlib.contextmanager
+def duplicates_skipped() -> Iterator[None]:
+    """Around an unordered `insert_many` of documents that may exist already: those a unique index
+    refused are skipped, the others stay inserted (one round trip, no read first). Any other
+    error is raised."""
+    try:
+        yield
+    except BulkWriteError as exc:
+        refused = exc.details.get("writeErrors", [])
+        if exc.details.get("writeConcernErrors") or any(e.get("code") != DUPLICATE_KEY for e in refused):
+            raise
 
 
 def _is_mock(collection: Any) -> bool:

@@ -1,0 +1,261 @@
+"""The label catalogue: members and above write it, everyone in the project reads it. A label a task
+brings is added to it; a rename or a deletion reaches every task of the project that carries the label,
+in a bounded number of round trips whatever their number."""
+
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+import structlog
+from beanie import PydanticObjectId
+from pymongo.errors import DuplicateKeyError
+
+from backend.activity.diff import diff
+from backend.activity.documents import ActivityRecord, Target
+from backend.activity.service import ActivityService
+from backend.activity.verbs import ActivityVerb
+from backend.core.caching.generations import Generations
+from backend.core.http.preconditions import PreconditionFailed, check_if_match
+from backend.core.pagination import CursorCodec, InvalidCursor, Page
+from backend.core.storage.db import Update
+from backend.core.time import utcnow
+from backend.labels.documents import Label, default_color, task_label
+from backend.labels.errors import LabelExists, LabelNotFound
+from backend.labels.repository import LabelledTask, LabelRepository
+from backend.labels.schemas import LabelCreate, LabelRead, LabelUpdate
+from backend.projects.service import ProjectScope
+from backend.tasks.search import search_terms
+
+log = structlog.get_logger(__name__)
+
+_RETRIES = 8
+# Passes over the tasks carrying a renamed or deleted label: a pass misses only a task written between
+# its read and its write, and the next pass reads just those again.
+_PASSES = 3
+_SHOWN = ("name", "color", "description")
+
+
+class LabelService:
+    def __init__(self, cursors: CursorCodec, activity: ActivityService, generations: Generations) -> None:
+        self._cursors = cursors
+        self._activity = activity
+        self._generations = generations
+        self._labels = LabelRepository()
+
+    async def create(self, scope: ProjectScope, data: LabelCreate) -> Label:
+        scope.writable()
+        label = Label(
+            project_id=scope.project_id,
+            name=data.name,
+            name_normalized=task_label(data.name),
+            color=data.color,
+            description=data.description,
+        )
+        try:
+            await self._labels.insert(label)
+        except DuplicateKeyError as exc:
+            raise LabelExists() from exc
+        await self._record(label, scope.user_id, ActivityVerb.LABEL_CREATED, diff({}, _shown(label), _SHOWN))
+        return label
+
+    async def get(self, project_id: PydanticObjectId, label_id: PydanticObjectId) -> Label:
+        label = await self._labels.by_id(label_id)
+        if label is None or label.project_id != project_id:
+            raise LabelNotFound()
+        return label
+
+    async def page(
+        self, project_id: PydanticObjectId, *, prefix: str | None, cursor: str | None, limit: int
+    ) -> Page[LabelRead]:
+        """In name order (ignoring case); with a prefix, the labels whose name starts with it."""
+        start = task_label(prefix or "")
+        scope = f"labels:{project_id}:{start}"
+        after = None
+        if cursor:
+            after = self._cursors.decode(scope, cursor).get("n")
+            if not isinstance(after, str):
+                raise InvalidCursor()
+        found = await self._labels.by_name(project_id, prefix=start, after=after, limit=limit + 1)
+        items = found[:limit]
+        next_cursor = None
+        if len(found) > limit:
+            next_cursor = self._cursors.encode(scope, {"n": items[-1].name_normalized})
+        return Page[LabelRead](items=[label_read(label) for label in items], next_cursor=next_cursor)
+
+    async def update(
+        self, scope: ProjectScope, label: Label, data: LabelUpdate, *, if_match: str | None
+    ) -> Label:
+        """A new name is put on the project's tasks that carry the old one (their versions, search
+        terms and cached answers follow)."""
+        scope.writable()
+        fields = data.model_dump(exclude_unset=True)
+        snapshot = label
+        for _ in range(_RETRIES):
+            check_if_match(if_match, snapshot.etag)
+            changes = {k: v for k, v in fields.items() if getattr(snapshot, k) != v}
+            if not changes:
+                return snapshot
+            if "name" in changes:
+                changes["name_normalized"] = task_label(changes["name"])
+            try:
+                changed = await self._labels.update_if_version(
+                    _id(snapshot), snapshot.version, {**changes, "updated_at": utcnow()}
+                )
+            except DuplicateKeyError as exc:
+                raise LabelExists() from exc
+            if changed is not None:
+                relabelled: list[PydanticObjectId] = []
+                if changed.name_normalized != snapshot.name_normalized:
+                    relabelled = await self._relabel(
+                        snapshot.project_id, snapshot.name_normalized, changed.name_normalized
+                    )
+                changes_shown = diff(_shown(snapshot), _shown(changed), _SHOWN)
+                await self._record(
+                    changed, scope.user_id, ActivityVerb.LABEL_UPDATED, changes_shown, relabelled
+                )
+                return changed
+            snapshot = await self._fresh(snapshot, if_match)
+        raise _kept_changing(snapshot)
+
+    async def delete(self, scope: ProjectScope, label: Label, *, if_match: str | None) -> None:
+        """The label leaves the catalogue and every task of the project."""
+        scope.writable()
+        snapshot = label
+        for _ in range(_RETRIES):
+            check_if_match(if_match, snapshot.etag)
+            if await self._labels.delete_if_version(_id(snapshot), snapshot.version):
+                relabelled = await self._relabel(snapshot.project_id, snapshot.name_normalized, None)
+                changes = diff(_shown(snapshot), {}, _SHOWN)
+                await self._record(snapshot, scope.user_id, ActivityVerb.LABEL_DELETED, changes, relabelled)
+                return
+            snapshot = await self._fresh(snapshot, if_match)
+        raise _kept_changing(snapshot)
+
+    async def add_used(self, project_id: PydanticObjectId, labels: Iterable[str]) -> None:
+        """Labels a task is about to carry join the catalogue if it lacks them, with a colour picked
+        by name: one round trip, and none without labels. The task's own write ends the cached
+        answers (its generation bump covers the project's lists, this one's too)."""
+        now = utcnow()
+        missing = [
+            Label(
+                id=PydanticObjectId(),
+                project_id=project_id,
+                name=name,
+                name_normalized=task_label(name),
+                color=default_color(name),
+                created_at=now,
+                updated_at=now,
+            )
+            for name in dict.fromkeys(labels)
+        ]
+        if missing:
+            await self._labels.insert_missing(missing)
+
+    async def _relabel(
+        self, project_id: PydanticObjectId, old: str, new: str | None
+    ) -> list[PydanticObjectId]:
+        """Every task of the project carrying `old` carries `new` in its place (nothing when None):
+        a read and a bulk write per pass, one pass unless tasks change meanwhile. Returns the tasks
+        written to."""
+        touched: dict[PydanticObjectId, None] = {}
+        try:
+            for _ in range(_PASSES):
+                tasks = await self._labels.tasks_labelled(project_id, old)
+                if not tasks:
+                    return list(touched)
+                now = utcnow()
+                updates = [_relabelled(task, old, new, now) for task in tasks]
+                touched.update(dict.fromkeys(task.id for task in tasks))
+                if await self._labels.relabel_tasks(updates) == len(updates):
+                    return list(touched)
+        except Exception:
+            # Failed on the way (the database went away): tasks relabelled by then must not stay
+            # served from the cache as they were.
+            await self._generations.bump(project_id, touched)
+            raise
+        # Tasks kept changing under every pass: they still carry `old`, which must then stay known.
+        left = await self._labels.tasks_labelled(project_id, old)
+        if left:
+            log.warning("label_relabel_incomplete", project_id=str(project_id), label=old, tasks=len(left))
+            await self.add_used(project_id, [old])
+        return list(touched)
+
+    async def _fresh(self, snapshot: Label, if_match: str | None) -> Label:
+        """The label again after a conditional write missed: 404 when it is gone, 412 when the
+        caller named the version that moved."""
+        fresh = await self._labels.by_id(_id(snapshot))
+        if fresh is None or fresh.project_id != snapshot.project_id:
+            raise LabelNotFound()
+        if if_match is not None:
+            raise PreconditionFailed(headers={"ETag": fresh.etag}, current_etag=fresh.etag)
+        return fresh
+
+    async def _record(
+        self,
+        label: Label,
+        actor: PydanticObjectId,
+        verb: ActivityVerb,
+        changes: dict[str, list[Any]],
+        tasks: list[PydanticObjectId] | None = None,
+    ) -> None:
+        record = ActivityRecord(
+            project_id=label.project_id,
+            actor_id=actor,
+            verb=verb,
+            target=Target(type="label", id=_id(label), key=label.name),
+            changes=changes,
+        )
+        # The project's answers (label and task lists) and those of each relabelled task.
+        await self._activity.record_change(
+            [record], partial(self._generations.bump, label.project_id, tasks or [])
+        )
+
+
+def label_read(label: Label) -> LabelRead:
+    return LabelRead(
+        id=_id(label),
+        project_id=label.project_id,
+        name=label.name,
+        task_label=label.name_normalized,
+        color=label.color,
+        description=label.description,
+        created_at=label.created_at,
+        updated_at=label.updated_at,
+    )
+
+
+def _id(label: Label) -> PydanticObjectId:
+    assert label.id is not None
+    return label.id
+
+
+def _shown(label: Label) -> dict[str, Any]:
+    return {name: getattr(label, name) for name in _SHOWN}
+
+
+def _relabelled(task: LabelledTask, old: str, new: str | None, now: Any) -> Update:
+    """The task's update: `old` replaced in place (or dropped), search terms recomputed, the version
+    (its ETag) moved on, conditional on the version read."""
+    if new is None:
+        labels = [label for label in task.labels if label != old]
+    else:  # in place; a task that carries the new name already keeps one of it
+        labels = list(dict.fromkeys(new if label == old else label for label in task.labels))
+    return Update(
+        {"_id": task.id, "version": task.version},
+        {
+            "$set": {
+                "labels": labels,
+                "search_terms": search_terms(task.title, task.description, labels),
+                "updated_at": now,
+            },
+            "$inc": {"version": 1},
+        },
+    )
+
+
+def _kept_changing(label: Label) -> PreconditionFailed:
+    return PreconditionFailed(
+        "The label kept changing; read it again and retry.",
+        headers={"ETag": label.etag},
+        current_etag=label.etag,
+    )
