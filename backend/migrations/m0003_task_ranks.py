@@ -12,7 +12,7 @@ them: it goes last, as it would have. `down` removes every rank.
 from typing import Any
 
 from backend.core.storage.db import Collection, Database, Update, bulk_update
-from backend.migrations.migration import Migration, Outcome, Progress
+from backend.migrations.migration import Migration, Outcome, Progress, project_id_batches
 from backend.tasks.ranks import initial_rank
 
 
@@ -24,18 +24,12 @@ class TaskRanks(Migration):
     async def up(self, database: Database, *, dry_run: bool, progress: Progress) -> Outcome:
         projects, tasks = database["projects"], database["tasks"]
         outcome = Outcome()
-        last = None
-        while True:
-            query: dict[str, Any] = {} if last is None else {"_id": {"$gt": last}}
-            batch = await projects.find(query, {"_id": 1}).sort("_id", 1).limit(self.BATCH).to_list(None)
-            if not batch:
-                break
-            last = batch[-1]["_id"]
-            for project in batch:
-                unranked = await tasks.find_one({"project_id": project["_id"], "rank": None}, {"_id": 1})
+        async for batch in project_id_batches(projects, self.BATCH):
+            for project_id in batch:
+                unranked = await tasks.find_one({"project_id": project_id, "rank": None}, {"_id": 1})
                 if unranked is None:
                     continue
-                ranked = await self._rank_project(tasks, project["_id"], dry_run=dry_run)
+                ranked = await self._rank_project(tasks, project_id, dry_run=dry_run)
                 outcome.changed += ranked
                 progress(ranked)
         return outcome

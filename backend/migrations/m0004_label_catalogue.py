@@ -17,7 +17,7 @@ from bson import ObjectId
 from backend.core.storage.db import Database, aggregate, duplicates_skipped
 from backend.core.time import utcnow
 from backend.labels.documents import default_color, task_label
-from backend.migrations.migration import Migration, Outcome, Progress
+from backend.migrations.migration import Migration, Outcome, Progress, project_id_batches
 
 
 class LabelCatalogue(Migration):
@@ -28,14 +28,7 @@ class LabelCatalogue(Migration):
     async def up(self, database: Database, *, dry_run: bool, progress: Progress) -> Outcome:
         projects, tasks, labels = database["projects"], database["tasks"], database["labels"]
         outcome = Outcome()
-        last = None
-        while True:
-            query: dict[str, Any] = {} if last is None else {"_id": {"$gt": last}}
-            batch = await projects.find(query, {"_id": 1}).sort("_id", 1).limit(self.BATCH).to_list(None)
-            if not batch:
-                break
-            last = batch[-1]["_id"]
-            ids = [project["_id"] for project in batch]
+        async for ids in project_id_batches(projects, self.BATCH):
             used = await aggregate(
                 tasks,
                 [

@@ -2,11 +2,11 @@
 and resumable: each works in batches over documents that still need the change, so running it
 again after a crash halfway finishes the job and changes nothing twice."""
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from backend.core.storage.db import Database
+from backend.core.storage.db import Collection, Database
 
 Progress = Callable[[int], None]  # called with how many documents a batch changed
 
@@ -31,3 +31,16 @@ class Migration:
 
     async def down(self, database: Database, *, dry_run: bool, progress: Progress) -> Outcome:
         raise MigrationFailed(f"{self.version} {self.name} cannot be undone")
+
+
+async def project_id_batches(projects: Collection, size: int) -> AsyncIterator[list[Any]]:
+    """Every project's `_id`, `size` at a time in `_id` order (resumable: each batch starts after the
+    last id seen, so projects created meanwhile are not skipped)."""
+    last = None
+    while True:
+        query: dict[str, Any] = {} if last is None else {"_id": {"$gt": last}}
+        batch = await projects.find(query, {"_id": 1}).sort("_id", 1).limit(size).to_list(None)
+        if not batch:
+            return
+        last = batch[-1]["_id"]
+        yield [project["_id"] for project in batch]
