@@ -18,7 +18,7 @@ async def as_before_the_catalogue(db: Database) -> None:
 
 async def listed(team: Team) -> dict[str, str]:
     # Never a cached answer: the migration runs before the API serves, so it ends none.
-    params = {"limit": 100, "_fresh": uuid.uuid4().hex}
+    params: dict[str, str | int] = {"limit": 100, "_fresh": uuid.uuid4().hex}
     page = (await team.viewer.client.get(labels_url(team), params=params)).json()
     return {label["name"]: label["color"] for label in page["items"]}
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
-from backend.core.storage.db import Database, Update
+from backend.core.storage.db import Database, Update, bulk_update
 from backend.labels import repository
 from backend.labels.documents import DEFAULT_COLORS
 from backend.labels.repository import LabelledTask, LabelRepository
@@ -186,7 +186,7 @@ def bulk_write_counted_once(monkeypatch: pytest.MonkeyPatch, mongo_commands: Com
     Only those: a task update sent on its own still counts."""
     if real_servers():
         return
-    bulk = repository.bulk_update
+    bulk = bulk_update
 
     async def once(collection: Any, updates: list[Update]) -> int:
         start = len(mongo_commands.commands)
