@@ -1,9 +1,9 @@
 // The same contract through @hey-api/openapi-ts (SDK + its bundled fetch client): login, create a
-// project and a task, list a page of tasks, branch on an error. No casts.
+// project and a task, list a page of tasks, branch on an error, batch-create rows. No casts.
 // Compiled by tsconfig.hey-api.json (strict, noUncheckedIndexedAccess; without
 // exactOptionalPropertyTypes, which the generated client code itself does not compile under).
 import { client } from "../generated/hey-api/client.gen";
-import { authRegister, authToken, projectsCreate, tasksCreate, tasksList, type TaskRead } from "../generated/hey-api";
+import { authRegister, authToken, projectsCreate, tasksBatchCreate, tasksCreate, tasksList, type TaskRead } from "../generated/hey-api";
 import { baseUrl, check, equal, fail, main, present, runId, step } from "../flow/check";
 
 const PASSWORD = "correct horse battery staple";
@@ -69,5 +69,24 @@ void main("hey-api flow", async () => {
     equal("tasks-list sort=number: titles", ["first", "second", "third"], titles);
     const none = await tasksList({ path: { project_id: projectId }, query: { status: ["done"] } });
     check(none.data !== undefined && none.data.items.length === 0, "status=done: empty", [], none.data?.items);
+  });
+
+  await step("batch create pasted rows, one failing alone (narrowed on outcome)", async () => {
+    const rows = ["fourth", "assigned to nobody here", "fifth"];
+    const batch = await tasksBatchCreate({
+      path: { project_id: projectId },
+      body: { tasks: rows.map((title, i) => (i === 1 ? { title, assignee_ids: ["0123456789abcdef01234567"] } : { title, status: "done" })) },
+    });
+    if (batch.data === undefined) return fail("tasks-batch-create", 200, { status: batch.response.status, error: batch.error });
+    const created: string[] = [];
+    const rowErrors: string[] = [];
+    for (const r of batch.data.results) {
+      if (r.outcome === "created") created.push(`${r.task.number} ${r.task.title}`);
+      else rowErrors.push(`${r.index} ${r.status} ${r.problem.error_code}`);
+    }
+    equal("batch: created rows, numbered on from the three tasks", ["4 fourth", "5 fifth"], created);
+    equal("batch: the failed row", ["1 422 ASSIGNEE_NOT_MEMBER"], rowErrors);
+    const done = await tasksList({ path: { project_id: projectId }, query: { status: ["done"], sort: "number" } });
+    equal("status=done: the batch's tasks", ["fourth", "fifth"], done.data?.items.map((t) => t.title));
   });
 });

@@ -24,6 +24,9 @@ const VERB_SET: Record<ActivityVerb, true> = {
   "comment.deleted": true,
   "relation.created": true,
   "relation.deleted": true,
+  "label.created": true,
+  "label.updated": true,
+  "label.deleted": true,
 };
 
 export const ACTIVITY_VERBS: readonly string[] = Object.keys(VERB_SET);

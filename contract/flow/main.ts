@@ -3,6 +3,7 @@
 // types something wrongly this does not compile, and that is a contract defect to report.
 import type { paths } from "../generated/openapi-typescript/schema";
 import { type Api, type Schemas, type Session, apiClient, expectEmpty, expectError, expectStatus, header } from "./api";
+import { boardsFlow } from "./boards";
 import { baseUrl, check, equal, fail, main, present, runId, sameSet, sleep, step } from "./check";
 import { isActivityRead } from "./guards";
 import { HeaderAudit } from "./headers";
@@ -601,6 +602,10 @@ void main("openapi-fetch flow", async () => {
     check(got !== undefined, "resumed stream: the missed comment event", "comment.created", missed);
     equal("resumed stream: only what came after Last-Event-ID, once", 1, missed.length);
   });
+
+  // Boards (labels, batch create, relations, ordering, search by key) on the same project, after the
+  // steps that count its tasks; before the header audit, which then covers their answers too.
+  await boardsFlow({ alice: present("alice", alice), bob: present("bob", bob), project: present("project", project), runId: id });
 
   await step("every response header the flow saw is documented for its operation and status", async () => {
     const seen = present("the header audit", audit);
