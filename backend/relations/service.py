@@ -34,6 +34,7 @@ from backend.activity.service import ActivityService
 from backend.activity.verbs import ActivityVerb
 from backend.core.caching.generations import Generations
 from backend.core.pagination import CursorCodec, Page
+from backend.projects.errors import ProjectArchived
 from backend.projects.service import ProjectAccess
 from backend.relations.documents import RelationType, TaskRelation, pair_key
 from backend.relations.errors import (
@@ -66,7 +67,7 @@ class RelationService:
         if data.task_id == here.id:
             message = "A task cannot relate to itself; name another task."
             raise SelfRelation(message, field_errors={"task_id": [message]})
-        other = await self._visible_end(access, data.task_id)
+        other = await self._visible_end(access, data.task_id, changing=True)
         if other is None:
             raise RelatedTaskNotFound()
         source, target = here, other
@@ -112,14 +113,14 @@ class RelationService:
         return Page[RelationRead](items=items, next_cursor=next_cursor)
 
     async def get(
-        self, access: ProjectAccess, task: Task, relation_id: PydanticObjectId
+        self, access: ProjectAccess, task: Task, relation_id: PydanticObjectId, *, changing: bool = False
     ) -> tuple[TaskRelation, TaskEnd]:
         """A relation of this task whose other task the caller sees, and that task; else 404."""
         assert task.id is not None
         relation = await self._relations.by_id(relation_id)
         if relation is None or not relation.has_end(task.id):
             raise RelationNotFound()
-        other = await self._visible_end(access, relation.other_end(task.id))
+        other = await self._visible_end(access, relation.other_end(task.id), changing=changing)
         if other is None:
             raise RelationNotFound()
         return relation, other
@@ -132,18 +133,22 @@ class RelationService:
     async def delete(self, access: ProjectAccess, task: Task, relation_id: PydanticObjectId) -> None:
         """From either end; needs write access to the path task's project, as creating does."""
         access.writable()
-        relation, other = await self.get(access, task, relation_id)
+        relation, other = await self.get(access, task, relation_id, changing=True)
         here = TaskEnd.of(task)
         if not await self._relations.delete(relation):
             raise RelationNotFound()  # removed meanwhile: its removal is recorded once, by that request
         source, target = (here, other) if relation.source_task_id == here.id else (other, here)
         await self._record(relation, source, target, access.user_id, ActivityVerb.RELATION_DELETED)
 
-    async def _visible_end(self, access: ProjectAccess, task_id: PydanticObjectId) -> TaskEnd | None:
-        return (await self._visible_ends(access, [task_id])).get(task_id)
+    async def _visible_end(
+        self, access: ProjectAccess, task_id: PydanticObjectId, *, changing: bool = False
+    ) -> TaskEnd | None:
+        """`changing`: the relation is being made or removed, which changes the other task's project
+        too (its relation list and activity), so an archived one refuses it as every write to it does."""
+        return (await self._visible_ends(access, [task_id], changing=changing)).get(task_id)
 
     async def _visible_ends(
-        self, access: ProjectAccess, task_ids: Iterable[PydanticObjectId]
+        self, access: ProjectAccess, task_ids: Iterable[PydanticObjectId], *, changing: bool = False
     ) -> dict[PydanticObjectId, TaskEnd]:
         """Of these tasks, the live ones in projects the caller may see: two queries at most (the
         tasks, then the projects other than the access's, whose decision is already made)."""
@@ -153,6 +158,8 @@ class RelationService:
         visible = {access.project_id}
         for project in await self._relations.projects(sorted(others)):
             if project.id is not None and ProjectAccess.decide(access.caller, project) is not None:
+                if changing and project.archived:
+                    raise ProjectArchived()
                 visible.add(project.id)
         return {end.id: end for end in live if end.project_id in visible}
 

@@ -288,3 +288,19 @@ async def test_changes_are_in_both_tasks_activity(team: Team, ops: Ops) -> None:
     assert ops_feed[0]["changes"] == {
         "relation": [None, {"type": "relates_to", "task_id": a["id"], "task_key": None}]
     }
+
+
+async def test_an_archived_other_project_refuses_new_and_removed_relations(team: Team, ops: Ops) -> None:
+    """A relation changes both tasks' lists and activity: an archived project at the far end refuses
+    it, as it refuses every other change (it stays readable)."""
+    await ops.add(team.member)
+    web = await make_task(team.member, team.project)
+    outage = await make_task(team.owner, ops.project)
+    kept = (await relate(team.member, web, "relates_to", outage)).json()
+    archived = await ops.owner.client.delete(f"/api/v1/projects/{ops.project['id']}")
+    assert archived.status_code == 204, archived.text
+
+    problem(await relate(team.member, web, "blocks", outage), 409, "PROJECT_ARCHIVED")
+    problem(await team.member.client.delete(f"{relations_url(web)}/{kept['id']}"), 409, "PROJECT_ARCHIVED")
+    assert await listed(team.member, web) == [("relates_to", "OPS-1")]
+    assert await listed(team.owner, outage) == [("relates_to", "WEB-1")]
