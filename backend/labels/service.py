@@ -132,9 +132,11 @@ class LabelService:
         raise _kept_changing(snapshot)
 
     async def add_used(self, project_id: PydanticObjectId, labels: Iterable[str]) -> None:
-        """Labels a task is about to carry join the catalogue if it lacks them, with a colour picked
-        by name: one round trip, and none without labels. The task's own write ends the cached
-        answers (its generation bump covers the project's lists, this one's too)."""
+        """Labels a task was just written with join the catalogue if it lacks them, with a colour
+        picked by name: one round trip, and none without labels. Called after the task's write (a
+        refused write adds nothing; a rename that raced the write is undone for this task by
+        re-adding the name it wrote) and before its generation bump, which ends the cached answers
+        (the project's lists, this one's too)."""
         now = utcnow()
         missing = [
             Label(

@@ -94,8 +94,8 @@ class TaskService:
             await check_parent(scope.project_id, None, data.parent_id)
         number, project_key = await self._next_number(scope.project_id)
         task = _new_task(scope, data, number, project_key, utcnow())
-        await self._labels.add_used(scope.project_id, data.labels)  # none without labels
         await self._tasks.insert(task)
+        await self._labels.add_used(scope.project_id, task.labels)  # after the write: none without labels
         await self._record(task, scope.user_id, ActivityVerb.TASK_CREATED, _created_changes(task))
         return task
 
@@ -136,10 +136,6 @@ class TaskService:
             for offset, index in enumerate(valid):
                 created[index] = _new_task(scope, items[index], first + offset, project_key, now)
                 created[index].id = PydanticObjectId()  # insert_many does not fill ids in
-            # The catalogue learns the labels it lacks, in one round trip for the whole batch.
-            await self._labels.add_used(
-                scope.project_id, [lb for task in created.values() for lb in task.labels]
-            )
             try:
                 taken = await self._tasks.insert_many(list(created.values()))
             except BaseException:
@@ -155,6 +151,10 @@ class TaskService:
                 )
             if taken:
                 log.error("task_numbers_taken", project_id=str(scope.project_id), count=len(taken))
+            # The catalogue learns the labels the stored tasks carry, one round trip for the batch.
+            await self._labels.add_used(
+                scope.project_id, [lb for task in created.values() for lb in task.labels]
+            )
         if created:
             tasks = list(created.values())
             records = [
@@ -205,8 +205,6 @@ class TaskService:
             await check_parent(_id(project), task.id, fields["parent_id"])
         if fields.get("due_at") is not None:
             fields["due_at"] = as_utc(fields["due_at"])
-        added = [label for label in fields.get("labels") or [] if label not in task.labels]
-        await self._labels.add_used(_id(project), added)  # none unless labels are added
         return await self._change(
             task,
             lambda snapshot: _changes(snapshot, fields),
@@ -291,7 +289,7 @@ class TaskService:
         outcome: dict[PydanticObjectId, BulkItemResult] = {}
         applied: dict[PydanticObjectId, tuple[Task, dict[str, Any]]] = {}
         pending = list(data.ids)
-        for attempt in range(2):
+        for _ in range(2):
             found = {t.id: t for t in await self._tasks.live_of_project(project.id, pending)}
             updates: list[Update] = []
             now = utcnow()
@@ -318,8 +316,6 @@ class TaskService:
                 if task_changes:
                     updates.append(Update(*_versioned_update(task, task_changes, now)))
                     applied[task_id] = (task, task_changes)
-            if attempt == 0 and updates and changes.add_labels:
-                await self._labels.add_used(access.project_id, changes.add_labels)  # if a task takes them
             if await self._tasks.update_all(updates) == len(updates):
                 pending = []
                 break
@@ -329,6 +325,11 @@ class TaskService:
             detail = "The task changed while the bulk update ran; retry."
             outcome[task_id] = BulkItemResult(id=task_id, result="invalid", detail=detail)
             applied.pop(task_id, None)
+        # After the writes, the labels the updated tasks now carry and did not: one round trip.
+        added = [
+            lb for before, ch in applied.values() for lb in ch.get("labels", []) if lb not in before.labels
+        ]
+        await self._labels.add_used(access.project_id, added)
         records = [
             self._activity_of(
                 before, access.user_id, ActivityVerb.TASK_UPDATED, _changes_diff(before, changes)
@@ -423,6 +424,9 @@ class TaskService:
                 changed: Task = snapshot.model_copy(
                     update={**changes, "updated_at": now, "version": snapshot.version + 1}
                 )
+                if "labels" in changes:  # labels it now carries that the overwritten copy did not
+                    added = [label for label in changed.labels if label not in snapshot.labels]
+                    await self._labels.add_used(changed.project_id, added)
                 await self._record(changed, actor, verb, _changes_diff(snapshot, changes))
                 return changed
             fresh = await self._tasks.by_id(snapshot.id)

@@ -65,6 +65,18 @@ class TestLabelsJoinTheCatalogue:
 
         assert await catalogue(other) == {}
 
+    async def test_a_refused_write_adds_nothing(self, team: Team) -> None:
+        task = await make_task(team, "t", [])
+        url = f"{team.tasks_url}/{task['id']}"
+        await team.member.client.patch(url, json={"title": "renamed"})  # the ETag the client has is old now
+
+        refused = await team.member.client.patch(
+            url, json={"labels": ["urgent"]}, headers={"If-Match": '"v1"'}
+        )
+
+        assert refused.status_code == 412, refused.text
+        assert await catalogue(team) == {}
+
     async def test_a_bulk_update_that_changes_no_task_adds_nothing(self, team: Team) -> None:
         bulk = {"ids": ["0" * 24], "set": {"add_labels": ["ghost"]}}
 
