@@ -7,10 +7,8 @@ from typing import Any
 from beanie import PydanticObjectId, SortDirection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from backend.core.storage.db import Update, bulk_update, by_id, collection
+from backend.core.storage.db import Update, bulk_update, by_id, collection, duplicates_skipped
 from backend.tasks.documents import Task
-
-_DUPLICATE_KEY = 11000
 
 
 class Placement(Enum):
@@ -29,14 +27,9 @@ class TaskRepository:
         """Insert the tasks in one round trip, their ids set by the caller. Unordered: a task refused
         for a taken number (only if the project's counter went back, e.g. restored from an older
         backup) does not stop the others. Returns the positions of the refused ones."""
-        try:
+        with duplicates_skipped() as refused:
             await Task.insert_many(tasks, ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if not errors or any(error.get("code") != _DUPLICATE_KEY for error in errors):
-                raise
-            return {int(error["index"]) for error in errors}
-        return set()
+        return refused
 
     async def by_id(self, task_id: PydanticObjectId | None) -> Task | None:
         # By `_id` alone, the other conditions checked by the caller: servers answer that shape from

@@ -164,16 +164,18 @@ DUPLICATE_KEY = 11000
 
 
 @contextlib.contextmanager
-def duplicates_skipped() -> Iterator[None]:
+def duplicates_skipped() -> Iterator[set[int]]:
     """Around an unordered `insert_many` of documents that may exist already: those a unique index
-    refused are skipped, the others stay inserted (one round trip, no read first). Any other
-    error is raised."""
+    refused are skipped, the others stay inserted (one round trip, no read first); the set it
+    yields gets the positions of the refused ones. Any other error is raised."""
+    refused_at: set[int] = set()
     try:
-        yield
+        yield refused_at
     except BulkWriteError as exc:
         refused = exc.details.get("writeErrors", [])
         if exc.details.get("writeConcernErrors") or any(e.get("code") != DUPLICATE_KEY for e in refused):
             raise
+        refused_at.update(int(e["index"]) for e in refused)
 
 
 def _is_mock(collection: Any) -> bool:
