@@ -44,6 +44,12 @@ class Label(Document):
     updated_at: UtcDatetime = Field(default_factory=utcnow)
     # Goes up by one on every change; the ETag, and the condition of every update.
     version: int = 1
+    # A rename or a deletion under way: the catalogue changes first, then every task carrying the
+    # old name. Until the tasks are done the label keeps the old name here (a rename) or stays as a
+    # hidden tombstone (a deletion), so that a request that died half-way is finished by the next
+    # one that reads the label (see LabelService.settle), and no task keeps a name the catalogue lost.
+    relabel_from: str | None = None
+    deleted: bool = False
 
     class Settings:
         name = "labels"

@@ -64,9 +64,23 @@ class LabelRepository:
         )
         return None if found is None else Label.model_validate(found)
 
-    async def delete_if_version(self, label_id: PydanticObjectId, version: int) -> bool:
-        result = await collection(Label).delete_one({"_id": label_id, "version": version})
-        return bool(result.deleted_count == 1)
+    async def by_task_label(self, project_id: PydanticObjectId, name: str) -> Label | None:
+        """The label holding a normalised name (a tombstone too), from the unique index."""
+        return await Label.find_one({"project_id": project_id, "name_normalized": name})
+
+    async def tombstone_if_version(self, label_id: PydanticObjectId, version: int) -> Label | None:
+        """The label marked deleted (hidden, its name still held), or None when its version moved."""
+        return await self.update_if_version(label_id, version, {"deleted": True})
+
+    async def remove_tombstone(self, label_id: PydanticObjectId) -> None:
+        await collection(Label).delete_one({"_id": label_id, "deleted": True})
+
+    async def rename_settled(self, label_id: PydanticObjectId, old: str) -> None:
+        """The tasks carry the new name now. Not a change of the label (its version stays): the
+        condition keeps a later rename's own mark."""
+        await collection(Label).update_one(
+            {"_id": label_id, "relabel_from": old}, {"$unset": {"relabel_from": ""}}
+        )
 
     async def tasks_labelled(self, project_id: PydanticObjectId, label: str) -> list[LabelledTask]:
         """Every task of the project carrying the label, deleted ones too (they may be restored), from

@@ -53,8 +53,16 @@ class LabelService:
         )
         try:
             await self._labels.insert(label)
-        except DuplicateKeyError as exc:
-            raise LabelExists() from exc
+        except DuplicateKeyError:
+            # The name may be held by a deletion that died half-way: finish it, then try once more.
+            holder = await self._labels.by_task_label(scope.project_id, label.name_normalized)
+            if holder is None or not holder.deleted:
+                raise LabelExists() from None
+            await self.settle(holder)
+            try:
+                await self._labels.insert(label)
+            except DuplicateKeyError as exc:
+                raise LabelExists() from exc
         await self._record(label, scope.user_id, ActivityVerb.LABEL_CREATED, diff({}, _shown(label), _SHOWN))
         return label
 
@@ -62,6 +70,9 @@ class LabelService:
         label = await self._labels.by_id(label_id)
         if label is None or label.project_id != project_id:
             raise LabelNotFound()
+        if _unsettled(label):
+            await self.settle(label)
+            return await self.get(project_id, label_id)
         return label
 
     async def page(
@@ -76,10 +87,16 @@ class LabelService:
             if not isinstance(after, str):
                 raise InvalidCursor()
         found = await self._labels.by_name(project_id, prefix=start, after=after, limit=limit + 1)
-        items = found[:limit]
+        unsettled = [label for label in found if _unsettled(label)]
+        if unsettled:  # rare: a request died half-way; finish it, then read the page again
+            for label in unsettled:
+                await self.settle(label)
+            found = await self._labels.by_name(project_id, prefix=start, after=after, limit=limit + 1)
+        # A deletion started since is hidden at once; the cursor goes on from the last label read.
+        items = [label for label in found[:limit] if not label.deleted]
         next_cursor = None
         if len(found) > limit:
-            next_cursor = self._cursors.encode(scope, {"n": items[-1].name_normalized})
+            next_cursor = self._cursors.encode(scope, {"n": found[limit - 1].name_normalized})
         return Page[LabelRead](items=[label_read(label) for label in items], next_cursor=next_cursor)
 
     async def update(
@@ -95,8 +112,11 @@ class LabelService:
             changes = {k: v for k, v in fields.items() if getattr(snapshot, k) != v}
             if not changes:
                 return snapshot
+            renamed = "name" in changes and task_label(changes["name"]) != snapshot.name_normalized
             if "name" in changes:
                 changes["name_normalized"] = task_label(changes["name"])
+            if renamed:
+                changes["relabel_from"] = snapshot.name_normalized
             try:
                 changed = await self._labels.update_if_version(
                     _id(snapshot), snapshot.version, {**changes, "updated_at": utcnow()}
@@ -105,10 +125,8 @@ class LabelService:
                 raise LabelExists() from exc
             if changed is not None:
                 relabelled: list[PydanticObjectId] = []
-                if changed.name_normalized != snapshot.name_normalized:
-                    relabelled = await self._relabel(
-                        snapshot.project_id, snapshot.name_normalized, changed.name_normalized
-                    )
+                if renamed:
+                    relabelled = await self._finish_rename(changed, snapshot.name_normalized)
                 changes_shown = diff(_shown(snapshot), _shown(changed), _SHOWN)
                 await self._record(
                     changed, scope.user_id, ActivityVerb.LABEL_UPDATED, changes_shown, relabelled
@@ -123,8 +141,9 @@ class LabelService:
         snapshot = label
         for _ in range(_RETRIES):
             check_if_match(if_match, snapshot.etag)
-            if await self._labels.delete_if_version(_id(snapshot), snapshot.version):
-                relabelled = await self._relabel(snapshot.project_id, snapshot.name_normalized, None)
+            tombstone = await self._labels.tombstone_if_version(_id(snapshot), snapshot.version)
+            if tombstone is not None:
+                relabelled = await self._finish_deletion(tombstone)
                 changes = diff(_shown(snapshot), {}, _SHOWN)
                 await self._record(snapshot, scope.user_id, ActivityVerb.LABEL_DELETED, changes, relabelled)
                 return
@@ -152,6 +171,33 @@ class LabelService:
         ]
         if missing:
             await self._labels.insert_missing(missing)
+
+    async def settle(self, label: Label) -> None:
+        """Finishes a rename or a deletion of the label that a request left half-way (it died, or
+        the database went away): the tasks follow the catalogue, and every cached answer that could
+        show them ends."""
+        if label.deleted:
+            touched = await self._finish_deletion(label)
+        elif label.relabel_from is not None:
+            touched = await self._finish_rename(label, label.relabel_from)
+        else:
+            return
+        log.warning("label_change_finished", label_id=str(label.id), tasks=len(touched))
+        await self._generations.bump(label.project_id, touched)
+
+    async def _finish_rename(self, label: Label, old: str) -> list[PydanticObjectId]:
+        touched = await self._relabel(label.project_id, old, label.name_normalized)
+        await self._labels.rename_settled(_id(label), old)
+        return touched
+
+    async def _finish_deletion(self, tombstone: Label) -> list[PydanticObjectId]:
+        touched = await self._relabel(tombstone.project_id, tombstone.name_normalized, None)
+        await self._labels.remove_tombstone(_id(tombstone))
+        # A task written with the name after the last pass found the tombstone holding it, so its
+        # label did not join the catalogue: it joins now.
+        if await self._labels.tasks_labelled(tombstone.project_id, tombstone.name_normalized):
+            await self.add_used(tombstone.project_id, [tombstone.name_normalized])
+        return touched
 
     async def _relabel(
         self, project_id: PydanticObjectId, old: str, new: str | None
@@ -185,9 +231,7 @@ class LabelService:
     async def _fresh(self, snapshot: Label, if_match: str | None) -> Label:
         """The label again after a conditional write missed: 404 when it is gone, 412 when the
         caller named the version that moved."""
-        fresh = await self._labels.by_id(_id(snapshot))
-        if fresh is None or fresh.project_id != snapshot.project_id:
-            raise LabelNotFound()
+        fresh = await self.get(snapshot.project_id, _id(snapshot))
         if if_match is not None:
             raise PreconditionFailed(headers={"ETag": fresh.etag}, current_etag=fresh.etag)
         return fresh
@@ -229,6 +273,10 @@ def label_read(label: Label) -> LabelRead:
 def _id(label: Label) -> PydanticObjectId:
     assert label.id is not None
     return label.id
+
+
+def _unsettled(label: Label) -> bool:
+    return label.deleted or label.relabel_from is not None
 
 
 def _shown(label: Label) -> dict[str, Any]:
