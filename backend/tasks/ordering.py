@@ -17,11 +17,21 @@ its neighbours' (tasks/ranks.py). Concurrency, decided here:
 Rebalancing: when a new rank would pass MAX_RANK_LENGTH, every other card of the project gets a
 short rank (one read and one bulk write, whatever the size of the project), in the same order, and
 the move is computed again in the roomy gaps. The new ranks are chosen so that none is a rank in use
-(ranks.compact_ranks): the unique index never refuses them halfway. Each rewritten card's version
-goes up, so a concurrent move of it, computed on the old ranks, is redone on the new ones.
+(ranks.compact_ranks): the unique index never refuses them halfway. Moves racing a rebalance:
+
+- Each rewrite is conditional on the card's rank as read (not its version): a card edited meanwhile
+  (a title, a status) still gets its new rank, and a card moved meanwhile is not overwritten.
+- A card moved between the rebalance's read and its write holds a rank computed among the old
+  ranks (its rewrite did not match): the rebalance reads the board again and puts each such card
+  where its rank fell among the old ones (`_replace_moved`).
+- A move written after the rebalance's write finds its card's version moved on (each rewritten
+  card's version goes up), so it is redone among the new ranks. Every card but the rebalancing
+  move's own is in the rewrite, so one of the two always applies.
 """
 
+from bisect import bisect_left
 from dataclasses import dataclass
+from typing import Any
 
 from beanie import PydanticObjectId
 
@@ -29,7 +39,7 @@ from backend.core.caching.generations import Generations
 from backend.core.storage.db import Update
 from backend.tasks.documents import Task
 from backend.tasks.errors import BoardChanged, InvalidNeighbours, NeighbourNotFound
-from backend.tasks.ranks import compact_ranks, rank_between
+from backend.tasks.ranks import compact_ranks, rank_between, ranks_between
 from backend.tasks.repository import TaskRepository
 
 
@@ -96,20 +106,56 @@ async def gap_for(
     return Gap(lower, other) if lower is not None else Gap(other, upper)
 
 
+def _rank_update(card_id: PydanticObjectId, old: str | None, new: str) -> Update:
+    return Update({"_id": card_id, "rank": old}, {"$set": {"rank": new}, "$inc": {"version": 1}})
+
+
 async def rebalance(moving: Task, generations: Generations) -> None:
     """Give every other card of the moving task's project a short rank, in the same order."""
     tasks = TaskRepository()
     cards = [card for card in await tasks.board(moving.project_id) if card["_id"] != moving.id]
     current = [card.get("rank") or "" for card in cards]
     taken = {rank for rank in current if rank} | ({moving.rank} if moving.rank else set())
+    new = compact_ranks(current, taken)
     updates = [
-        Update(
-            {"_id": card["_id"], "version": card["version"]},
-            {"$set": {"rank": rank}, "$inc": {"version": 1}},
-        )
-        for card, rank in zip(cards, compact_ranks(current, taken), strict=True)
+        _rank_update(card["_id"], card.get("rank"), rank)
+        for card, rank in zip(cards, new, strict=True)
         if rank != card.get("rank")
     ]
-    await tasks.rerank(updates)
+    written = [u.filter["_id"] for u in updates]
+    if await tasks.rerank(updates) < len(updates):
+        written += await _replace_moved(tasks, moving, cards, new)
     # Each card's answer shows its rank and ETag: all of them, and the project's lists, change.
-    await generations.bump(moving.project_id, [u.filter["_id"] for u in updates])
+    await generations.bump(moving.project_id, written)
+
+
+async def _replace_moved(
+    tasks: TaskRepository, moving: Task, cards: list[dict[str, Any]], new: list[str]
+) -> list[PydanticObjectId]:
+    """Cards moved while the board was rewritten (their rewrite did not match): each goes between
+    the new ranks of the cards its rank fell between among the old ones, in the order they had.
+    One more read of the board and one bulk write."""
+    assigned = {card["_id"]: rank for card, rank in zip(cards, new, strict=True)}
+    now = {card["_id"]: card.get("rank") for card in await tasks.board(moving.project_id)}
+    moved = sorted(
+        (rank, card_id)
+        for card_id, rank in now.items()
+        if card_id in assigned and isinstance(rank, str) and rank != assigned[card_id]
+    )
+    moved_ids = {card_id for _, card_id in moved}
+    # (old rank, new rank) of the cards that stayed, in board order.
+    staying = [
+        (card.get("rank") or "", assigned[card["_id"]]) for card in cards if card["_id"] not in moved_ids
+    ]
+    old_ranks = [old for old, _ in staying]
+    by_gap: dict[int, list[tuple[str, PydanticObjectId]]] = {}
+    for rank, card_id in moved:
+        by_gap.setdefault(bisect_left(old_ranks, rank), []).append((rank, card_id))
+    updates = []
+    for position, group in by_gap.items():
+        lower = staying[position - 1][1] if position > 0 else None
+        upper = staying[position][1] if position < len(staying) else None
+        for (rank, card_id), key in zip(group, ranks_between(lower, upper, len(group)), strict=True):
+            updates.append(_rank_update(card_id, rank, key))
+    await tasks.rerank(updates)
+    return [u.filter["_id"] for u in updates]

@@ -65,6 +65,15 @@ def rank_between(lower: str | None, upper: str | None, *, jitter: bool = False) 
     return key
 
 
+def ranks_between(lower: str | None, upper: str | None, count: int) -> list[str]:
+    """`count` keys in order strictly between two ranks (None: no card on that side), with the same
+    rule as `rank_between` for the bottom of the board."""
+    if lower is not None and upper is None:
+        following = fi.increment_integer(fi.get_integer_part(lower), BASE_62)
+        upper = None if following is None else str(following)
+    return [str(key) for key in fi.generate_n_keys_between(lower, upper, count)]
+
+
 def compact_ranks(current: list[str], taken: set[str]) -> list[str]:
     """Short keys for cards now ranked `current` (in order), none of them a rank another card holds
     (`taken`), so that writing them one by one never meets a rank still in use: the i-th is the

@@ -1,6 +1,5 @@
 """Every query of tasks: lookups, pages, versioned updates, and the walks of subtask chains."""
 
-import contextlib
 from enum import Enum
 from typing import Any
 
@@ -134,8 +133,13 @@ class TaskRepository:
         )
         return found
 
-    async def rerank(self, updates: list[Update]) -> None:
-        """Versioned rank updates in one round trip. One that meets a rank a concurrent move took
-        meanwhile is skipped: that card keeps a unique rank, only less compact."""
-        with contextlib.suppress(BulkWriteError, DuplicateKeyError):
-            await bulk_update(collection(Task), updates)
+    async def rerank(self, updates: list[Update]) -> int:
+        """Rank updates conditional on the rank read, in one round trip; how many matched. One that
+        meets a rank a concurrent move took meanwhile is skipped: that card keeps a unique rank,
+        only less compact."""
+        try:
+            return await bulk_update(collection(Task), updates)
+        except BulkWriteError as exc:
+            return int(exc.details.get("nMatched", 0))
+        except DuplicateKeyError:  # the in-memory mock, which applies them one by one
+            return 0

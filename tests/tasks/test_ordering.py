@@ -12,6 +12,7 @@ from backend.core.storage.db import Database
 from backend.migrations.runner import APPLIED, pending, up
 from backend.migrations.runner import down as migrate_down
 from backend.tasks import service as task_service
+from backend.tasks.repository import TaskRepository
 from backend.testing import CommandLog, Team, UserFactory, make_team, problem, real_servers
 
 
@@ -433,6 +434,77 @@ class TestRebalancing:
         ranks = await stored_ranks(db, team)
         assert max(len(r or "") for r in ranks) <= 3, ranks
         assert (await team.member.client.get(f"{team.tasks_url}/{a['id']}")).headers["etag"] == '"v2"'
+
+
+class TestRebalancingWhileOthersWrite:
+    """A rebalance reads the board, then rewrites every card's rank in one bulk write. Cards changed
+    in between must end where their owners put them."""
+
+    @staticmethod
+    async def crowded_board(
+        team: Team, db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> list[dict[str, Any]]:
+        """t0..t5 in order; moving t3 between t2 and t4 needs a rank past the limit: a rebalance. Their
+        ranks are above every new short one, as after many moves to the bottom."""
+        tasks = await cards(team, *(f"t{i}" for i in range(6)))
+        long = "b0B" + "V" * 30
+        ranks = ["b0A", "b0B", long, "b0C", long + "W", "b0D"]
+        for task, rank in zip(tasks, ranks, strict=True):
+            await db["tasks"].update_one({"_id": ObjectId(task["id"])}, {"$set": {"rank": rank}})
+        monkeypatch.setattr(task_service, "MAX_RANK_LENGTH", len(long))
+        return tasks
+
+    @staticmethod
+    def after_the_board_is_read(monkeypatch: pytest.MonkeyPatch, meanwhile: Any) -> None:
+        read = TaskRepository.board
+        done = False
+
+        async def then_meanwhile(self: TaskRepository, project_id: Any) -> list[dict[str, Any]]:
+            nonlocal done
+            found = await read(self, project_id)
+            if not done:
+                done = True
+                await meanwhile()
+            return found
+
+        monkeypatch.setattr(TaskRepository, "board", then_meanwhile)
+
+    async def test_a_card_edited_meanwhile_gets_its_new_rank(
+        self, team: Team, db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        t0, _, t2, t3, t4, _ = await self.crowded_board(team, db, monkeypatch)
+
+        async def edit_t0() -> None:  # a title edit: its version moves, its rank does not
+            await db["tasks"].update_one(
+                {"_id": ObjectId(t0["id"])}, {"$set": {"title": "t0"}, "$inc": {"version": 1}}
+            )
+
+        self.after_the_board_is_read(monkeypatch, edit_t0)
+        moved = await move(team, t3, after_id=t2["id"], before_id=t4["id"])
+
+        assert await board(team) == ["t0", "t1", "t2", "t3", "t4", "t5"]
+        assert max(len(rank or "") for rank in await stored_ranks(db, team)) <= len(moved["rank"]) <= 3
+
+    async def test_a_card_moved_meanwhile_stays_where_it_was_put(
+        self, team: Team, db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        tasks = await self.crowded_board(team, db, monkeypatch)
+        t2, t3, t4, t5 = tasks[2:]
+
+        async def move_t5_below_t0() -> None:  # another move, written with a rank among the old ones
+            await db["tasks"].update_one(
+                {"_id": ObjectId(t5["id"])}, {"$set": {"rank": "b0AV"}, "$inc": {"version": 1}}
+            )
+
+        self.after_the_board_is_read(monkeypatch, move_t5_below_t0)
+        await move(team, t3, after_id=t2["id"], before_id=t4["id"])
+
+        assert await board(team) == ["t0", "t5", "t1", "t2", "t3", "t4"]
+        ranks = await stored_ranks(db, team)
+        assert len(set(ranks)) == 6
+        assert max(len(rank or "") for rank in ranks) <= 4, ranks
+        shown = await team.member.client.get(f"{team.tasks_url}/{t5['id']}")
+        assert shown.json()["rank"] == ranks[5]  # its cached answer ended too
 
 
 @pytest.mark.real_servers
