@@ -39,7 +39,7 @@ from backend.core.caching.generations import Generations
 from backend.core.storage.db import Update
 from backend.tasks.documents import Task
 from backend.tasks.errors import BoardChanged, InvalidNeighbours, NeighbourNotFound
-from backend.tasks.ranks import compact_ranks, rank_between, ranks_between
+from backend.tasks.ranks import compact_ranks, initial_rank, rank_between, ranks_between
 from backend.tasks.repository import TaskRepository
 
 
@@ -89,8 +89,12 @@ async def gap_for(
         if card is None or card["project_id"] != task.project_id or card.get("deleted_at") is not None:
             raise _not_found(name)
         rank = card.get("rank")
-        if not isinstance(rank, str):  # stored before migration 0003: `tasklane migrate up`
-            raise BoardChanged("The board has no order yet: its tasks are being given ranks; retry.")
+        if rank is None:
+            # Created by a 2.x process after migration 0003 ran (docs/operations.md): it gets the rank
+            # a create gives, the integer key of its number, above every rank made before it.
+            rank = await TaskRepository().rank_unranked(neighbour, initial_rank(card["number"]))
+        if not isinstance(rank, str):
+            raise _not_found(name)
         ranks[name] = rank
     lower, upper = ranks.get("after_id"), ranks.get("before_id")
     if lower is not None and upper is not None:

@@ -4,6 +4,7 @@ from enum import Enum
 from typing import Any
 
 from beanie import PydanticObjectId, SortDirection
+from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from backend.core.storage.db import Update, bulk_update, by_id, collection, duplicates_skipped
@@ -94,10 +95,20 @@ class TaskRepository:
         """What a move needs of its neighbours: project, deletion and rank (by _id alone)."""
         found: list[dict[str, Any]] = (
             await collection(Task)
-            .find({"_id": {"$in": ids}}, {"project_id": 1, "deleted_at": 1, "rank": 1})
+            .find({"_id": {"$in": ids}}, {"project_id": 1, "deleted_at": 1, "rank": 1, "number": 1})
             .to_list(None)
         )
         return found
+
+    async def rank_unranked(self, task_id: PydanticObjectId, rank: str) -> str | None:
+        """Gives a task without a rank this one; its rank after (None: the task is gone). Not a change
+        its readers see as such: the version stays."""
+        found = await collection(Task).find_one_and_update(
+            {"_id": task_id, "rank": None}, {"$set": {"rank": rank}}, return_document=ReturnDocument.AFTER
+        )
+        if found is None:
+            found = await collection(Task).find_one({"_id": task_id}, {"rank": 1})
+        return None if found is None else found.get("rank")
 
     async def rank_next_to(
         self, project_id: PydanticObjectId, rank: str, *, below: bool, other_than: PydanticObjectId | None

@@ -594,3 +594,22 @@ class TestMigration:
 
         assert step.changed == 3
         assert await stored_ranks(db, team) == [None, None, None]
+
+    async def test_a_task_a_previous_release_created_afterwards_gets_a_rank_when_a_card_lands_next_to_it(
+        self, team: Team, db: Database
+    ) -> None:
+        """A 2.x process still running after the migration creates tasks without a rank
+        (docs/operations.md says to stop them first). A move next to one gives it the rank a create
+        would have: last, by its number."""
+        a, b, late = await cards(team, "a", "b", "late")
+        await db["tasks"].update_one({"_id": ObjectId(late["id"])}, {"$unset": {"rank": ""}})
+
+        moved = await move(team, a, after_id=late["id"])
+
+        assert await board(team) == ["b", "late", "a"]
+        assert (await stored_ranks(db, team))[2] == "a3"  # the integer key of its number
+        assert moved["rank"] > "a3"
+        before = await team.member.client.post(
+            f"{team.tasks_url}/{b['id']}/move", json={"before_id": late["id"]}
+        )
+        assert before.status_code == 200, before.text
