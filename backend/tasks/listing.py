@@ -4,6 +4,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -16,7 +17,30 @@ from backend.tasks.documents import SORT_FIELDS, Priority, TaskStatus
 from backend.tasks.keys import keys_in, without_keys
 from backend.tasks.search import query_terms
 
-SORT_PATTERN = rf"^-?({'|'.join(SORT_FIELDS)})$"
+
+# An enumeration rather than a pattern: generated clients get the values as a type.
+class TaskSort(StrEnum):
+    """A sort order of a task list: a field, `-` first for descending; ties by id."""
+
+    CREATED_AT = "created_at"
+    CREATED_AT_DESC = "-created_at"
+    UPDATED_AT = "updated_at"
+    UPDATED_AT_DESC = "-updated_at"
+    DUE_AT = "due_at"
+    DUE_AT_DESC = "-due_at"
+    PRIORITY = "priority"
+    PRIORITY_DESC = "-priority"
+    POSITION = "position"
+    POSITION_DESC = "-position"
+    NUMBER = "number"
+    NUMBER_DESC = "-number"
+    RANK = "rank"
+    RANK_DESC = "-rank"
+
+
+# Every field with a sort index has its two orders, and no other: checked where both are defined.
+assert {order.value.removeprefix("-") for order in TaskSort} == set(SORT_FIELDS)
+assert len(TaskSort) == 2 * len(SORT_FIELDS)
 
 
 @dataclass(frozen=True)

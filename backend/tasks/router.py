@@ -34,7 +34,7 @@ from backend.tasks.errors import (
     TaskNotFound,
 )
 from backend.tasks.keys import parse_task_key
-from backend.tasks.listing import SORT_PATTERN, SortOrder, TaskFilters
+from backend.tasks.listing import SortOrder, TaskFilters, TaskSort
 from backend.tasks.schemas import (
     BulkResult,
     BulkUpdate,
@@ -195,9 +195,9 @@ async def list_tasks(
             "`login`. A key of another project is searched as words.",
         ),
     ] = None,
-    sort: Annotated[
-        str, Query(pattern=SORT_PATTERN, description="A field, `-` first for descending; ties by id.")
-    ] = "-created_at",
+    sort: Annotated[TaskSort, Query(description="A field, `-` first for descending; ties by id.")] = (
+        TaskSort.CREATED_AT_DESC
+    ),
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     include_total: bool = False,

@@ -250,6 +250,7 @@ EXAMPLES: dict[str, Any] = {
     },
     "TaskMove": {"after_id": PARENT, "status": "in_progress"},
     "TaskRead": _TASK,
+    "TaskSort": "rank",
     "TaskStatus": "in_progress",
     "TaskUpdate": {"status": "in_review", "assignee_ids": [MAX, ADA]},
     "TokenCreate": {"name": "CI deploy bot", "expires_at": "2027-06-01T00:00:00Z"},
