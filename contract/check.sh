@@ -208,7 +208,8 @@ PY
 mock_server() {
   local port
   port="$(free_port)"
-  npx --no-install prism mock -h 127.0.0.1 -p "$port" "$spec" >"$work/prism.log" 2>&1 &
+  # Started directly, not through npx: npx's child outlived the kill at exit.
+  ./node_modules/.bin/prism mock -h 127.0.0.1 -p "$port" "$spec" >"$work/prism.log" 2>&1 &
   pids+=($!)
   export PRISM_URL="http://127.0.0.1:$port"
   wait_http_any "$PRISM_URL/health/live" 60 || { tail -n 30 "$work/prism.log"; return 1; }
