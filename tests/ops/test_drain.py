@@ -87,7 +87,11 @@ async def test_sigterm_lets_in_flight_writes_finish_and_ends_streams_with_a_reco
                 statuses = await asyncio.gather(*writes)
 
         assert any(line.startswith("retry: 250") for line in rest), rest
-        assert statuses == [201] * 20  # every write that was in flight finished; none was reset
+        # Every write that was in flight finished (none was reset: gather would raise). One the
+        # server had not read yet when the signal came (a loaded machine) is refused cleanly, as any
+        # new request while draining: a 503 SHUTTING_DOWN can only come before a request runs.
+        assert set(statuses) <= {(201, None), (503, "SHUTTING_DOWN")}, statuses
+        assert (201, None) in statuses, statuses
         # uvicorn re-raises the SIGTERM once it has shut down gracefully: "ended by SIGTERM".
         assert server.wait(timeout=15) == -signal.SIGTERM
         assert time.monotonic() - signalled < 10
@@ -108,10 +112,12 @@ async def _owner_headers(http: httpx.AsyncClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {token['access_token']}"}
 
 
-async def _register(http: httpx.AsyncClient) -> int:
+async def _register(http: httpx.AsyncClient) -> tuple[int, str | None]:
+    """The status, and the error code of a refusal."""
     email = f"w-{uuid.uuid4().hex[:10]}@example.com"
     response = await http.post(
         "/api/v1/auth/register",
         json={"email": email, "password": "correct horse battery", "display_name": "W"},
     )
-    return response.status_code
+    code = response.json().get("error_code") if response.status_code >= 400 else None
+    return response.status_code, code
