@@ -1,10 +1,16 @@
 """Notifications through HTTP: who is told of what, once, never of their own change, and only while
 they may see the project."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
+
+import httpx
 
 from backend.testing import Team, UserFactory
 from tests.notifications.helpers import NOTIFICATIONS, new_task, notifications_of, unread_of
+
+Problem = Callable[[httpx.Response, int, str], dict[str, Any]]
 
 
 async def test_assignees_are_told_and_the_actor_is_not(team: Team) -> None:
@@ -158,14 +164,14 @@ async def test_nobody_marks_anothers_notifications(team: Team) -> None:
     assert await unread_of(team.viewer) == 1
 
 
-async def test_marking_needs_ids_or_a_time(team: Team, problem) -> None:  # type: ignore[no-untyped-def]
+async def test_marking_needs_ids_or_a_time(team: Team, problem: Problem) -> None:
     problem(await team.viewer.client.post(f"{NOTIFICATIONS}/read", json={}), 422, "VALIDATION_FAILED")
     problem(
         await team.viewer.client.post(f"{NOTIFICATIONS}/read", json={"ids": ["x"]}), 422, "VALIDATION_FAILED"
     )
 
 
-async def test_anonymous_gets_401(client, problem) -> None:  # type: ignore[no-untyped-def]
+async def test_anonymous_gets_401(client: httpx.AsyncClient, problem: Problem) -> None:
     problem(await client.get(NOTIFICATIONS), 401, "NOT_AUTHENTICATED")
     problem(await client.get(f"{NOTIFICATIONS}/unread-count"), 401, "NOT_AUTHENTICATED")
 

@@ -1,7 +1,14 @@
 """Watchers of a task: who they are, and watching or not through `.../watchers/me`."""
 
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
 from backend.testing import Team, UserFactory
 from tests.notifications.helpers import new_task, watcher_ids
+
+Problem = Callable[[httpx.Response, int, str], dict[str, Any]]
 
 
 async def test_the_creator_and_the_assignees_watch_a_new_task(team: Team) -> None:
@@ -61,7 +68,7 @@ async def test_watchers_page_with_a_cursor(team: Team) -> None:
     assert second["next_cursor"] is None
 
 
-async def test_an_outsider_gets_404_everywhere(team: Team, problem) -> None:  # type: ignore[no-untyped-def]
+async def test_an_outsider_gets_404_everywhere(team: Team, problem: Problem) -> None:
     task = await new_task(team, team.member)
     url = f"{team.tasks_url}/{task['id']}/watchers"
 
@@ -74,7 +81,7 @@ async def test_an_outsider_gets_404_everywhere(team: Team, problem) -> None:  # 
 async def test_a_global_admin_outside_the_project_sees_watchers_but_cannot_watch(
     team: Team,
     users: UserFactory,
-    problem,  # type: ignore[no-untyped-def]
+    problem: Problem,
 ) -> None:
     admin = await users.create(role="admin")
     task = await new_task(team, team.member)
