@@ -51,7 +51,9 @@ class UnreadCount(Schema):
 class NotificationsMark(PartialUpdate):
     """Which of your notifications to mark read: `ids`, or everything created up to `up_to`, or both."""
 
-    ids: Annotated[list[ObjectIdIn], Field(max_length=100)] | None = None
+    SCHEMA_EXTRA = {"minProperties": 1}
+
+    ids: Annotated[list[ObjectIdIn], Field(min_length=1, max_length=100)] | None = None
     up_to: Rfc3339 | None = None
 
     @model_validator(mode="after")

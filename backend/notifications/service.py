@@ -136,9 +136,8 @@ class NotificationService:
             assert record.id is not None
             allowed = members[record.project_id]
             present = watching.setdefault(record.task_id, set())
-            told: dict[UserId, NotificationKind] = {}
-            if plan.to_watchers is not None:
-                told.update((person, plan.to_watchers) for person in present)
+            to_watchers = plan.to_watchers
+            told = {person: to_watchers for person in present if to_watchers is not None}
             for person, kind in plan.direct.items():
                 if person not in told or _STRENGTH[kind] < _STRENGTH[told[person]]:
                     told[person] = kind
