@@ -7,6 +7,7 @@ from backend.activity.documents import ActivityRecord
 from backend.auth.documents import PersonalAccessToken, RefreshToken, Session
 from backend.comments.documents import Comment
 from backend.labels.documents import Label
+from backend.notifications.documents import Notification, TaskWatcher
 from backend.projects.documents import Project
 from backend.relations.documents import TaskRelation
 from backend.tasks.documents import Task
@@ -23,4 +24,6 @@ DOCUMENT_MODELS: list[type[Document]] = [
     TaskRelation,
     ActivityRecord,
     Label,
+    TaskWatcher,
+    Notification,
 ]

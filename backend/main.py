@@ -48,6 +48,8 @@ from backend.documents import DOCUMENT_MODELS
 from backend.health.router import router as health_router
 from backend.labels.router import router as labels_router
 from backend.migrations.runner import stamp_if_new
+from backend.notifications.router import router as notifications_router
+from backend.notifications.router import watchers_router
 from backend.ops.seed import DEMO_PASSWORD, is_empty, seed_demo
 from backend.projects.router import members_router
 from backend.projects.router import router as projects_router
@@ -215,6 +217,8 @@ def create_app(
         labels_router,
         activity_router,
         stats_router,
+        watchers_router,
+        notifications_router,
     )
     for router in routers:
         app.include_router(router)

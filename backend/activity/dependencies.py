@@ -6,13 +6,17 @@ from fastapi import Depends, Request
 
 from backend.activity.events import EventBus
 from backend.activity.service import ActivityService
+from backend.notifications.dependencies import notification_service
 from backend.resources import AppResources, resources_of
 from backend.users.dependencies import user_service
 
 
 def activity_service(resources: AppResources) -> ActivityService:
     return ActivityService(
-        EventBus(resources.stores.redis), user_service(resources).display_names, resources.cursors
+        EventBus(resources.stores.redis),
+        user_service(resources).display_names,
+        resources.cursors,
+        notification_service(resources).heard,  # who is told of each change
     )
 
 

@@ -1,6 +1,6 @@
 """Writing and reading the activity log. Imports no other domain: names come in as a lookup."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -42,11 +42,22 @@ def readable_changes(record: ActivityRecord) -> ActivityChanges:
 
 _VERBS = frozenset(verb.value for verb in ActivityVerb)
 NameLookup = Callable[[set[PydanticObjectId]], Awaitable[dict[PydanticObjectId, str]]]
+# People mentioned in a change, by the task the change is about (a task's or a comment's record).
+Mentions = Mapping[PydanticObjectId, frozenset[PydanticObjectId]]
+# Who else hears of recorded changes (notifications), given their records and the people mentioned.
+ChangeListener = Callable[[Sequence[ActivityRecord], Mentions], Awaitable[None]]
+
+
+async def _nobody(records: Sequence[ActivityRecord], mentioned: Mentions) -> None:
+    return None
 
 
 class ActivityService:
-    def __init__(self, events: EventBus, names: NameLookup, cursors: CursorCodec) -> None:
+    def __init__(
+        self, events: EventBus, names: NameLookup, cursors: CursorCodec, listener: ChangeListener = _nobody
+    ) -> None:
         self._events = events
+        self._listener = listener
         self._names = names
         self._records = ActivityRepository()
         self._cursors = cursors
@@ -72,25 +83,30 @@ class ActivityService:
         await self.record_many([record])
         return record
 
-    async def record_many(self, records: list[ActivityRecord]) -> None:
+    async def record_many(self, records: list[ActivityRecord], *, mentioned: Mentions | None = None) -> None:
         """Append records and announce them (a change that ends cached answers bumps their
         generations between the two: `append`, bump, `announce`)."""
         await self.append(records)
-        await self.announce(records)
+        await self.announce(records, mentioned=mentioned)
 
     async def record_change(
-        self, records: list[ActivityRecord], end_stale_answers: Callable[[], Awaitable[None]]
+        self,
+        records: list[ActivityRecord],
+        end_stale_answers: Callable[[], Awaitable[None]],
+        *,
+        mentioned: Mentions | None = None,
     ) -> None:
         """Records of a change already stored: append them, end the cached answers that could lack
         the change (the caller's generation bump), then announce them. The bump comes after the
         append, so that no read in between caches the old activity under the new generation; and it
         comes even when the append fails, since the change itself is stored (a deleted task must
-        not stay served from the cache for its TTL)."""
+        not stay served from the cache for its TTL). `mentioned`: the people each task's change
+        mentions (member ids, resolved by the caller), for notifications."""
         try:
             await self.append(records)
         finally:
             await end_stale_answers()
-        await self.announce(records)
+        await self.announce(records, mentioned=mentioned)
 
     async def append(self, records: list[ActivityRecord]) -> None:
         """Store records, one insert for all."""
@@ -100,12 +116,13 @@ class ActivityService:
             record.id = record.id or PydanticObjectId()  # insert_many does not fill ids in
         await self._records.insert_many(records)
 
-    async def announce(self, records: list[ActivityRecord]) -> None:
-        """Tell live streams of stored records."""
+    async def announce(self, records: list[ActivityRecord], *, mentioned: Mentions | None = None) -> None:
+        """Tell live streams of stored records, and the listener (the people to notify)."""
         if not records:
             return
         for read in await self.read(records):
             await self._events.publish(read.project_id, read.model_dump(mode="json"))
+        await self._listener(records, mentioned or {})
 
     async def page(
         self,

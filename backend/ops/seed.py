@@ -135,6 +135,7 @@ async def seed_demo(app: FastAPI, *, tasks_per_project: int = 100, seed: int = 7
                 )
                 moved.raise_for_status()
             await _relate(http, base, top_ids, owner)
+            await _watch(http, base, top_ids[:3], headers)
             first_tasks += [(base, top_ids[0])] if top_ids else []
         if len(first_tasks) >= 2:  # one relation across projects: Ada sees both
             (web, web_task), (_, api_task) = first_tasks[:2]
@@ -144,7 +145,34 @@ async def seed_demo(app: FastAPI, *, tasks_per_project: int = 100, seed: int = 7
                 headers=owner,
             )
             across.raise_for_status()
+        await _read_all_but_the_newest(http, headers["ada"], keep=5)
     return logins
+
+
+async def _watch(
+    http: httpx.AsyncClient, base: str, task_ids: list[str], headers: dict[str, dict[str, str]]
+) -> None:
+    """Edsger (a viewer) watches a few tasks, and Grace moves them on: everyone watching them (their
+    creators, assignees, commenters and Edsger) gets a `status_changed` notification."""
+    for task_id in task_ids:
+        watched = await http.put(f"{base}/tasks/{task_id}/watchers/me", headers=headers["edsger"])
+        watched.raise_for_status()
+        moved = await http.patch(
+            f"{base}/tasks/{task_id}", json={"status": "in_review"}, headers=headers["grace"]
+        )
+        moved.raise_for_status()
+
+
+async def _read_all_but_the_newest(http: httpx.AsyncClient, headers: dict[str, str], *, keep: int) -> None:
+    """Ada has read her older notifications: a few unread ones for the badge."""
+    newest = await http.get("/api/v1/users/me/notifications", params={"limit": keep + 1}, headers=headers)
+    newest.raise_for_status()
+    items = newest.json()["items"]
+    if len(items) > keep:
+        read = await http.post(
+            "/api/v1/users/me/notifications/read", json={"up_to": items[keep]["created_at"]}, headers=headers
+        )
+        read.raise_for_status()
 
 
 async def _relate(http: httpx.AsyncClient, base: str, task_ids: list[str], by: dict[str, str]) -> None:

@@ -266,6 +266,8 @@ def _as_command(
         return {"update": collection, "updates": [{"q": first or {}}]}
     if command == "delete":
         return {"delete": collection, "deletes": [{"q": first or {}}]}
+    if command == "insert":  # the collection (a generator of documents is not consumed here)
+        return {"insert": collection}
     return {}
 
 

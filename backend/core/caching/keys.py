@@ -63,3 +63,8 @@ def idempotency(scope: str, key: str) -> str:
 def events(project_id: object) -> str:
     """The pub/sub channel carrying a project's activity to live streams."""
     return f"{PREFIX}events:{project_id}"
+
+
+def user_events(user_id: object) -> str:
+    """The pub/sub channel carrying one person's notifications (and read marks) to their streams."""
+    return f"{PREFIX}user-events:{user_id}"

@@ -146,6 +146,21 @@ def _page(item: dict[str, Any]) -> dict[str, Any]:
     return {"items": [item], "next_cursor": CURSOR}
 
 
+NOTIFICATION = "6b0201e8c0ffee00000000a9"
+_NOTIFICATION = {
+    "id": NOTIFICATION,
+    "kind": "commented",
+    "project_id": PROJECT,
+    "task_id": TASK,
+    "task_key": "WEB-42",
+    "comment_id": COMMENT,
+    "activity_id": ACTIVITY,
+    "actor": _ADA,
+    "created_at": UPDATED,
+    "read_at": None,
+}
+_WATCHER = {"user": _MAX, "created_at": CREATED}
+
 EXAMPLES: dict[str, Any] = {
     "ActivityChanges": _CHANGES,
     "ActivityRead": _ACTIVITY,
@@ -178,6 +193,17 @@ EXAMPLES: dict[str, Any] = {
     },
     "LabelRead": _LABEL,
     "LabelUpdate": {"name": "Defect", "color": "#f76b15"},
+    "NotificationKind": "commented",
+    "NotificationRead": _NOTIFICATION,
+    "NotificationsMark": {"up_to": UPDATED},
+    "Page_NotificationRead_": _page(_NOTIFICATION),
+    "Page_WatcherRead_": _page(_WATCHER),
+    "PersonSummary": _MAX,
+    "UnreadCount": {"unread": 3},
+    "UserEventData": {"notification": _NOTIFICATION, "unread": 3},
+    "UserEventKind": "notification",
+    "WatchRead": {"task_id": TASK, "watching": True},
+    "WatcherRead": _WATCHER,
     "MemberAdd": {"email": "max@example.com", "role": "member"},
     "MemberRead": _MEMBER,
     "MemberUpdate": {"role": "admin"},

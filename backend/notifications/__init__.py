@@ -1,0 +1,1 @@
+"""Watchers of tasks, notifications and the live per-user stream (issue 19, "People")."""

@@ -1,0 +1,77 @@
+from enum import StrEnum
+
+from beanie import Document, PydanticObjectId
+from pydantic import Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from backend.core.time import UtcDatetime, utcnow
+
+
+class NotificationKind(StrEnum):
+    """Why someone was notified, the strongest reason first (one change, one notification each)."""
+
+    ASSIGNED = "assigned"
+    MENTIONED = "mentioned"
+    COMMENTED = "commented"
+    STATUS_CHANGED = "status_changed"
+
+
+class TaskWatcher(Document):
+    """Someone who hears of a task's comments and status changes. Stored apart from the task, so that
+    watching changes neither the task's ETag nor its cached answers."""
+
+    project_id: PydanticObjectId
+    task_id: PydanticObjectId
+    user_id: PydanticObjectId
+    created_at: UtcDatetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "task_watchers"
+        indexes = [
+            # One watch per person and task (auto-watching twice is skipped), and the watchers of
+            # the tasks of a change in one query.
+            IndexModel([("task_id", ASCENDING), ("user_id", ASCENDING)], name="task_user", unique=True),
+            IndexModel(
+                [
+                    ("project_id", ASCENDING),
+                    ("task_id", ASCENDING),
+                    ("created_at", ASCENDING),
+                    ("_id", ASCENDING),
+                ],
+                name="project_task_oldest",
+            ),
+        ]
+
+
+class Notification(Document):
+    """One person told of one change. Who may still read it is decided when it is read."""
+
+    user_id: PydanticObjectId
+    project_id: PydanticObjectId
+    task_id: PydanticObjectId
+    task_key: str | None = None
+    kind: NotificationKind
+    actor_id: PydanticObjectId
+    activity_id: PydanticObjectId  # the activity record of the change
+    comment_id: PydanticObjectId | None = None
+    created_at: UtcDatetime = Field(default_factory=utcnow)
+    read_at: UtcDatetime | None = None
+
+    class Settings:
+        name = "notifications"
+        indexes = [
+            IndexModel(
+                [("user_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+                name="user_newest",
+            ),
+            # Unread ones: the `unread=true` list, the unread count, and marking read up to a time.
+            IndexModel(
+                [
+                    ("user_id", ASCENDING),
+                    ("read_at", ASCENDING),
+                    ("created_at", DESCENDING),
+                    ("_id", DESCENDING),
+                ],
+                name="user_unread_newest",
+            ),
+        ]
