@@ -4,6 +4,7 @@ list (here, not in core, so that core imports no domain)."""
 from beanie import Document
 
 from backend.activity.documents import ActivityRecord
+from backend.attachments.documents import Attachment, AttachmentUsage
 from backend.auth.documents import PersonalAccessToken, RefreshToken, Session
 from backend.comments.documents import Comment
 from backend.labels.documents import Label
@@ -23,4 +24,6 @@ DOCUMENT_MODELS: list[type[Document]] = [
     TaskRelation,
     ActivityRecord,
     Label,
+    Attachment,
+    AttachmentUsage,
 ]
