@@ -72,7 +72,9 @@ UPLOAD_BODY: dict[str, Any] = {
         },
     }
 }
-CONTENT_HEADERS = header_refs("ETag", "Content-Disposition", "X-Content-Type-Options", "Accept-Ranges")
+CONTENT_HEADERS = header_refs(
+    "ETag", "Content-Disposition", "X-Content-Type-Options", "Content-Security-Policy", "Accept-Ranges"
+)
 
 
 def attachment_location(attachment: Attachment) -> str:

@@ -78,6 +78,12 @@ RESPONSE_HEADERS: dict[str, Any] = {
         {"type": "string", "enum": ["nosniff"], "example": "nosniff"},
         required=True,
     ),
+    "Content-Security-Policy": _header(
+        "On downloads, `sandbox; default-src 'none'`: a file opened in place anyway runs no script and "
+        "loads nothing.",
+        {"type": "string", "enum": ["sandbox; default-src 'none'"], "example": "sandbox; default-src 'none'"},
+        required=True,
+    ),
     "Accept-Ranges": _header(
         "`bytes`: a `Range: bytes=start-end` request answers 206 with that part.",
         {"type": "string", "enum": ["bytes"], "example": "bytes"},
