@@ -224,9 +224,7 @@ def create_app(
     _install_contract(app, settings)
 
     # Uploads stream past the limit: they count their bytes against their own limits as they arrive.
-    app.add_middleware(
-        BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, streamed=(UPLOAD_PATH,)
-    )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, streamed=(UPLOAD_PATH,))
     # Inside the rate limit (a hit counts) and outside routing (a hit skips it).
     app.add_middleware(CachedReads)
     app.add_middleware(RateLimitMiddleware, settings=settings, caller_key=_rate_limit_key)

@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 
 from backend.core.storage.db import Database
-from backend.testing import Team, problem
+from backend.testing import problem
 from tests.attachments.conftest import MULTIPART, PDF, PNG, SMALL, TEXT, Files, multipart, stored, usage
 
 
-async def upload(files: Files, data: bytes = PNG, name: str = "a.png", kind: str = "image/png", **kw: Any) -> Any:
+async def upload(
+    files: Files, data: bytes = PNG, name: str = "a.png", kind: str = "image/png", **kw: Any
+) -> Any:
     actor = kw.pop("actor", files.team.member)
     return await actor.client.post(files.url, files={"file": (name, data, kind)}, **kw)
 
@@ -61,7 +63,9 @@ class TestUpload:
             ("e\u0301te\u0301.txt", "\u00e9t\u00e9.txt"),  # NFC
         ],
     )
-    async def test_filenames_lose_paths_and_control_characters(self, files: Files, sent: str, kept: str) -> None:
+    async def test_filenames_lose_paths_and_control_characters(
+        self, files: Files, sent: str, kept: str
+    ) -> None:
         body = multipart(TEXT, filename=sent, content_type="text/plain")  # raw: httpx would escape some
 
         created = await files.team.member.client.post(files.url, content=body, headers=MULTIPART)
@@ -70,12 +74,15 @@ class TestUpload:
         assert created.json()["filename"] == kept
         got = await files.team.member.client.get(created.headers["location"] + "/content")
         disposition = got.headers["content-disposition"]
-        assert "/" not in disposition and "\\" not in disposition.replace('\\"', "")
+        assert "/" not in disposition
+        assert "\\" not in disposition
         assert disposition.isascii()
 
     async def test_a_unicode_name_downloads_with_an_ascii_fallback(self, files: Files) -> None:
         body = multipart(TEXT, filename='plan "v2" été.txt', content_type="text/plain")
-        location = (await files.team.member.client.post(files.url, content=body, headers=MULTIPART)).headers["location"]
+        location = (await files.team.member.client.post(files.url, content=body, headers=MULTIPART)).headers[
+            "location"
+        ]
 
         got = await files.team.member.client.get(f"{location}/content")
 
@@ -139,7 +146,9 @@ class TestContentType:
     async def test_a_type_not_allowed_is_refused(self, files: Files, db: Database) -> None:
         exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(200)
 
-        problem(await upload(files, exe, "setup.exe", "application/octet-stream"), 415, "CONTENT_TYPE_NOT_ALLOWED")
+        problem(
+            await upload(files, exe, "setup.exe", "application/octet-stream"), 415, "CONTENT_TYPE_NOT_ALLOWED"
+        )
         assert await stored(db) == (0, 0, 0)
 
     @pytest.mark.tasklane_settings(attachment_content_types="image/png")
@@ -148,16 +157,16 @@ class TestContentType:
         problem(await upload(files, PDF, "r.pdf", "application/pdf"), 415, "CONTENT_TYPE_NOT_ALLOWED")
 
     async def test_a_body_that_is_not_multipart_is_415(self, files: Files) -> None:
-        sent = await files.team.member.client.post(files.url, content=PNG, headers={"Content-Type": "image/png"})
+        sent = await files.team.member.client.post(
+            files.url, content=PNG, headers={"Content-Type": "image/png"}
+        )
 
         problem(sent, 415, "UNSUPPORTED_MEDIA_TYPE")
 
 
 @pytest.mark.tasklane_settings(attachment_max_bytes=20_000, **SMALL)
 class TestSizeLimit:
-    async def test_a_file_over_the_limit_is_413_and_nothing_stays(
-        self, files: Files, db: Database
-    ) -> None:
+    async def test_a_file_over_the_limit_is_413_and_nothing_stays(self, files: Files, db: Database) -> None:
         problem(await upload(files, PNG), 413, "ATTACHMENT_TOO_LARGE")  # 40,968 bytes
 
         assert await stored(db) == (0, 0, 0)
@@ -195,10 +204,16 @@ class TestCorruptUploads:
         assert await stored(db) == (0, 0, 0)
         assert await usage(db, files.team.project["id"]) == 0
 
-    async def test_a_body_without_its_closing_boundary_stores_nothing(self, files: Files, db: Database) -> None:
+    async def test_a_body_without_its_closing_boundary_stores_nothing(
+        self, files: Files, db: Database
+    ) -> None:
         body = multipart(TEXT, content_type="text/plain").removesuffix(b"--\r\n")
 
-        problem(await files.team.member.client.post(files.url, content=body, headers=MULTIPART), 422, "MALFORMED_UPLOAD")
+        problem(
+            await files.team.member.client.post(files.url, content=body, headers=MULTIPART),
+            422,
+            "MALFORMED_UPLOAD",
+        )
         assert await stored(db) == (0, 0, 0)
 
     async def test_no_file_part(self, files: Files) -> None:
@@ -238,11 +253,16 @@ class TestQuota:
     async def test_the_quota_is_per_project(self, files: Files, users: Any) -> None:
         await upload(files, PNG)
         await upload(files, PNG)
-        other = (await files.team.member.client.post("/api/v1/projects", json={"name": "Other", "key": "OTH"})).json()
-        task = (await files.team.member.client.post(f"/api/v1/projects/{other['id']}/tasks", json={"title": "t"})).json()
+        other = (
+            await files.team.member.client.post("/api/v1/projects", json={"name": "Other", "key": "OTH"})
+        ).json()
+        task = (
+            await files.team.member.client.post(f"/api/v1/projects/{other['id']}/tasks", json={"title": "t"})
+        ).json()
 
         sent = await files.team.member.client.post(
-            f"/api/v1/projects/{other['id']}/tasks/{task['id']}/attachments", files={"file": ("a.png", PNG, "image/png")}
+            f"/api/v1/projects/{other['id']}/tasks/{task['id']}/attachments",
+            files={"file": ("a.png", PNG, "image/png")},
         )
 
         assert sent.status_code == 201
@@ -255,8 +275,13 @@ class TestRanges:
 
     @pytest.mark.parametrize(
         ("asked", "start", "end"),
-        [("bytes=0-99", 0, 100), ("bytes=40000-", 40000, len(PNG)), ("bytes=-10", len(PNG) - 10, len(PNG)),
-         ("bytes=100-999999", 100, len(PNG)), ("bytes=5000-13000", 5000, 13001)],
+        [
+            ("bytes=0-99", 0, 100),
+            ("bytes=40000-", 40000, len(PNG)),
+            ("bytes=-10", len(PNG) - 10, len(PNG)),
+            ("bytes=100-999999", 100, len(PNG)),
+            ("bytes=5000-13000", 5000, 13001),
+        ],
     )
     async def test_a_range_answers_206_with_that_part(
         self, files: Files, location: str, asked: str, start: int, end: int
@@ -285,7 +310,9 @@ class TestRanges:
         assert got.content == PNG
 
     async def test_if_range_with_another_etag_gets_the_whole_file(self, files: Files, location: str) -> None:
-        got = await files.team.viewer.client.get(location, headers={"Range": "bytes=0-9", "If-Range": '"old"'})
+        got = await files.team.viewer.client.get(
+            location, headers={"Range": "bytes=0-9", "If-Range": '"old"'}
+        )
 
         assert (got.status_code, len(got.content)) == (200, len(PNG))
 
@@ -354,7 +381,9 @@ class TestTaskLifecycle:
         location = (await upload(files, PNG, "d.png")).headers["location"]
         await files.team.member.client.delete(location)
 
-        feed = (await files.team.viewer.client.get(f"{files.team.tasks_url}/{files.task['id']}/activity")).json()
+        feed = (
+            await files.team.viewer.client.get(f"{files.team.tasks_url}/{files.task['id']}/activity")
+        ).json()
 
         latest = {r["verb"]: r for r in feed["items"][:2]}
         assert set(latest) == {"attachment.added", "attachment.deleted"}

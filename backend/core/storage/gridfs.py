@@ -16,7 +16,7 @@ removed before the error goes on.
 
 import contextlib
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from bson import ObjectId
 from gridfs.errors import NoFile
@@ -108,7 +108,8 @@ def _bucket(database: Database, *, in_memory: bool) -> Any:
 
     if in_memory:
         _enable_mock_gridfs()
-    return AsyncIOMotorGridFSBucket(database, bucket_name=BUCKET)
+    # Typed for Motor's database; the one `make_client` made is Motor's (or the mock's) on this stack.
+    return AsyncIOMotorGridFSBucket(cast(Any, database), bucket_name=BUCKET)
 
 
 def _enable_mock_gridfs() -> None:
