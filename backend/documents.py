@@ -7,6 +7,7 @@ from backend.activity.documents import ActivityRecord
 from backend.attachments.documents import Attachment, AttachmentUsage
 from backend.auth.documents import PersonalAccessToken, RefreshToken, Session
 from backend.comments.documents import Comment
+from backend.core.storage.gridfs import BlobChunk, BlobFile
 from backend.labels.documents import Label
 from backend.projects.documents import Project
 from backend.relations.documents import TaskRelation
@@ -26,4 +27,6 @@ DOCUMENT_MODELS: list[type[Document]] = [
     Label,
     Attachment,
     AttachmentUsage,
+    BlobFile,
+    BlobChunk,
 ]

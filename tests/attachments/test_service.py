@@ -5,11 +5,13 @@ import asyncio
 
 import pytest
 from beanie import PydanticObjectId
+from bson import ObjectId
 from fastapi import FastAPI
 
 from backend.activity.events import EventBus
 from backend.attachments.dependencies import attachment_service
 from backend.core.storage.db import Database
+from backend.core.storage.gridfs import driver_bucket
 from backend.resources import resources_of
 from backend.testing import problem
 from tests.activity.test_service import received
@@ -37,6 +39,22 @@ class TestPurgeTask:
         assert await stored(db) == (1, 1, 1)  # the other task's file, one chunk
         assert await usage(db, files.team.project["id"]) == len(TEXT)
         assert (await member.get(kept_url)).json()["items"][0]["filename"] == "k.txt"
+
+
+class TestGridFSFormat:
+    @pytest.mark.tasklane_settings(**SMALL)
+    async def test_a_stored_file_reads_back_through_the_drivers_own_gridfs_bucket(
+        self, app: FastAPI, files: Files, db: Database
+    ) -> None:
+        created = await files.team.member.client.post(files.url, files={"file": ("a.png", PNG, "image/png")})
+        stored_attachment = await db["attachments"].find_one({"_id": ObjectId(created.json()["id"])})
+        assert stored_attachment is not None
+
+        bucket = driver_bucket(resources_of(app).stores.mongo)
+        download = await bucket.open_download_stream(stored_attachment["blob_id"])
+
+        assert await download.read() == PNG
+        assert download.filename == "a.png"
 
 
 class TestEvents:
