@@ -148,7 +148,8 @@ async def run(url: str, pid: int, mb: int, concurrency: int, chunk_bytes: int) -
     )
     print(
         f"download: {total / down_seconds:7.1f} MiB/s ({down_seconds:.1f} s); "
-        f"worker RSS {base_down / 1024:.1f} MiB -> peak {down_peak / 1024:.1f} MiB (+{(down_peak - base_down) / 1024:.2f} MiB)"
+        f"worker RSS {base_down / 1024:.1f} MiB -> peak {down_peak / 1024:.1f} MiB "
+        f"(+{(down_peak - base_down) / 1024:.2f} MiB)"
     )
     print(
         f"goal: growth < 2 x chunk x concurrency = {goal_kib / 1024:.2f} MiB; "
