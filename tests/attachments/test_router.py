@@ -1,7 +1,9 @@
 """Attachments through HTTP, on both tiers: upload, list, metadata, download (ranges), delete, the
 limits, sniffing, names, access, and what storage holds afterwards."""
 
+import asyncio
 import hashlib
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -391,3 +393,34 @@ class TestTaskLifecycle:
         assert added["target"]["type"] == "attachment"
         assert added["changes"]["filename"] == [None, "d.png"]
         assert added["changes"]["size"] == [None, len(PNG)]
+
+
+class TestClientGoesAway:
+    @pytest.mark.tasklane_settings(**SMALL)
+    async def test_a_connection_closed_mid_upload_leaves_nothing(
+        self, files: Files, db: Database, live_server: str
+    ) -> None:
+        """A real socket: the client announces the whole body, sends half (several chunks are
+        stored by then), and hangs up."""
+        body = multipart(PNG)
+        host, port = live_server.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        head = (
+            f"POST {files.url} HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: {files.team.member.headers['Authorization']}\r\n"
+            f"Content-Type: {MULTIPART['Content-Type']}\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        writer.write(head.encode() + body[: len(body) // 2])
+        await writer.drain()
+        await asyncio.sleep(0.3)
+        writer.close()
+        await writer.wait_closed()
+
+        deadline = time.monotonic() + 5
+        while (await stored(db) != (0, 0, 0) or await usage(db, files.team.project["id"])) and (
+            time.monotonic() < deadline
+        ):
+            await asyncio.sleep(0.05)
+        assert await stored(db) == (0, 0, 0)
+        assert await usage(db, files.team.project["id"]) == 0
+        assert (await files.team.member.client.get(files.url)).json()["items"] == []

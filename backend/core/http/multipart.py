@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
 
 from backend.core.http.errors import ProblemError, UnsupportedMediaType
 
@@ -123,6 +124,9 @@ async def _events(body: AsyncIterator[bytes], boundary: bytes) -> AsyncIterator[
         parser.finalize()
     except MultipartParseError as exc:
         raise MalformedUpload() from exc
+    except ClientDisconnect as exc:
+        # Nobody will read the answer; the error still removes what was stored (the caller's job).
+        raise MalformedUpload("The client went away before the body ended.") from exc
     for event in pending:
         yield event
 
