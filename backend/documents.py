@@ -4,8 +4,10 @@ list (here, not in core, so that core imports no domain)."""
 from beanie import Document
 
 from backend.activity.documents import ActivityRecord
+from backend.attachments.documents import Attachment, AttachmentUsage
 from backend.auth.documents import PersonalAccessToken, RefreshToken, Session
 from backend.comments.documents import Comment
+from backend.core.storage.gridfs import BlobChunk, BlobFile
 from backend.labels.documents import Label
 from backend.notifications.documents import Notification, TaskWatcher
 from backend.projects.documents import Project
@@ -26,4 +28,8 @@ DOCUMENT_MODELS: list[type[Document]] = [
     Label,
     TaskWatcher,
     Notification,
+    Attachment,
+    AttachmentUsage,
+    BlobFile,
+    BlobChunk,
 ]

@@ -20,6 +20,8 @@ from starlette.types import Scope
 
 from backend.access.middleware import CallerMiddleware, caller_of
 from backend.activity.router import router as activity_router
+from backend.attachments.router import UPLOAD_PATH
+from backend.attachments.router import router as attachments_router
 from backend.auth.router import router as auth_router
 from backend.comments.router import router as comments_router
 from backend.core.caching import keys
@@ -213,6 +215,7 @@ def create_app(
         tasks_router,
         by_key_router,
         comments_router,
+        attachments_router,
         relations_router,
         labels_router,
         activity_router,
@@ -224,7 +227,8 @@ def create_app(
         app.include_router(router)
     _install_contract(app, settings)
 
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Uploads stream past the limit: they count their bytes against their own limits as they arrive.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, streamed=(UPLOAD_PATH,))
     # Inside the rate limit (a hit counts) and outside routing (a hit skips it).
     app.add_middleware(CachedReads)
     app.add_middleware(RateLimitMiddleware, settings=settings, caller_key=_rate_limit_key)

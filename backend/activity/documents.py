@@ -9,7 +9,9 @@ from backend.core.types import Schema
 
 
 class Target(Schema):
-    type: str = Field(description="`project`, `member`, `task`, `comment`, `relation` or `label`.")
+    type: str = Field(
+        description="`project`, `member`, `task`, `comment`, `relation`, `label` or `attachment`."
+    )
     id: PydanticObjectId
     key: str | None = Field(None, description="A readable name: the project or task key, the label's name.")
 
@@ -18,7 +20,7 @@ class ActivityRecord(Document):
     """One change, written after it happened. Never edited or deleted."""
 
     project_id: PydanticObjectId
-    task_id: PydanticObjectId | None = None  # set for task and comment changes, for the task's own feed
+    task_id: PydanticObjectId | None = None  # task, comment, attachment changes: the task's own feed
     actor_id: PydanticObjectId
     verb: str
     target: Target

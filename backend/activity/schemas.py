@@ -57,6 +57,9 @@ class ActivityChanges(Schema):
     body: Change[str]
     relation: Change[RelationChange]
     color: Change[str]
+    filename: Change[str]
+    content_type: Change[str]
+    size: Change[int]
 
 
 class ActorSummary(Schema):

@@ -23,3 +23,5 @@ class ActivityVerb(StrEnum):
     LABEL_CREATED = "label.created"
     LABEL_UPDATED = "label.updated"
     LABEL_DELETED = "label.deleted"
+    ATTACHMENT_ADDED = "attachment.added"
+    ATTACHMENT_DELETED = "attachment.deleted"

@@ -14,6 +14,20 @@ MIN_PRODUCTION_SECRET_LENGTH = 32
 MIN_METRICS_TOKEN_LENGTH = 32
 
 
+DEFAULT_ATTACHMENT_TYPES = (
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "application/zip",
+    "text/plain",
+    "text/csv",
+    "text/markdown",
+    "application/json",
+)
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
@@ -140,7 +154,30 @@ class Settings(MongoSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated origins allowed by CORS; empty allows none."
     )
-    max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest request body accepted (413 above).")
+    max_body_bytes: int = Field(
+        1_048_576,
+        ge=1024,
+        description="Largest request body accepted (413 above); attachment uploads have their own limits.",
+    )
+    attachment_max_bytes: int = Field(
+        26_214_400, ge=1, description="Largest attachment file (413 ATTACHMENT_TOO_LARGE above)."
+    )
+    attachment_project_quota_bytes: int = Field(
+        1_073_741_824,
+        ge=1,
+        description="Bytes of attachments a project may hold (413 QUOTA_EXCEEDED above); an upload under "
+        "way holds its announced body length until it ends.",
+    )
+    attachment_chunk_bytes: int = Field(
+        261_120,
+        ge=1024,
+        le=16_000_000,
+        description="GridFS chunk size: each upload or download holds about one chunk in memory.",
+    )
+    attachment_content_types: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_ATTACHMENT_TYPES),
+        description="Comma-separated content types that may be attached (checked against the bytes).",
+    )
     log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
     log_json: bool = Field(True, description="JSON log lines (true) or human-readable console lines (false).")
     openapi_spec_path: Path = Field(
@@ -151,9 +188,10 @@ class Settings(MongoSettings):
     @model_validator(mode="before")
     @classmethod
     def _split_origins(cls, data: object) -> object:
-        if isinstance(data, dict) and isinstance(data.get("cors_origins"), str):
-            raw = data["cors_origins"]
-            data = {**data, "cors_origins": [o.strip() for o in raw.split(",") if o.strip()]}
+        for name in ("cors_origins", "attachment_content_types"):
+            if isinstance(data, dict) and isinstance(data.get(name), str):
+                raw = data[name]
+                data = {**data, name: [o.strip() for o in raw.split(",") if o.strip()]}
         return data
 
     @field_validator("metrics_token")

@@ -1,9 +1,20 @@
 // The same contract through @hey-api/openapi-ts (SDK + its bundled fetch client): login, create a
-// project and a task, list a page of tasks, branch on an error, batch-create rows. No casts.
+// project and a task, list a page of tasks, branch on an error, batch-create rows, upload a binary
+// file and download part of it. No casts.
 // Compiled by tsconfig.hey-api.json (strict, noUncheckedIndexedAccess; without
 // exactOptionalPropertyTypes, which the generated client code itself does not compile under).
 import { client } from "../generated/hey-api/client.gen";
-import { authRegister, authToken, projectsCreate, tasksBatchCreate, tasksCreate, tasksList, type TaskRead } from "../generated/hey-api";
+import {
+  attachmentsCreate,
+  attachmentsDownload,
+  authRegister,
+  authToken,
+  projectsCreate,
+  tasksBatchCreate,
+  tasksCreate,
+  tasksList,
+  type TaskRead,
+} from "../generated/hey-api";
 import { baseUrl, check, equal, fail, main, present, runId, step } from "../flow/check";
 
 const PASSWORD = "correct horse battery staple";
@@ -88,5 +99,23 @@ void main("hey-api flow", async () => {
     equal("batch: the failed row", ["1 422 ASSIGNEE_NOT_MEMBER"], rowErrors);
     const done = await tasksList({ path: { project_id: projectId }, query: { status: ["done"], sort: "number" } });
     equal("status=done: the batch's tasks", ["fourth", "fifth"], done.data?.items.map((t) => t.title));
+  });
+
+  await step("upload a PNG (a File in a multipart body) and download its first bytes (206)", async () => {
+    const task = await tasksCreate({ path: { project_id: projectId }, body: { title: "with a screenshot" } });
+    const taskId = present("tasks-create", task.data).id;
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...Array.from({ length: 600 }, (_, i) => i % 256)]);
+    const file = new File([png], "screen shot.png", { type: "image/png" });
+    const created = await attachmentsCreate({ path: { project_id: projectId, task_id: taskId }, body: { file } });
+    if (created.data === undefined) return fail("attachments-create", 201, { status: created.response.status, error: created.error });
+    equal("attachments-create: content type", "image/png", created.data.content_type);
+    equal("attachments-create: size", png.length, created.data.size);
+    const head = await attachmentsDownload({
+      path: { project_id: projectId, task_id: taskId, attachment_id: created.data.id },
+      headers: { Range: "bytes=0-7" },
+    });
+    equal("attachments-download: 206", 206, head.response.status);
+    const blob = present("attachments-download: the part", head.data);
+    equal("attachments-download: the PNG signature", [...png.slice(0, 8)], [...new Uint8Array(await blob.arrayBuffer())]);
   });
 });

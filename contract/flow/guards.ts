@@ -27,6 +27,8 @@ const VERB_SET: Record<ActivityVerb, true> = {
   "label.created": true,
   "label.updated": true,
   "label.deleted": true,
+  "attachment.added": true,
+  "attachment.deleted": true,
 };
 
 export const ACTIVITY_VERBS: readonly string[] = Object.keys(VERB_SET);

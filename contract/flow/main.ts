@@ -3,6 +3,7 @@
 // types something wrongly this does not compile, and that is a contract defect to report.
 import type { paths } from "../generated/openapi-typescript/schema";
 import { type Api, type Schemas, type Session, apiClient, expectEmpty, expectError, expectStatus, header } from "./api";
+import { attachmentsFlow } from "./attachments";
 import { boardsFlow } from "./boards";
 import { baseUrl, check, equal, fail, main, present, runId, sameSet, sleep, step } from "./check";
 import { isActivityRead } from "./guards";
@@ -606,6 +607,10 @@ void main("openapi-fetch flow", async () => {
   // Boards (labels, batch create, relations, ordering, search by key) on the same project, after the
   // steps that count its tasks; before the header audit, which then covers their answers too.
   await boardsFlow({ alice: present("alice", alice), bob: present("bob", bob), project: present("project", project), runId: id });
+
+  // Attachments on one of the project's tasks, uploaded by Alice (the owner).
+  const uploader = present("alice", alice);
+  await attachmentsFlow({ uploader: uploader.api, uploaderId: uploader.id, project: present("project", project), task: present("a task", tasks[0]) });
 
   await step("every response header the flow saw is documented for its operation and status", async () => {
     const seen = present("the header audit", audit);

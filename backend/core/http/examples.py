@@ -21,6 +21,7 @@ TOKEN = "6b0201e8c0ffee00000000f1"
 RELATION = "6b0201e8c0ffee00000000a7"
 BLOCKED = "6b0201e8c0ffee00000000b3"
 LABEL = "6b0201e8c0ffee00000000f2"
+ATTACHMENT = "6b0201e8c0ffee00000000f3"
 CREATED = "2026-11-30T09:15:00Z"
 UPDATED = "2026-12-01T14:02:11Z"
 TICKET = "eyJhbGciOiJIUzI1NiJ9.eyJ0eXAiOiJzdHJlYW0ifQ.c2lnbmF0dXJl"
@@ -78,6 +79,17 @@ _COMMENT = {
     "body": "Reproduced on Firefox; the cookie is set for the wrong path.",
     "created_at": UPDATED,
     "edited_at": None,
+}
+_ATTACHMENT = {
+    "id": ATTACHMENT,
+    "project_id": PROJECT,
+    "task_id": TASK,
+    "filename": "redirect-loop.png",
+    "content_type": "image/png",
+    "size": 48213,
+    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "uploader": _MAX,
+    "created_at": UPDATED,
 }
 _CHANGES = {"status": ["todo", "in_progress"], "assignee_ids": [[], [MAX]]}
 _ACTIVITY = {
@@ -180,6 +192,8 @@ EXAMPLES: dict[str, Any] = {
     },
     "BulkUpdate": {"ids": [TASK, PARENT], "set": {"status": "done", "add_labels": ["released"]}},
     "CommentRead": _COMMENT,
+    "AttachmentRead": _ATTACHMENT,
+    "Page_AttachmentRead_": _page(_ATTACHMENT),
     "CommentWrite": {"body": "Reproduced on Firefox; the cookie is set for the wrong path."},
     "DayCount": {"date": "2026-12-01", "created": 5, "completed": 3},
     "DependencyCheck": {"status": "ok", "latency_ms": 0.41, "error": None},

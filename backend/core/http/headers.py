@@ -67,6 +67,33 @@ RESPONSE_HEADERS: dict[str, Any] = {
         {"type": "string", "example": 'Bearer realm="tasklane", error="invalid_token"'},
         required=True,
     ),
+    "Content-Disposition": _header(
+        "`attachment`, with the file's name made safe: `filename` (ASCII) and `filename*` (UTF-8, "
+        "RFC 6266): browsers save the file, never render it in the API's origin.",
+        {"type": "string", "example": "attachment; filename=\"report.pdf\"; filename*=UTF-8''report.pdf"},
+        required=True,
+    ),
+    "X-Content-Type-Options": _header(
+        "`nosniff`: browsers use the stored (sniffed and checked) Content-Type, never guess another.",
+        {"type": "string", "enum": ["nosniff"], "example": "nosniff"},
+        required=True,
+    ),
+    "Content-Security-Policy": _header(
+        "On downloads, `sandbox; default-src 'none'`: a file opened in place anyway runs no script and "
+        "loads nothing.",
+        {"type": "string", "enum": ["sandbox; default-src 'none'"], "example": "sandbox; default-src 'none'"},
+        required=True,
+    ),
+    "Accept-Ranges": _header(
+        "`bytes`: a `Range: bytes=start-end` request answers 206 with that part.",
+        {"type": "string", "enum": ["bytes"], "example": "bytes"},
+        required=True,
+    ),
+    "Content-Range": _header(
+        "On 206 the part sent (`bytes 0-1023/4096`); on 416 the file's length (`bytes */4096`).",
+        {"type": "string", "example": "bytes 0-1023/4096"},
+        required=True,
+    ),
 }
 
 

@@ -1,0 +1,1 @@
+"""Files attached to tasks: contents in GridFS (core/storage/gridfs), metadata in `attachments`."""

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Attachment throughput and the worker's memory: upload and download a large file (100 MB by
+default) through one Tasklane uvicorn worker, sampling the worker's RSS all along.
+
+    .venv/bin/python benchmarks/attachments.py [--mb 100] [--concurrency 1]
+
+Without MONGODB_URL/REDIS_URL it runs in memory (the file then lives in the worker's memory, so
+its RSS says nothing about streaming: use real servers for the memory goal). The goal: the worker's
+RSS grows by less than 2 x the GridFS chunk size x the concurrency while a file streams through it,
+not by the file's size. `--concurrency N` sends N files of `--mb` / N MB at once.
+"""
+
+import argparse
+import asyncio
+import hashlib
+import os
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+
+from benchmarks.load import rss_kib, seed, server
+
+MIB = 1024 * 1024
+BOUNDARY = "tasklane-benchmark-boundary"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class RssSampler:
+    """The peak RSS of a process, sampled every few milliseconds in a thread."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_kib = max(self.peak_kib, rss_kib(self.pid))
+            time.sleep(0.005)
+
+    def __enter__(self) -> "RssSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class Upload:
+    head: bytes
+    size: int
+    tail: bytes
+
+    @property
+    def length(self) -> int:
+        return len(self.head) + self.size + len(self.tail)
+
+
+def upload_body(size: int, name: str) -> Upload:
+    head = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        "Content-Type: image/png\r\n\r\n"
+    ).encode()
+    return Upload(head, size, f"\r\n--{BOUNDARY}--\r\n".encode())
+
+
+async def file_bytes(size: int) -> AsyncIterator[bytes]:
+    """A PNG signature, then a repeating pattern: `size` bytes in 1 MiB pieces."""
+    block = bytes(range(256)) * (MIB // 256)
+    sent = 0
+    first = PNG_SIGNATURE + block[len(PNG_SIGNATURE) :]
+    while sent < size:
+        piece = (first if sent == 0 else block)[: size - sent]
+        sent += len(piece)
+        yield piece
+
+
+async def send(http: httpx.AsyncClient, url: str, auth: dict[str, str], size: int, name: str) -> str:
+    body = upload_body(size, name)
+
+    async def content() -> AsyncIterator[bytes]:
+        yield body.head
+        async for piece in file_bytes(size):
+            yield piece
+        yield body.tail
+
+    headers = {
+        **auth,
+        "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+        "Content-Length": str(body.length),
+    }
+    answer = await http.post(url, content=content(), headers=headers)
+    assert answer.status_code == 201, answer.text
+    return str(answer.headers["location"])
+
+
+async def fetch(http: httpx.AsyncClient, location: str, auth: dict[str, str]) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    async with http.stream("GET", f"{location}/content", headers=auth) as answer:
+        assert answer.status_code == 200
+        async for piece in answer.aiter_raw():
+            digest.update(piece)
+            size += len(piece)
+    return size, digest.hexdigest()
+
+
+async def run(url: str, pid: int, mb: int, concurrency: int, chunk_bytes: int) -> None:
+    data = seed(url, 1)
+    auth = data["auth"]
+    attachments = f"{data['tasks_url']}/{data['task_id']}/attachments"
+    each = mb * MIB // concurrency
+    async with httpx.AsyncClient(base_url=url, timeout=600) as http:
+        # Warm up as a worker that has served uploads before: the code paths, and the buffers a
+        # stream of chunks needs (driver, sockets, allocator), with files of a few chunks each.
+        warm = await asyncio.gather(
+            *(send(http, attachments, auth, 2 * MIB, f"warm-{i}.png") for i in range(concurrency))
+        )
+        await asyncio.gather(*(fetch(http, location, auth) for location in warm))
+        base = rss_kib(pid)
+        with RssSampler(pid) as sampler:
+            started = time.perf_counter()
+            locations = await asyncio.gather(
+                *(send(http, attachments, auth, each, f"big-{i}.png") for i in range(concurrency))
+            )
+            up_seconds = time.perf_counter() - started
+        up_peak = sampler.peak_kib
+        base_down = rss_kib(pid)
+        with RssSampler(pid) as sampler:
+            started = time.perf_counter()
+            fetched = await asyncio.gather(*(fetch(http, loc, auth) for loc in locations))
+            down_seconds = time.perf_counter() - started
+        down_peak = sampler.peak_kib
+    assert all(size == each for size, _ in fetched), fetched
+    total = each * concurrency / MIB
+    goal_kib = 2 * chunk_bytes * concurrency / 1024
+    print(f"files: {concurrency} x {each / MIB:.1f} MiB, GridFS chunk {chunk_bytes // 1024} KiB")
+    print(
+        f"upload:   {total / up_seconds:7.1f} MiB/s ({up_seconds:.1f} s); worker RSS {base / 1024:.1f} MiB "
+        f"-> peak {up_peak / 1024:.1f} MiB (+{(up_peak - base) / 1024:.2f} MiB)"
+    )
+    print(
+        f"download: {total / down_seconds:7.1f} MiB/s ({down_seconds:.1f} s); "
+        f"worker RSS {base_down / 1024:.1f} MiB -> peak {down_peak / 1024:.1f} MiB "
+        f"(+{(down_peak - base_down) / 1024:.2f} MiB)"
+    )
+    print(
+        f"goal: growth < 2 x chunk x concurrency = {goal_kib / 1024:.2f} MiB; "
+        f"upload {'met' if up_peak - base < goal_kib else 'NOT met'}, "
+        f"download {'met' if down_peak - base_down < goal_kib else 'NOT met'}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--mb", type=int, default=100, help="MiB sent in all")
+    parser.add_argument("--concurrency", type=int, default=1, help="files sent at once (each --mb / N)")
+    parser.add_argument("--chunk-kib", type=int, default=255, help="GridFS chunk size")
+    args = parser.parse_args()
+    chunk_bytes = args.chunk_kib * 1024
+    env = {
+        "LOG_LEVEL": "WARNING",
+        "RATE_LIMIT_AUTHENTICATED": "100000000/minute",
+        "RATE_LIMIT_ANONYMOUS": "100000000/minute",
+        "MONGODB_DB": f"tasklane_bench_{uuid.uuid4().hex[:8]}",
+        "ENVIRONMENT": "development",
+        "ATTACHMENT_MAX_BYTES": str(args.mb * MIB + MIB),
+        "ATTACHMENT_PROJECT_QUOTA_BYTES": str(4 * args.mb * MIB),
+        "ATTACHMENT_CHUNK_BYTES": str(chunk_bytes),
+    }
+    print("mode:", "real servers" if os.environ.get("MONGODB_URL") else "in-memory")
+    with server("backend.main:create_app", env, factory=True) as worker:
+        asyncio.run(run(worker.url, worker.pid, args.mb, args.concurrency, chunk_bytes))
+
+
+if __name__ == "__main__":
+    main()
