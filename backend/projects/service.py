@@ -35,7 +35,7 @@ from backend.projects.errors import (
 )
 from backend.projects.repository import ProjectRepository
 from backend.projects.schemas import MemberAdd, MemberRead, ProjectCreate, ProjectRead, ProjectUpdate
-from backend.users.service import UserService
+from backend.users.service import NOBODY, UserService
 
 MAX_MEMBERS = 500
 _RETRIES = 8
@@ -77,6 +77,10 @@ class ProjectAccess(_Granted):
     def decide(cls, caller: Caller, project: Project) -> "ProjectAccess | None":
         grant = project_access(caller, MemberMap.of(project))
         return None if grant is None else cls(project, grant)
+
+    @property
+    def member_ids(self) -> Collection[PydanticObjectId]:
+        return {m.user_id for m in self.project.members}
 
     def writable(self) -> Project:
         """The project, for changing something in it: members and above, and not archived."""
@@ -258,7 +262,7 @@ class ProjectService:
             last = (str(position.get("a")), str(position.get("u")))
             ordered = [m for m in ordered if (m.added_at.isoformat(), str(m.user_id)) > last]
         page = ordered[:limit]
-        names = await self._users.display_names({m.user_id for m in page})
+        people = await self._users.people({m.user_id for m in page})
         next_cursor = None
         if len(ordered) > limit:
             last_member = page[-1]
@@ -267,7 +271,11 @@ class ProjectService:
             )
         items = [
             MemberRead(
-                user_id=m.user_id, display_name=names.get(m.user_id, ""), role=m.role, added_at=m.added_at
+                user_id=m.user_id,
+                display_name=people.get(m.user_id, NOBODY).display_name,
+                handle=people.get(m.user_id, NOBODY).handle,
+                role=m.role,
+                added_at=m.added_at,
             )
             for m in page
         ]
@@ -277,9 +285,13 @@ class ProjectService:
         found = next((m for m in project.members if m.user_id == user_id), None)
         if found is None:
             raise MemberNotFound()
-        names = await self._users.display_names({user_id})
+        person = (await self._users.people({user_id})).get(user_id, NOBODY)
         return MemberRead(
-            user_id=user_id, display_name=names.get(user_id, ""), role=found.role, added_at=found.added_at
+            user_id=user_id,
+            display_name=person.display_name,
+            handle=person.handle,
+            role=found.role,
+            added_at=found.added_at,
         )
 
     async def add_member(self, access: ProjectAccess, data: MemberAdd) -> tuple[Project, PydanticObjectId]:
