@@ -20,9 +20,9 @@ from backend.core.storage.db import Update
 from backend.core.time import as_utc, utcnow
 from backend.labels.service import LabelService
 from backend.projects.documents import Project
-from backend.projects.errors import ProjectArchived
+from backend.projects.errors import ProjectArchived, ProjectNotFound
 from backend.projects.repository import ProjectRepository
-from backend.projects.service import ProjectAccess, ProjectScope
+from backend.projects.service import MemberProjects, ProjectAccess, ProjectScope
 from backend.tasks.documents import Task, TaskStatus
 from backend.tasks.errors import AssigneeNotMember, BoardChanged, TaskNotFound, TaskNumberTaken
 from backend.tasks.hierarchy import check_parent, refused_parents
@@ -30,6 +30,7 @@ from backend.tasks.listing import (
     SortOrder,
     TaskFilters,
     cursor_scope,
+    cursor_scope_across,
     encode_value,
     filter_query,
     read_cursor,
@@ -374,8 +375,51 @@ class TaskService:
     ) -> Page[TaskRead]:
         """A page of tasks; the caller's right to `include_deleted` is checked by the router.
         `project_key` tells which keys in `filters.q` name tasks of this project (none without it)."""
-        conditions = filter_query(project_id, filters, caller_id, project_key=project_key)
+        keys: dict[str, PydanticObjectId | None] = {project_key: None} if project_key else {}
+        conditions = filter_query(project_id, filters, caller_id, project_keys=keys)
         scope = cursor_scope(project_id, order, conditions)
+        return await self._sorted_page(conditions, scope, order, cursor, limit, include_total)
+
+    async def page_across(
+        self,
+        projects: MemberProjects,
+        chosen: list[PydanticObjectId],
+        filters: TaskFilters,
+        order: SortOrder,
+        *,
+        cursor: str | None,
+        limit: int,
+        include_total: bool,
+    ) -> Page[TaskRead]:
+        """A page of the tasks of every project the caller is a member of (or of the `chosen` ones
+        among them; another is a 404), in one query whatever their number: `project_id $in` on the
+        indexes led by project_id. A task key in `filters.q` names a task of the project with that key."""
+        mine = projects.project_ids
+        unknown = set(chosen) - set(mine)
+        if unknown:
+            raise ProjectNotFound()
+        listed = sorted(set(chosen)) if chosen else mine
+        scope = cursor_scope_across(projects.user_id, order, filters, chosen)
+        if not listed:  # in no project: nothing to ask the database
+            if cursor:
+                read_cursor(self._cursors, scope, cursor, order)  # still refuses a foreign cursor
+            return Page[TaskRead](items=[], next_cursor=None, total=0 if include_total else None)
+        keys = {key: project_id for key, project_id in projects.keys.items() if project_id in listed}
+        conditions = filter_query(
+            listed if len(listed) > 1 else listed[0], filters, projects.user_id, project_keys=keys
+        )
+        return await self._sorted_page(conditions, scope, order, cursor, limit, include_total)
+
+    async def _sorted_page(
+        self,
+        conditions: dict[str, Any],
+        scope: str,
+        order: SortOrder,
+        cursor: str | None,
+        limit: int,
+        include_total: bool,
+    ) -> Page[TaskRead]:
+        """One page in (field, _id) order from the cursor's position: a range, a limit, never a skip."""
         query = conditions
         if cursor:
             query = {"$and": [conditions, read_cursor(self._cursors, scope, cursor, order)]}
