@@ -114,7 +114,9 @@ class TestListing:
         while url:
             page = (await team.member.client.get(url)).json()
             seen += [t["title"] for t in page["items"]]
-            url = f"{TASKS}?sort=priority&limit=3&cursor={page['next_cursor']}" if page["next_cursor"] else None
+            url = (
+                f"{TASKS}?sort=priority&limit=3&cursor={page['next_cursor']}" if page["next_cursor"] else None
+            )
 
         assert len(seen) == len(set(seen)) == 8
         assert seen[:2] in (["App one", "Web one"], ["Web one", "App one"])  # priority 0 first
@@ -179,7 +181,9 @@ class TestCache:
 
         assert titles(await team.viewer.client.get(TASKS)) == ["App one", "Web one"]
 
-    async def test_a_new_project_of_the_caller_is_listed_at_once(self, team: Team, two: dict[str, Any]) -> None:
+    async def test_a_new_project_of_the_caller_is_listed_at_once(
+        self, team: Team, two: dict[str, Any]
+    ) -> None:
         await team.member.client.get(TASKS)
         mine = await project(team.member, "MAX")
         await task(team.member, mine["id"], title="Mine")
