@@ -43,7 +43,8 @@ class QueryShape:
     def describe(self) -> str:
         sort = ", ".join(f"{k} {v}" for k, v in self.sort) or "-"
         any_of = f", any of {list(self.any_of)}" if self.any_of else ""
-        return f"{self.collection}: equality {list(self.equality)}, other {list(self.other)}{any_of}, sort {sort}"
+        fields = f"equality {list(self.equality)}, other {list(self.other)}{any_of}"
+        return f"{self.collection}: {fields}, sort {sort}"
 
 
 Branch = tuple[frozenset[str], frozenset[str], frozenset[str]]
