@@ -36,7 +36,11 @@ class Mentions:
         written = [mentioned_handles(text) for text in texts]
         wanted = sorted({handle for handles in written for handle in handles})
         found = await self._users.by_handles(wanted)
-        members = {user.handle: user.id for user in found if user.id in member_ids and user.handle}
+        members = {
+            user.handle: user.id
+            for user in found
+            if user.id is not None and user.id in member_ids and user.handle
+        }
         return [[members[h] for h in handles if h in members] for handles in written]
 
 
