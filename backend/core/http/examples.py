@@ -28,17 +28,20 @@ CURSOR = "q9Xh3kTz0bVbJ5eyJzIjoidGFza3MiLCJwIjp7fX0"
 
 _ADA = {"id": ADA, "display_name": "Ada Lovelace"}
 _MAX = {"id": MAX, "display_name": "Max Planck"}
+_MAX_PERSON = {**_MAX, "handle": "max"}
+_ADA_MENTION = {"user_id": ADA, "handle": "ada", "display_name": "Ada Lovelace"}
 _TASK = {
     "id": TASK,
     "project_id": PROJECT,
     "number": 42,
     "key": "WEB-42",
     "title": "Fix the login redirect loop",
-    "description": "After a password reset the login page redirects to itself.",
+    "description": "After a password reset the login page redirects to itself. @ada knows the flow.",
     "status": "in_progress",
     "priority": 2,
     "labels": ["bug", "auth"],
-    "assignees": [_MAX],
+    "assignees": [_MAX_PERSON],
+    "mentions": [_ADA_MENTION],
     "due_at": "2026-12-10T17:00:00Z",
     "parent_id": PARENT,
     "position": 1024.0,
@@ -62,11 +65,18 @@ _PROJECT = {
     "member_count": 4,
     "my_role": "owner",
 }
-_MEMBER = {"user_id": MAX, "display_name": "Max Planck", "role": "member", "added_at": CREATED}
+_MEMBER = {
+    "user_id": MAX,
+    "display_name": "Max Planck",
+    "handle": "max",
+    "role": "member",
+    "added_at": CREATED,
+}
 _USER = {
     "id": ADA,
     "email": "ada@example.com",
     "display_name": "Ada Lovelace",
+    "handle": "ada",
     "role": "user",
     "disabled": False,
     "created_at": CREATED,
@@ -74,8 +84,9 @@ _USER = {
 _COMMENT = {
     "id": COMMENT,
     "task_id": TASK,
-    "author": _MAX,
-    "body": "Reproduced on Firefox; the cookie is set for the wrong path.",
+    "author": _MAX_PERSON,
+    "body": "Reproduced on Firefox; the cookie is set for the wrong path. @ada, can you look?",
+    "mentions": [_ADA_MENTION],
     "created_at": UPDATED,
     "edited_at": None,
 }
@@ -152,8 +163,8 @@ EXAMPLES: dict[str, Any] = {
     "ActivityVerb": "task.updated",
     "ActorSummary": _ADA,
     "AssigneeCount": {"user_id": MAX, "display_name": "Max Planck", "count": 7},
-    "AssigneeSummary": _MAX,
-    "AuthorSummary": _MAX,
+    "AssigneeSummary": _MAX_PERSON,
+    "AuthorSummary": _MAX_PERSON,
     "Body_auth-token": {"username": "ada@example.com", "password": "correct horse battery staple"},
     "BulkChanges": {"status": "done", "add_labels": ["released"]},
     "BulkItemResult": {"id": TASK, "result": "updated", "detail": None},
@@ -180,6 +191,7 @@ EXAMPLES: dict[str, Any] = {
     "LabelUpdate": {"name": "Defect", "color": "#f76b15"},
     "MemberAdd": {"email": "max@example.com", "role": "member"},
     "MemberRead": _MEMBER,
+    "MentionRead": _ADA_MENTION,
     "MemberUpdate": {"role": "admin"},
     "Page_ActivityRead_": _page(_ACTIVITY),
     "Page_CommentRead_": _page(_COMMENT),
@@ -267,5 +279,6 @@ EXAMPLES: dict[str, Any] = {
         "email": "ada@example.com",
         "password": "correct horse battery staple",
         "display_name": "Ada Lovelace",
+        "handle": "ada",
     },
 }
