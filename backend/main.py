@@ -183,7 +183,7 @@ def create_app(
     configure_logging(settings.log_level, json=settings.log_json)
     app = FastAPI(
         title="Tasklane API",
-        version="3.0.0",
+        version="4.0.0",
         description=DESCRIPTION,
         license_info={
             "name": "Proprietary: all rights reserved",
