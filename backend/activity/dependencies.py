@@ -12,7 +12,7 @@ from backend.users.dependencies import user_service
 
 def activity_service(resources: AppResources) -> ActivityService:
     return ActivityService(
-        EventBus(resources.stores.redis), user_service(resources).display_names, resources.cursors
+        EventBus(resources.stores.redis), user_service(resources).people, resources.cursors
     )
 
 

@@ -62,6 +62,7 @@ class ActivityChanges(Schema):
 class ActorSummary(Schema):
     id: PydanticObjectId
     display_name: str
+    handle: str
 
 
 class ActivityRead(Schema):

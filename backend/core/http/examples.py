@@ -26,7 +26,7 @@ UPDATED = "2026-12-01T14:02:11Z"
 TICKET = "eyJhbGciOiJIUzI1NiJ9.eyJ0eXAiOiJzdHJlYW0ifQ.c2lnbmF0dXJl"
 CURSOR = "q9Xh3kTz0bVbJ5eyJzIjoidGFza3MiLCJwIjp7fX0"
 
-_ADA = {"id": ADA, "display_name": "Ada Lovelace"}
+_ADA = {"id": ADA, "display_name": "Ada Lovelace", "handle": "ada"}
 _MAX = {"id": MAX, "display_name": "Max Planck"}
 _MAX_PERSON = {**_MAX, "handle": "max"}
 _ADA_MENTION = {"user_id": ADA, "handle": "ada", "display_name": "Ada Lovelace"}
@@ -162,7 +162,7 @@ EXAMPLES: dict[str, Any] = {
     "ActivityRead": _ACTIVITY,
     "ActivityVerb": "task.updated",
     "ActorSummary": _ADA,
-    "AssigneeCount": {"user_id": MAX, "display_name": "Max Planck", "count": 7},
+    "AssigneeCount": {"user_id": MAX, "display_name": "Max Planck", "handle": "max", "count": 7},
     "AssigneeSummary": _MAX_PERSON,
     "AuthorSummary": _MAX_PERSON,
     "Body_auth-token": {"username": "ada@example.com", "password": "correct horse battery staple"},
