@@ -4,8 +4,11 @@ a constant number of database round trips; other handles stay text and mention n
 from typing import Any
 
 import pytest
+from beanie import PydanticObjectId
 
 from backend.testing import CommandLog, Team, UserFactory
+from backend.users.handles import mentioned_handles
+from backend.users.mentions import newly_mentioned
 
 
 def mentioned(body: dict[str, Any]) -> list[tuple[str, str]]:
@@ -125,3 +128,23 @@ class TestTasks:
         )
 
         assert created.json()["mentions"] == []
+
+
+class TestHandlesInText:
+    @pytest.mark.parametrize(
+        ("text", "handles"),
+        [
+            ("@Ada, then (@max) and @ada again", ["ada", "max"]),
+            ("mail ada@example.com or @ada.b or x@max", []),
+            ("end of sentence @bo_b.", ["bo_b"]),
+            ("@a is too short, @" + "x" * 31 + " too long", []),
+        ],
+    )
+    def test_mentions_stand_alone_and_count_once(self, text: str, handles: list[str]) -> None:
+        assert mentioned_handles(text) == handles
+
+
+def test_an_edit_notifies_only_the_newly_mentioned() -> None:
+    ada, max_, vic = PydanticObjectId(), PydanticObjectId(), PydanticObjectId()
+
+    assert newly_mentioned([ada, max_], [max_, vic, ada]) == [vic]
