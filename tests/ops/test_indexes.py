@@ -272,3 +272,19 @@ def test_without_the_sort_index_a_list_across_projects_is_uncovered() -> None:
     del indexes["tasks"]["project_due_at"]
 
     assert uncovered([shape], indexes) == [shape]
+
+
+@pytest.mark.parametrize(
+    ("filter_", "sort"),
+    [
+        ({"project_id": 1, "deleted_at": None, "priority": {"$in": [1, 2]}}, {"priority": 1, "_id": 1}),
+        ({"project_id": 1, "deleted_at": None, "number": {"$in": [4, 2]}}, {"number": 1, "_id": 1}),
+        ({"project_id": {"$in": [1, 2]}, "priority": {"$in": [1, 2]}}, {"priority": -1, "_id": -1}),
+    ],
+)
+def test_a_list_sorted_by_a_field_it_matches_with_in_is_covered(
+    filter_: dict[str, object], sort: dict[str, int]
+) -> None:
+    shapes = shapes_of("find", {"find": "tasks", "filter": filter_, "sort": sort})
+
+    assert uncovered(shapes, declared(DOCUMENT_MODELS)) == []

@@ -213,7 +213,7 @@ EXAMPLES: dict[str, Any] = {
         "total": 128,
         "by_status": [{"status": "in_progress", "count": 9}, {"status": "done", "count": 74}],
         "by_priority": [{"priority": 2, "count": 11}],
-        "by_assignee": [{"user_id": MAX, "display_name": "Max Planck", "count": 7}],
+        "by_assignee": [{"user_id": MAX, "display_name": "Max Planck", "handle": "max", "count": 7}],
         "unassigned": 31,
         "overdue": 4,
         "daily": [{"date": "2026-12-01", "created": 5, "completed": 3}],

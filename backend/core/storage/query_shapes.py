@@ -7,7 +7,8 @@ by equality may be skipped in the sort). The rest of the filter may be checked o
 
 A field matched with `$in` (`any_of`) may lead the index as an equality does: the server scans the
 index once per value, each scan in the sort's order, and merges them ("explode for sort", up to 200
-values); such a field is not skipped in the sort, as an equality is. A list across the caller's
+values); such a field is not skipped in the sort, as an equality is, and a list sorted by it is
+served as any sorted list (the index gives its order). A list across the caller's
 projects is so served by the (project_id, field, _id) indexes of a project's list.
 """
 
@@ -153,8 +154,13 @@ def load_shapes(path: Path) -> set[QueryShape]:
 def covers(index: IndexSpec, shape: QueryShape) -> bool:
     keys = [name for name, _ in index.keys]
     directions = [direction for _, direction in index.keys]
+    # A `$in` field may lead as an equality does unless the answer is sorted by it: then the index
+    # must give its order, as the sort's part below.
+    sorted_by = {name for name, _ in shape.sort}
     prefix = 0
-    while prefix < len(keys) and (keys[prefix] in shape.equality or keys[prefix] in shape.any_of):
+    while prefix < len(keys) and (
+        keys[prefix] in shape.equality or (keys[prefix] in shape.any_of and keys[prefix] not in sorted_by)
+    ):
         prefix += 1
     if shape.equality and prefix == 0:
         return False  # the index cannot narrow by the fields the query fixes: a scan of it all
