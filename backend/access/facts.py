@@ -134,6 +134,9 @@ class AccessFacts:
         self._tokens: _Copies[str, TokenState] = _Copies(self.MAX_COPIES)  # by secret hash
         self._token_hashes: dict[str, str] = {}  # token id -> secret hash, to forget by id
         self._projects: _Copies[PydanticObjectId, MemberMap | None] = _Copies(self.MAX_COPIES)
+        # user -> the member maps of the projects they are a member of. Any reported change to any
+        # project's members drops them all: a change names the project, not whom it added or removed.
+        self._memberships: _Copies[PydanticObjectId, tuple[MemberMap, ...]] = _Copies(self.MAX_COPIES)
         self._open = False
         self._local = False  # the in-memory MongoDB reports every write synchronously
         self._heard = 0.0
@@ -202,7 +205,20 @@ class AccessFacts:
             return known  # type: ignore[return-value]
         return await self._load(self._projects, project_id, self._load_member_map(project_id))
 
+    async def memberships(self, user_id: PydanticObjectId) -> tuple[MemberMap, ...]:
+        """The member maps of every project the user is a member of (one query on a miss), in `_id`
+        order. Lists across projects are scoped by it, so it is trusted exactly as member maps are."""
+        known = self._memberships.values.get(user_id) if self.live else None
+        if known is not None:
+            return known
+        return await self._load(self._memberships, user_id, self._load_memberships(user_id))
+
     # Every request asks for a copy (above, without an await when it is known); only a miss reads.
+
+    @staticmethod
+    async def _load_memberships(user_id: PydanticObjectId) -> tuple[MemberMap, ...]:
+        projects = await ProjectRepository().of_member(user_id)
+        return tuple(MemberMap.of(project) for project in sorted(projects, key=lambda p: str(p.id)))
 
     @staticmethod
     async def _load_account(user_id: PydanticObjectId) -> Account | None:
@@ -254,10 +270,11 @@ class AccessFacts:
     def forget_project(self, project_id: PydanticObjectId) -> None:
         self._epoch += 1
         self._projects.values.pop(project_id, None)
+        self._memberships.values.clear()
 
     def forget_all(self) -> None:
         self._epoch += 1
-        for copies in (self._accounts, self._sessions, self._tokens, self._projects):
+        for copies in (self._accounts, self._sessions, self._tokens, self._projects, self._memberships):
             copies.values.clear()
         self._token_hashes.clear()
 

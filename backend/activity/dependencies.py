@@ -14,7 +14,7 @@ from backend.users.dependencies import user_service
 def activity_service(resources: AppResources) -> ActivityService:
     return ActivityService(
         EventBus(resources.stores.redis),
-        user_service(resources).display_names,
+        user_service(resources).people,
         resources.cursors,
         notification_service(resources).heard,  # who is told of each change
     )

@@ -65,6 +65,7 @@ class ActivityChanges(Schema):
 class ActorSummary(Schema):
     id: PydanticObjectId
     display_name: str
+    handle: str
 
 
 class ActivityRead(Schema):

@@ -1,7 +1,7 @@
 """Writing and reading the activity log. Imports no other domain: names come in as a lookup."""
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from beanie import PydanticObjectId
@@ -41,7 +41,19 @@ def readable_changes(record: ActivityRecord) -> ActivityChanges:
 
 
 _VERBS = frozenset(verb.value for verb in ActivityVerb)
-NameLookup = Callable[[set[PydanticObjectId]], Awaitable[dict[PydanticObjectId, str]]]
+
+
+class Shown(Protocol):
+    """How a person is shown (the users domain's `Person`), without importing it."""
+
+    @property
+    def display_name(self) -> str: ...
+
+    @property
+    def handle(self) -> str: ...
+
+
+NameLookup = Callable[[set[PydanticObjectId]], Awaitable[Mapping[PydanticObjectId, Shown]]]
 # People mentioned in a change, by the task the change is about (a task's or a comment's record).
 Mentions = Mapping[PydanticObjectId, frozenset[PydanticObjectId]]
 # Who else hears of recorded changes (notifications), given their records and the people mentioned.
@@ -167,13 +179,17 @@ class ActivityService:
         for odd in (r for r in records if r.verb not in _VERBS):
             log.warning("activity_verb_unknown", record_id=str(odd.id), verb=odd.verb)
         records = known
-        names = await self._names({r.actor_id for r in records})
+        people = await self._names({r.actor_id for r in records})
         return [
             ActivityRead(
                 id=r.id,
                 project_id=r.project_id,
                 task_id=r.task_id,
-                actor=ActorSummary(id=r.actor_id, display_name=names.get(r.actor_id, "")),
+                actor=ActorSummary(
+                    id=r.actor_id,
+                    display_name=people[r.actor_id].display_name if r.actor_id in people else "",
+                    handle=people[r.actor_id].handle if r.actor_id in people else "",
+                ),
                 verb=r.verb,
                 target=r.target,
                 changes=readable_changes(r),

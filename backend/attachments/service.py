@@ -3,7 +3,7 @@ deletes. Contents go to the blob store a chunk at a time; the project's usage is
 the bytes are written, so two racing uploads cannot both pass the quota, and released on failure."""
 
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -35,7 +35,7 @@ from backend.core.storage.gridfs import BlobStore
 from backend.projects.documents import ProjectRole
 from backend.projects.service import ProjectAccess
 from backend.tasks.documents import Task
-from backend.users.service import UserService
+from backend.users.service import NOBODY, Person, UserService
 
 # Reservations beyond the announced length (a chunked body announces none) grow by this much at a
 # time: a few round trips per 100 MB rather than one per chunk.
@@ -213,7 +213,7 @@ class AttachmentService:
         return Page[AttachmentRead](items=await self.read(items), next_cursor=next_cursor)
 
     async def read(self, attachments: list[Attachment]) -> list[AttachmentRead]:
-        names = await self._users.display_names({a.uploader_id for a in attachments})
+        people = await self._users.people({a.uploader_id for a in attachments})
         return [
             AttachmentRead(
                 id=a.id,
@@ -223,7 +223,7 @@ class AttachmentService:
                 content_type=a.content_type,
                 size=a.size,
                 sha256=a.sha256,
-                uploader=AuthorSummary(id=a.uploader_id, display_name=names.get(a.uploader_id, "")),
+                uploader=_uploader(a.uploader_id, people),
                 created_at=a.created_at,
             )
             for a in attachments
@@ -268,3 +268,8 @@ async def _chained(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[byt
         yield head
     async for chunk in rest:
         yield chunk
+
+
+def _uploader(user_id: PydanticObjectId, people: Mapping[PydanticObjectId, Person]) -> AuthorSummary:
+    person = people.get(user_id, NOBODY)
+    return AuthorSummary(id=user_id, display_name=person.display_name, handle=person.handle)

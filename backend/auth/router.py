@@ -13,20 +13,24 @@ from backend.core.http.errors import error_responses
 from backend.core.http.routing import API_PREFIX, ApiRoute
 from backend.core.ratelimit.rules import RateLimited
 from backend.users.dependencies import UserServiceDep
-from backend.users.errors import EmailTaken
+from backend.users.errors import EmailTaken, HandleTaken
 from backend.users.schemas import UserRead, UserRegister
 
 router = APIRouter(prefix=API_PREFIX + "/auth", tags=["auth"], route_class=ApiRoute)
 
 
 @router.post(
-    "/register", name="register", status_code=status.HTTP_201_CREATED, responses=error_responses(EmailTaken)
+    "/register",
+    name="register",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(EmailTaken, HandleTaken),
 )
 async def register(
     data: UserRegister, users: UserServiceDep, request: Request, response: Response
 ) -> UserRead:
     """Create an account. The email is trimmed, NFKC-normalised and case-folded, and must be unused
-    (409 `EMAIL_TAKEN`).
+    (409 `EMAIL_TAKEN`). A chosen `handle` must be free too (409 `HANDLE_TAKEN`); without one, the
+    account gets one made from the email, with a number if needed (`ada`, `ada2`, ...).
 
     The password (10 to 128 characters, not the email) is stored only as an argon2id hash.
     """

@@ -10,6 +10,8 @@ class Comment(Document):
     task_id: PydanticObjectId
     author_id: PydanticObjectId
     body: str
+    # The members its `@handles` named when written (users/mentions.py), in the order written.
+    mentioned_ids: list[PydanticObjectId] = Field(default_factory=list)
     created_at: UtcDatetime = Field(default_factory=utcnow)
     edited_at: UtcDatetime | None = None
 

@@ -18,7 +18,8 @@ from backend.core.time import utcnow
 from backend.projects.documents import ProjectRole
 from backend.projects.service import ProjectAccess
 from backend.tasks.documents import Task
-from backend.users.service import UserService
+from backend.users.mentions import Mentions, mentions_read
+from backend.users.service import NOBODY, UserService
 
 
 class CommentService:
@@ -30,12 +31,18 @@ class CommentService:
         self._activity = activity
         self._generations = generations
         self._comments = CommentRepository()
+        self._mentions = Mentions(users)
 
     async def create(self, access: ProjectAccess, task: Task, data: CommentWrite) -> Comment:
         access.writable()
         assert task.id is not None
+        mentioned = await self._mentions.of(data.body, access.member_ids)
         comment = Comment(
-            project_id=task.project_id, task_id=task.id, author_id=access.user_id, body=data.body
+            project_id=task.project_id,
+            task_id=task.id,
+            author_id=access.user_id,
+            body=data.body,
+            mentioned_ids=mentioned,
         )
         await self._comments.insert(comment)
         await self._record(
@@ -58,7 +65,10 @@ class CommentService:
         if comment.author_id != access.user_id:
             raise NotCommentAuthor("Only the author may edit a comment.")
         before = comment.body
-        await self._comments.set(comment, {"body": data.body, "edited_at": utcnow()})
+        mentioned = await self._mentions.of(data.body, access.member_ids)
+        await self._comments.set(
+            comment, {"body": data.body, "mentioned_ids": mentioned, "edited_at": utcnow()}
+        )
         await self._record(
             comment,
             task,
@@ -90,13 +100,18 @@ class CommentService:
         return Page[CommentRead](items=await self.read(items), next_cursor=next_cursor)
 
     async def read(self, comments: list[Comment]) -> list[CommentRead]:
-        names = await self._users.display_names({c.author_id for c in comments})
+        people = await self._users.people({u for c in comments for u in (c.author_id, *c.mentioned_ids)})
         return [
             CommentRead(
                 id=c.id,
                 task_id=c.task_id,
-                author=AuthorSummary(id=c.author_id, display_name=names.get(c.author_id, "")),
+                author=AuthorSummary(
+                    id=c.author_id,
+                    display_name=people.get(c.author_id, NOBODY).display_name,
+                    handle=people.get(c.author_id, NOBODY).handle,
+                ),
                 body=c.body,
+                mentions=mentions_read(c.mentioned_ids, people),
                 created_at=c.created_at,
                 edited_at=c.edited_at,
             )

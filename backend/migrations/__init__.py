@@ -8,7 +8,8 @@ from backend.migrations.m0001_email_nfkc import EmailNfkc
 from backend.migrations.m0002_sessions_for_refresh_families import SessionsForRefreshFamilies
 from backend.migrations.m0003_task_ranks import TaskRanks
 from backend.migrations.m0004_label_catalogue import LabelCatalogue
-from backend.migrations.m0008_task_watchers import TaskWatchers
+from backend.migrations.m0005_user_handles import UserHandles
+from backend.migrations.m0006_task_watchers import TaskWatchers
 from backend.migrations.migration import Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -16,6 +17,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     SessionsForRefreshFamilies(),
     TaskRanks(),
     LabelCatalogue(),
+    UserHandles(),
     TaskWatchers(),
 )
 

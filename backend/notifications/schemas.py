@@ -12,6 +12,7 @@ from backend.notifications.documents import NotificationKind
 class PersonSummary(Schema):
     id: PydanticObjectId
     display_name: str
+    handle: str
 
 
 class WatcherRead(Schema):

@@ -30,7 +30,7 @@ from backend.notifications.events import READ_MARK, UserEvents
 from backend.notifications.repository import NotificationRepository, WatcherRepository
 from backend.notifications.schemas import NotificationRead, PersonSummary, WatcherRead
 from backend.projects.documents import ProjectRole
-from backend.users.service import UserService
+from backend.users.service import NOBODY, Person, UserService
 
 UserId = PydanticObjectId
 # The strongest reason first: one change gives each person one notification, for its strongest reason.
@@ -217,10 +217,10 @@ class NotificationService:
             project_id, task_id, codec=self._cursors, cursor=cursor, limit=limit
         )
         shown = [w for w in found if w.user_id in members]
-        names = await self._users.display_names({w.user_id for w in shown})
+        people = await self._users.people({w.user_id for w in shown})
         items = [
             WatcherRead(
-                user=PersonSummary(id=w.user_id, display_name=names.get(w.user_id, "")),
+                user=_summary(w.user_id, people),
                 created_at=w.created_at,
             )
             for w in shown
@@ -287,7 +287,7 @@ class NotificationService:
         return await self.unread_count(caller)
 
     async def read(self, notifications: list[Notification]) -> list[NotificationRead]:
-        names = await self._users.display_names({n.actor_id for n in notifications})
+        people = await self._users.people({n.actor_id for n in notifications})
         return [
             NotificationRead(
                 id=n.id,
@@ -297,9 +297,14 @@ class NotificationService:
                 task_key=n.task_key,
                 comment_id=n.comment_id,
                 activity_id=n.activity_id,
-                actor=PersonSummary(id=n.actor_id, display_name=names.get(n.actor_id, "")),
+                actor=_summary(n.actor_id, people),
                 created_at=n.created_at,
                 read_at=n.read_at,
             )
             for n in notifications
         ]
+
+
+def _summary(user_id: UserId, people: Mapping[UserId, Person]) -> PersonSummary:
+    person = people.get(user_id, NOBODY)
+    return PersonSummary(id=user_id, display_name=person.display_name, handle=person.handle)

@@ -1,5 +1,9 @@
 """Demo data for the frontend team: users, projects, a few hundred tasks, comments and relations, made
-through the API itself (so every rule, activity record and counter is as real use would leave it)."""
+through the API itself (so every rule, activity record and counter is as real use would leave it).
+
+People have handles (`@ada`, with the suffix of a second set), and some descriptions and comments
+mention them; Ada, Grace, Alan and Edsger are in every project, so `GET /api/v1/tasks` as any of them
+lists the tasks of all three."""
 
 import random
 import uuid
@@ -67,11 +71,17 @@ async def seed_demo(app: FastAPI, *, tasks_per_project: int = 100, seed: int = 7
         logins = []
         headers: dict[str, dict[str, str]] = {}
         ids: dict[str, str] = {}
+        handles = {handle: f"{handle}{suffix.lower()}" for handle, _ in PEOPLE}
         for handle, name in PEOPLE:
             email = f"{handle}{suffix.lower()}@demo.tasklane.dev"
             created = await http.post(
                 "/api/v1/auth/register",
-                json={"email": email, "password": DEMO_PASSWORD, "display_name": name},
+                json={
+                    "email": email,
+                    "password": DEMO_PASSWORD,
+                    "display_name": name,
+                    "handle": handles[handle],
+                },
             )
             created.raise_for_status()
             ids[handle] = created.json()["id"]
@@ -107,7 +117,12 @@ async def seed_demo(app: FastAPI, *, tasks_per_project: int = 100, seed: int = 7
             for _ in range(tasks_per_project):
                 body: dict[str, object] = {
                     "title": f"{rng.choice(VERBS)} {rng.choice(THINGS)}",
-                    "description": "Steps:\n\n1. Look\n2. Change\n3. Verify\n",
+                    "description": "Steps:\n\n1. Look\n2. Change\n3. Verify\n"
+                    + (
+                        f"\nAsk @{handles[rng.choice(['grace', 'alan', 'edsger'])]}.\n"
+                        if rng.random() < 0.3
+                        else ""
+                    ),
                     "status": rng.choice(STATUSES),
                     "priority": rng.randrange(5),
                     "labels": rng.sample([name.lower() for name, _, _ in LABELS], rng.randrange(3)),
@@ -122,7 +137,10 @@ async def seed_demo(app: FastAPI, *, tasks_per_project: int = 100, seed: int = 7
             task_ids = [*top_ids, *await create_tasks(http, base, subtasks, headers)]
             for task_id, task in zip(task_ids, [*top_level, *subtasks], strict=True):
                 if rng.random() < 0.5:
-                    comment = {"body": rng.choice(["On it.", "Can we split this?", "Done in review.", "+1"])}
+                    said = rng.choice(["On it.", "Can we split this?", "Done in review.", "+1"])
+                    if rng.random() < 0.3:  # a mention: `@grace` (a member of every demo project)
+                        said = f"@{handles[rng.choice(['ada', 'grace', 'alan', 'edsger'])]} {said}"
+                    comment = {"body": said}
                     made = await http.post(
                         f"{base}/tasks/{task_id}/comments", json=comment, headers=headers[task.author]
                     )

@@ -23,7 +23,7 @@ from backend.core.dependencies import GenerationsDep
 from backend.core.ids import parse_id
 from backend.projects.errors import ProjectNotFound
 from backend.projects.repository import ProjectRepository
-from backend.projects.service import ProjectAccess, ProjectScope, ProjectService
+from backend.projects.service import MemberProjects, ProjectAccess, ProjectScope, ProjectService
 from backend.resources import AppResources, resources_of
 from backend.users.dependencies import user_service
 
@@ -110,3 +110,29 @@ async def fast_project_scope(scope: Scope, params: Mapping[str, str]) -> Project
 
 # The key scope of every cached read of a project's data (core/caching/reads.py).
 PROJECT_KEYS = KeyResolver(fast=fast_project_scope, dependency=project_scope)
+
+
+async def member_projects(
+    caller: CurrentCaller, facts: AccessFactsDep, generations: GenerationsDep
+) -> MemberProjects:
+    """Every project the caller is a member of, for lists across projects."""
+    maps = await facts.memberships(caller.user_id)
+    # Redis failing: generations 0, so at worst a stale answer, and only of the caller's projects now.
+    known = await generations.current_many([m.project_id for m in maps])
+    return MemberProjects.of(caller, maps, known if known is not None else [0] * len(maps))
+
+
+async def fast_member_projects(scope: Scope, _: Mapping[str, str]) -> MemberProjects | None:
+    """`member_projects` before routing, for the cache-hit fast path (None: let the route answer)."""
+    caller = caller_of(scope)
+    if caller is None:
+        return None
+    resources = resources_of(scope["app"])
+    maps = await resources.access_facts.memberships(caller.user_id)
+    known = await resources.stores.generations.current_many([m.project_id for m in maps])
+    return None if known is None else MemberProjects.of(caller, maps, known)
+
+
+MemberProjectsDep = Annotated[MemberProjects, Depends(member_projects)]
+# The key scope of cached reads across the caller's projects (core/caching/reads.py).
+MEMBER_PROJECTS_KEYS = KeyResolver(fast=fast_member_projects, dependency=member_projects)

@@ -17,6 +17,10 @@ class ProjectRepository:
     async def by_id(self, project_id: PydanticObjectId) -> Project | None:
         return await by_id(Project, project_id)
 
+    async def of_member(self, user_id: PydanticObjectId) -> list[Project]:
+        """Every project with this member, archived or not (the members index serves it)."""
+        return await Project.find({"members.user_id": user_id}).to_list()
+
     async def by_key(self, key: str) -> Project | None:
         return await Project.find_one(Project.key == key)
 

@@ -95,5 +95,6 @@ class MemberUpdate(RequestBody):
 class MemberRead(Schema):
     user_id: PydanticObjectId
     display_name: str
+    handle: str
     role: ProjectRole
     added_at: UtcDatetime

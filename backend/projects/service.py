@@ -35,7 +35,7 @@ from backend.projects.errors import (
 )
 from backend.projects.repository import ProjectRepository
 from backend.projects.schemas import MemberAdd, MemberRead, ProjectCreate, ProjectRead, ProjectUpdate
-from backend.users.service import UserService
+from backend.users.service import NOBODY, UserService
 
 MAX_MEMBERS = 500
 _RETRIES = 8
@@ -77,6 +77,10 @@ class ProjectAccess(_Granted):
     def decide(cls, caller: Caller, project: Project) -> "ProjectAccess | None":
         grant = project_access(caller, MemberMap.of(project))
         return None if grant is None else cls(project, grant)
+
+    @property
+    def member_ids(self) -> Collection[PydanticObjectId]:
+        return {m.user_id for m in self.project.members}
 
     def writable(self) -> Project:
         """The project, for changing something in it: members and above, and not archived."""
@@ -126,6 +130,58 @@ class TaskScope(ProjectScope):
         return [str(self.project_id), self.grant.scope, "task", str(self.task_id), str(self.generation)]
 
 
+@dataclass(frozen=True)
+class MemberProjects(KeyScope):
+    """Every project a caller is a member of, as the policy grants each, at its data generation: what
+    lists across projects (`GET /tasks`) may show. Taken from the access facts (MongoDB's truth, or
+    copies trusted only while every change to them is reported), never from Redis: a removed member's
+    next list is keyed, and computed, without the project, whatever the cache holds."""
+
+    caller: Caller
+    grants: tuple[ProjectGrant, ...]
+    members: tuple[MemberMap, ...]
+    generations: tuple[int, ...]
+
+    @classmethod
+    def of(cls, caller: Caller, maps: Iterable[MemberMap], generations: Iterable[int]) -> "MemberProjects":
+        decided = [
+            (grant, members, generation)
+            for members, generation in zip(maps, generations, strict=True)
+            if (grant := project_access(caller, members)) is not None and grant.role is not None
+        ]
+        return cls(
+            caller,
+            tuple(g for g, _, _ in decided),
+            tuple(m for _, m, _ in decided),
+            tuple(n for _, _, n in decided),
+        )
+
+    @property
+    def user_id(self) -> PydanticObjectId:
+        return self.caller.user_id
+
+    @property
+    def project_ids(self) -> list[PydanticObjectId]:
+        return [grant.project_id for grant in self.grants]
+
+    @property
+    def keys(self) -> dict[str, PydanticObjectId]:
+        """Project key -> id, for searches naming tasks by key (`WEB-42`)."""
+        return {members.key: members.project_id for members in self.members}
+
+    def key_parts(self) -> list[str]:
+        """Per caller: the answer is made of their projects, each at its generation, so a write in any
+        of them or a change of the projects they are in makes another key."""
+        return [
+            "member-projects",
+            str(self.user_id),
+            *(f"{g.project_id}:{g.scope}:{n}" for g, n in zip(self.grants, self.generations, strict=True)),
+        ]
+
+    def caller_id(self) -> str:
+        return str(self.user_id)
+
+
 def read_project(project: Project, role: ProjectRole | None) -> ProjectRead:
     assert project.id is not None
     return ProjectRead(
@@ -173,6 +229,7 @@ class ProjectService:
             await self._projects.insert(project)
         except DuplicateKeyError as exc:
             raise ProjectKeyTaken(f"The key {data.key} is taken.") from exc
+        self._facts.forget_project(_id(project))  # the owner's lists across projects show it at once
         await self._activity.record(
             project_id=_id(project),
             actor_id=owner,
@@ -258,7 +315,7 @@ class ProjectService:
             last = (str(position.get("a")), str(position.get("u")))
             ordered = [m for m in ordered if (m.added_at.isoformat(), str(m.user_id)) > last]
         page = ordered[:limit]
-        names = await self._users.display_names({m.user_id for m in page})
+        people = await self._users.people({m.user_id for m in page})
         next_cursor = None
         if len(ordered) > limit:
             last_member = page[-1]
@@ -267,7 +324,11 @@ class ProjectService:
             )
         items = [
             MemberRead(
-                user_id=m.user_id, display_name=names.get(m.user_id, ""), role=m.role, added_at=m.added_at
+                user_id=m.user_id,
+                display_name=people.get(m.user_id, NOBODY).display_name,
+                handle=people.get(m.user_id, NOBODY).handle,
+                role=m.role,
+                added_at=m.added_at,
             )
             for m in page
         ]
@@ -277,9 +338,13 @@ class ProjectService:
         found = next((m for m in project.members if m.user_id == user_id), None)
         if found is None:
             raise MemberNotFound()
-        names = await self._users.display_names({user_id})
+        person = (await self._users.people({user_id})).get(user_id, NOBODY)
         return MemberRead(
-            user_id=user_id, display_name=names.get(user_id, ""), role=found.role, added_at=found.added_at
+            user_id=user_id,
+            display_name=person.display_name,
+            handle=person.handle,
+            role=found.role,
+            added_at=found.added_at,
         )
 
     async def add_member(self, access: ProjectAccess, data: MemberAdd) -> tuple[Project, PydanticObjectId]:

@@ -20,6 +20,7 @@ class PriorityCount(Schema):
 class AssigneeCount(Schema):
     user_id: PydanticObjectId
     display_name: str
+    handle: str
     count: int
 
 

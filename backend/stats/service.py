@@ -10,7 +10,7 @@ from backend.core.time import utcnow
 from backend.stats.repository import TaskFacets
 from backend.stats.schemas import AssigneeCount, DayCount, PriorityCount, ProjectStats, StatusCount
 from backend.tasks.documents import Priority, TaskStatus
-from backend.users.service import UserService
+from backend.users.service import NOBODY, UserService
 
 
 class StatsService:
@@ -32,7 +32,7 @@ class StatsService:
             return sum(counts(name).values())
 
         by_assignee = counts("assignee")
-        names = await self._users.display_names(set(by_assignee))
+        people = await self._users.people(set(by_assignee))
         created, completed = counts("created"), counts("completed")
         daily = []
         for offset in range(days):
@@ -46,7 +46,12 @@ class StatsService:
             by_priority=[PriorityCount(priority=p, count=priority_counts.get(int(p), 0)) for p in Priority],
             by_assignee=sorted(
                 (
-                    AssigneeCount(user_id=u, display_name=names.get(u, ""), count=n)
+                    AssigneeCount(
+                        user_id=u,
+                        display_name=people.get(u, NOBODY).display_name,
+                        handle=people.get(u, NOBODY).handle,
+                        count=n,
+                    )
                     for u, n in by_assignee.items()
                 ),
                 key=lambda a: (-a.count, str(a.user_id)),

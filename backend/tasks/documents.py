@@ -57,6 +57,8 @@ class Task(Document):
     deleted_at: UtcDatetime | None = None
     # Normalised words and prefixes of title, description and labels: portable search without $text.
     search_terms: list[str] = Field(default_factory=list)
+    # The members the description's `@handles` named when written (users/mentions.py), in order.
+    mentioned_ids: list[PydanticObjectId] = Field(default_factory=list)
     # Goes up by one on every change; the ETag, and the condition of every update.
     version: int = 1
 

@@ -2,7 +2,8 @@
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -82,9 +83,18 @@ def _object_id(name: str, value: str) -> PydanticObjectId:
 
 
 def filter_query(
-    project_id: PydanticObjectId, filters: TaskFilters, caller: PydanticObjectId, *, project_key: str = ""
+    project_id: PydanticObjectId | list[PydanticObjectId],
+    filters: TaskFilters,
+    caller: PydanticObjectId,
+    *,
+    project_keys: Mapping[str, PydanticObjectId | None] | None = None,
 ) -> dict[str, Any]:
-    query: dict[str, Any] = {"project_id": project_id}
+    """The conditions of a list of one project's tasks, or of several projects' (a list of ids).
+    `project_keys` says which task keys in `filters.q` name tasks: a project's key, and the project's
+    id (None for the one project of a single project's list)."""
+    query: dict[str, Any] = {
+        "project_id": project_id if isinstance(project_id, PydanticObjectId) else {"$in": project_id}
+    }
     if not filters.include_deleted:
         query["deleted_at"] = None
     if filters.status:
@@ -113,28 +123,48 @@ def filter_query(
     if filters.updated_after is not None:
         query["updated_at"] = {"$gt": as_utc(filters.updated_after)}
     if filters.q:
-        query.update(search_condition(filters.q, project_key))
+        query.update(search_condition(filters.q, project_keys or {}))
     return query
 
 
-def search_condition(q: str, project_key: str) -> dict[str, Any]:
-    """What a search asks of a project's tasks: the tasks its keys of this project name (`WEB-42`,
-    any case), or the tasks whose text has all its other words; `WEB-42` alone is that task only.
+def search_condition(q: str, project_keys: Mapping[str, PydanticObjectId | None]) -> dict[str, Any]:
+    """What a search asks of the listed projects' tasks: the tasks its keys of these projects name
+    (`WEB-42`, any case), or the tasks whose text has all its other words; `WEB-42` alone is that
+    task only.
 
-    A key of another project's prefix stays words (`utf-8` is no key in project WEB): keys are per
-    project, so it names nothing here, and the list is of this project's tasks whatever `q` says.
-    Each way is index-served: the number by (project_id, number), the words by (project_id,
-    search_terms), and either within the project by the sort's (project_id, field, _id).
+    A key of a prefix that is no listed project's key stays words (`utf-8` is no key in project WEB):
+    keys are per project, so it names nothing here, and the list is of these projects' tasks whatever
+    `q` says. Each way is index-served: the number by (project_id, number), the words by (project_id,
+    search_terms), and either within a project by the sort's (project_id, field, _id).
     """
-    named = {key for key in keys_in(q) if key.project_key == project_key}
+    named = {key for key in keys_in(q) if key.project_key in project_keys}
     terms = query_terms(without_keys(q, named) if named else q)
     by_text: dict[str, Any] | None = {"search_terms": {"$all": terms}} if terms else None
     if not named:
         # Without a searchable word nothing can match (an empty `$all` is not portable).
         return by_text or {"search_terms": {"$in": []}}
-    numbers = sorted(key.number for key in named)
-    by_key: dict[str, Any] = {"number": numbers[0] if len(numbers) == 1 else {"$in": numbers}}
-    return by_key if by_text is None else {"$or": [by_key, by_text]}
+    numbers: dict[str, list[int]] = {}
+    for key in sorted(named, key=lambda k: (k.project_key, k.number)):
+        numbers.setdefault(key.project_key, []).append(key.number)
+    by_key: list[dict[str, Any]] = []
+    for project_key, wanted in numbers.items():
+        condition: dict[str, Any] = {"number": wanted[0] if len(wanted) == 1 else {"$in": wanted}}
+        project_id = project_keys[project_key]
+        by_key.append(condition if project_id is None else {"project_id": project_id, **condition})
+    alternatives = by_key if by_text is None else [*by_key, by_text]
+    return alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
+
+
+def cursor_scope_across(
+    user_id: PydanticObjectId, order: SortOrder, filters: TaskFilters, project_ids: list[PydanticObjectId]
+) -> str:
+    """A cursor of a list across projects is valid for the same caller, filters, chosen projects and
+    order; not bound to the caller's memberships, so that joining a project keeps it valid."""
+    chosen = sorted(str(p) for p in project_ids)
+    fingerprint = hashlib.sha256(
+        json.dumps([asdict(filters), chosen], sort_keys=True, default=str).encode()
+    ).hexdigest()[:16]
+    return f"tasks:across:{user_id}:{order.field}:{int(order.descending)}:{fingerprint}"
 
 
 def cursor_scope(project_id: PydanticObjectId, order: SortOrder, query: dict[str, Any]) -> str:

@@ -18,7 +18,13 @@ from backend.core.idempotency import Idempotency, IdempotencyKey, IdempotencyKey
 from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from backend.core.types import Rfc3339
-from backend.projects.dependencies import PROJECT_KEYS, ProjectScopeDep, VisibleProject
+from backend.projects.dependencies import (
+    MEMBER_PROJECTS_KEYS,
+    PROJECT_KEYS,
+    MemberProjectsDep,
+    ProjectScopeDep,
+    VisibleProject,
+)
 from backend.projects.documents import ProjectRole
 from backend.projects.errors import InsufficientRole, ProjectArchived, ProjectNotFound
 from backend.projects.repository import ProjectRepository
@@ -325,6 +331,82 @@ async def delete_task(
 async def restore_task(task_id: str, access: VisibleProject, tasks: TaskServiceDep) -> Response:
     """Bring back a deleted task (members and above)."""
     return await task_response(tasks, await tasks.restore(access, parse_id(task_id, TaskNotFound)))
+
+
+@cached_read(
+    by_key_router,
+    "",
+    keys=MEMBER_PROJECTS_KEYS,
+    name="list-across",
+    response_model=Page[TaskRead],
+    responses=error_responses(*AUTH_ERRORS, ProjectNotFound),
+)
+async def list_tasks_across_projects(
+    projects: MemberProjectsDep,
+    tasks: TaskServiceDep,
+    project_id: Annotated[
+        list[Annotated[str, Query(pattern=r"^[0-9a-fA-F]{24}$")]],
+        Query(
+            max_length=100,
+            description="Only these of your projects (any number of times); one you are not a member "
+            "of is a 404.",
+        ),
+    ] = [],  # noqa: B006
+    status_: Annotated[list[TaskStatus], Query(alias="status", description="Any of these.")] = [],  # noqa: B006
+    priority: Annotated[list[Priority], Query(description="Any of these.")] = [],  # noqa: B006
+    assignee: Annotated[
+        str | None, Query(pattern=r"^(me|none|[0-9a-fA-F]{24})$", description="A user id, `me` or `none`.")
+    ] = None,
+    label: Annotated[list[Label], Query(description="All of these labels.")] = [],  # noqa: B006
+    due_before: Annotated[Rfc3339 | None, Query(description="Due strictly before.")] = None,
+    due_after: Annotated[Rfc3339 | None, Query(description="Due strictly after.")] = None,
+    updated_after: Annotated[Rfc3339 | None, Query(description="Changed strictly after.")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Words or word prefixes, all of which must match (one-letter words are "
+            "ignored). A task key of one of the listed projects (`WEB-42`, any case) matches that "
+            "task: `q=web-42` lists just it, `q=WEB-42 APP-7 login` those two and the tasks matching "
+            "`login`. A key of no listed project is searched as words.",
+        ),
+    ] = None,
+    sort: Annotated[TaskSort, Query(description="A field, `-` first for descending; ties by id.")] = (
+        TaskSort.CREATED_AT_DESC
+    ),
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    include_total: bool = False,
+) -> CachedResponse:
+    """Tasks of every project you are a member of (archived ones too), or of the `project_id`s given,
+    with the filters, sorts and cursors of a project's list; `project_id` tells each task's project.
+
+    One query whatever the number of projects. Cached for you alone: a change in any of your projects,
+    or to the projects you are in, ends the cached answer (a removed member's next list is without the
+    project at once). Global admins see here the projects they are members of; other projects' tasks
+    are listed per project.
+    """
+    filters = TaskFilters(
+        status=status_,
+        priority=priority,
+        assignee=assignee,
+        label=label,
+        due_before=due_before,
+        due_after=due_after,
+        updated_after=updated_after,
+        q=q,
+    )
+    chosen = [parse_id(p, ProjectNotFound) for p in project_id]
+    page = await tasks.page_across(
+        projects,
+        chosen,
+        filters,
+        SortOrder.parse(sort),
+        cursor=cursor,
+        limit=limit,
+        include_total=include_total,
+    )
+    return json_entry(page)
 
 
 @by_key_router.get(

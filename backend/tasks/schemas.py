@@ -17,6 +17,7 @@ from backend.core.time import UtcDatetime
 from backend.core.types import VISIBLE, ObjectIdIn, PartialUpdate, RequestBody, Rfc3339, Schema, json_number
 from backend.tasks.documents import Priority, TaskStatus
 from backend.tasks.errors import AssigneeNotMember, InvalidParent, TaskNumberTaken
+from backend.users.schemas import MentionRead
 
 MAX_LABELS = 20
 MAX_ASSIGNEES = 10
@@ -24,7 +25,13 @@ MAX_ASSIGNEES = 10
 Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=VISIBLE)
 ]
-Description = Annotated[str, Field(max_length=20_000, description="Markdown, stored as given.")]
+Description = Annotated[
+    str,
+    Field(
+        max_length=20_000,
+        description="Markdown, stored as given. `@handle` mentions a member of the project.",
+    ),
+]
 Label = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40, pattern=VISIBLE)
 ]
@@ -91,6 +98,7 @@ class TaskUpdate(PartialUpdate):
 class AssigneeSummary(Schema):
     id: PydanticObjectId
     display_name: str
+    handle: str
 
 
 class TaskRead(Schema):
@@ -104,6 +112,10 @@ class TaskRead(Schema):
     priority: Priority
     labels: list[str]
     assignees: list[AssigneeSummary]
+    mentions: list[MentionRead] = Field(
+        description="The project members the description's `@handles` named when it was written, in "
+        "order; a handle of no member stays text."
+    )
     due_at: UtcDatetime | None
     parent_id: PydanticObjectId | None
     position: float

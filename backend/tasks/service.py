@@ -20,9 +20,9 @@ from backend.core.storage.db import Update
 from backend.core.time import as_utc, utcnow
 from backend.labels.service import LabelService
 from backend.projects.documents import Project
-from backend.projects.errors import ProjectArchived
+from backend.projects.errors import ProjectArchived, ProjectNotFound
 from backend.projects.repository import ProjectRepository
-from backend.projects.service import ProjectAccess, ProjectScope
+from backend.projects.service import MemberProjects, ProjectAccess, ProjectScope
 from backend.tasks.documents import Task, TaskStatus
 from backend.tasks.errors import AssigneeNotMember, BoardChanged, TaskNotFound, TaskNumberTaken
 from backend.tasks.hierarchy import check_parent, refused_parents
@@ -30,6 +30,7 @@ from backend.tasks.listing import (
     SortOrder,
     TaskFilters,
     cursor_scope,
+    cursor_scope_across,
     encode_value,
     filter_query,
     read_cursor,
@@ -49,16 +50,17 @@ from backend.tasks.schemas import (
     TaskUpdate,
 )
 from backend.tasks.search import search_terms
-from backend.users.service import UserService
+from backend.users.mentions import Mentions, mentions_read
+from backend.users.service import NOBODY, UserService
 
 log = structlog.get_logger(__name__)
 
 _RETRIES = 8
 _TEXT_FIELDS = {"title", "description", "labels"}
 # What a Task stores that its answer does not show (the assignees are shown with their names).
-_NOT_READ = {"assignee_ids", "search_terms", "version", "revision_id"}
+_NOT_READ = {"assignee_ids", "mentioned_ids", "search_terms", "version", "revision_id"}
 # TaskRead is built without validation (`read`), so its fields must be exactly the Task's shown ones.
-if set(TaskRead.model_fields) != set(Task.model_fields) - _NOT_READ | {"assignees"}:
+if set(TaskRead.model_fields) != set(Task.model_fields) - _NOT_READ | {"assignees", "mentions"}:
     raise TypeError("TaskRead's fields no longer match Task's: update TaskService.read")
 # Fields whose changes the activity log shows.
 TRACKED_FIELDS = (
@@ -85,6 +87,7 @@ class TaskService:
         self._tasks = TaskRepository()
         self._projects = ProjectRepository()
         self._labels = LabelService(cursors, activity, generations)
+        self._mentions = Mentions(users)
 
     async def create(self, scope: ProjectScope, data: TaskCreate) -> Task:
         """Needs no project read: the member map gives roles and members, the counter the key."""
@@ -92,8 +95,9 @@ class TaskService:
         _check_assignees(scope.member_ids, data.assignee_ids)
         if data.parent_id is not None:
             await check_parent(scope.project_id, None, data.parent_id)
+        mentioned = await self._mentions.of(data.description, scope.member_ids)
         number, project_key = await self._next_number(scope.project_id)
-        task = _new_task(scope, data, number, project_key, utcnow())
+        task = _new_task(scope, data, number, project_key, utcnow(), mentioned)
         await self._tasks.insert(task)
         await self._labels.add_used(scope.project_id, task.labels)  # after the write: none without labels
         await self._record(task, scope.user_id, ActivityVerb.TASK_CREATED, _created_changes(task))
@@ -131,10 +135,14 @@ class TaskService:
         valid = [index for index in range(len(items)) if index not in problems]
         created: dict[int, Task] = {}
         if valid:
+            # Every item's mentions in one query, the numbers in one step of the counter.
+            mentioned = await self._mentions.of_each([items[i].description for i in valid], scope.member_ids)
             first, project_key = await self._next_number(scope.project_id, len(valid))
             now = utcnow()
             for offset, index in enumerate(valid):
-                created[index] = _new_task(scope, items[index], first + offset, project_key, now)
+                created[index] = _new_task(
+                    scope, items[index], first + offset, project_key, now, mentioned[offset]
+                )
                 created[index].id = PydanticObjectId()  # insert_many does not fill ids in
             try:
                 taken = await self._tasks.insert_many(list(created.values()))
@@ -182,15 +190,21 @@ class TaskService:
 
     async def read(self, tasks: list[Task]) -> list[TaskRead]:
         """Responses with assignee names, from one query for all the tasks."""
-        names = await self._users.display_names({a for t in tasks for a in t.assignee_ids})
+        people = await self._users.people({u for t in tasks for u in (*t.assignee_ids, *t.mentioned_ids)})
 
         # Built, not validated: every value comes from a validated Task of the same types.
         def shown(task: Task) -> TaskRead:
             assignees = [
-                AssigneeSummary.model_construct(id=a, display_name=names.get(a, ""))
+                AssigneeSummary.model_construct(
+                    id=a, display_name=people.get(a, NOBODY).display_name, handle=people.get(a, NOBODY).handle
+                )
                 for a in task.assignee_ids
             ]
-            return TaskRead.model_construct(**task.model_dump(exclude=_NOT_READ), assignees=assignees)
+            return TaskRead.model_construct(
+                **task.model_dump(exclude=_NOT_READ),
+                assignees=assignees,
+                mentions=mentions_read(task.mentioned_ids, people),
+            )
 
         return [shown(t) for t in tasks]
 
@@ -205,6 +219,11 @@ class TaskService:
             await check_parent(_id(project), task.id, fields["parent_id"])
         if fields.get("due_at") is not None:
             fields["due_at"] = as_utc(fields["due_at"])
+        if fields.get("description") is not None and fields["description"] != task.description:
+            # Resolved once, before the versioned write: the members as the project has them now.
+            fields["mentioned_ids"] = await self._mentions.of(
+                fields["description"], {m.user_id for m in project.members}
+            )
         return await self._change(
             task,
             lambda snapshot: _changes(snapshot, fields),
@@ -356,8 +375,51 @@ class TaskService:
     ) -> Page[TaskRead]:
         """A page of tasks; the caller's right to `include_deleted` is checked by the router.
         `project_key` tells which keys in `filters.q` name tasks of this project (none without it)."""
-        conditions = filter_query(project_id, filters, caller_id, project_key=project_key)
+        keys: dict[str, PydanticObjectId | None] = {project_key: None} if project_key else {}
+        conditions = filter_query(project_id, filters, caller_id, project_keys=keys)
         scope = cursor_scope(project_id, order, conditions)
+        return await self._sorted_page(conditions, scope, order, cursor, limit, include_total)
+
+    async def page_across(
+        self,
+        projects: MemberProjects,
+        chosen: list[PydanticObjectId],
+        filters: TaskFilters,
+        order: SortOrder,
+        *,
+        cursor: str | None,
+        limit: int,
+        include_total: bool,
+    ) -> Page[TaskRead]:
+        """A page of the tasks of every project the caller is a member of (or of the `chosen` ones
+        among them; another is a 404), in one query whatever their number: `project_id $in` on the
+        indexes led by project_id. A task key in `filters.q` names a task of the project with that key."""
+        mine = projects.project_ids
+        unknown = set(chosen) - set(mine)
+        if unknown:
+            raise ProjectNotFound()
+        listed = sorted(set(chosen)) if chosen else mine
+        scope = cursor_scope_across(projects.user_id, order, filters, chosen)
+        if not listed:  # in no project: nothing to ask the database
+            if cursor:
+                read_cursor(self._cursors, scope, cursor, order)  # still refuses a foreign cursor
+            return Page[TaskRead](items=[], next_cursor=None, total=0 if include_total else None)
+        keys = {key: project_id for key, project_id in projects.keys.items() if project_id in listed}
+        conditions = filter_query(
+            listed if len(listed) > 1 else listed[0], filters, projects.user_id, project_keys=keys
+        )
+        return await self._sorted_page(conditions, scope, order, cursor, limit, include_total)
+
+    async def _sorted_page(
+        self,
+        conditions: dict[str, Any],
+        scope: str,
+        order: SortOrder,
+        cursor: str | None,
+        limit: int,
+        include_total: bool,
+    ) -> Page[TaskRead]:
+        """One page in (field, _id) order from the cursor's position: a range, a limit, never a skip."""
         query = conditions
         if cursor:
             query = {"$and": [conditions, read_cursor(self._cursors, scope, cursor, order)]}
@@ -447,7 +509,14 @@ class TaskService:
         return [task_id for task_id, version in current.items() if version != expected[task_id]]
 
 
-def _new_task(scope: ProjectScope, data: TaskCreate, number: int, project_key: str, now: datetime) -> Task:
+def _new_task(
+    scope: ProjectScope,
+    data: TaskCreate,
+    number: int,
+    project_key: str,
+    now: datetime,
+    mentioned: list[PydanticObjectId],
+) -> Task:
     return Task(
         project_id=scope.project_id,
         number=number,
@@ -467,6 +536,7 @@ def _new_task(scope: ProjectScope, data: TaskCreate, number: int, project_key: s
         updated_at=now,
         completed_at=now if data.status is TaskStatus.DONE else None,
         search_terms=search_terms(data.title, data.description, data.labels),
+        mentioned_ids=mentioned,
     )
 
 

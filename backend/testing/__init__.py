@@ -391,6 +391,7 @@ class Actor:
     access_token: str
     refresh_token: str
     client: httpx.AsyncClient
+    handle: str = ""  # as registered: chosen, or made from the email
 
     @property
     def headers(self) -> dict[str, str]:
@@ -413,13 +414,15 @@ class UserFactory:
         password: str = DEFAULT_PASSWORD,
         display_name: str | None = None,
         role: str = "user",
+        handle: str | None = None,
     ) -> Actor:
         self._count += 1
         email = email or f"user{self._count}-{uuid.uuid4().hex[:6]}@example.com"
         display_name = display_name or f"User {self._count}"
-        registered = await self._client.post(
-            "/api/v1/auth/register", json={"email": email, "password": password, "display_name": display_name}
-        )
+        body = {"email": email, "password": password, "display_name": display_name}
+        if handle is not None:
+            body["handle"] = handle
+        registered = await self._client.post("/api/v1/auth/register", json=body)
         assert registered.status_code == 201, registered.text
         user_id = registered.json()["id"]
         if role != "user":
@@ -439,6 +442,7 @@ class UserFactory:
             access_token=tokens["access_token"],
             refresh_token=tokens["refresh_token"],
             client=client,
+            handle=registered.json()["handle"],
         )
 
     async def login(self, email: str, password: str = DEFAULT_PASSWORD) -> dict[str, Any]:

@@ -8,6 +8,13 @@ class EmailTaken(ProblemError):
     default_detail = "An account with this email address already exists."
 
 
+class HandleTaken(ProblemError):
+    status = 409
+    error_code = "HANDLE_TAKEN"
+    title = "Handle already taken"
+    default_detail = "Another account has this handle (handles are compared in any case)."
+
+
 class UserNotFound(ProblemError):
     status = 404
     error_code = "USER_NOT_FOUND"

@@ -1,11 +1,12 @@
 """Every query of accounts: the only module of the users domain that talks to MongoDB."""
 
+import re
 from typing import Any
 
 from beanie import PydanticObjectId
 from beanie.operators import In
 
-from backend.core.storage.db import by_id
+from backend.core.storage.db import by_id, collection
 from backend.users.documents import GlobalRole, User
 
 
@@ -20,6 +21,19 @@ class UserRepository:
     async def by_ids(self, user_ids: list[PydanticObjectId]) -> list[User]:
         """In one query, whatever the number of ids."""
         return await User.find(In(User.id, user_ids)).to_list()
+
+    async def taken_handles(self, base: str) -> set[str]:
+        """The handles that begin with `base` (an anchored prefix: a range on the unique index)."""
+        found = (
+            await collection(User)
+            .find({"handle": {"$regex": f"^{re.escape(base)}"}}, {"handle": 1})
+            .to_list(None)
+        )
+        return {str(doc["handle"]) for doc in found}
+
+    async def by_handles(self, handles: list[str]) -> list[User]:
+        """Accounts by their (lower-cased) handles, in one query whatever their number."""
+        return await User.find({"handle": {"$in": handles}}).to_list()
 
     async def by_email(self, email_normalized: str) -> User | None:
         return await User.find_one(User.email_normalized == email_normalized)
@@ -37,4 +51,8 @@ class UserRepository:
         ).count()
 
     async def set(self, user: User, changes: dict[str, Any]) -> None:
-        await user.set(changes)
+        """Raises DuplicateKeyError when a changed handle is taken (a plain update: Beanie's `set`
+        reports a unique index's refusal as a revision change)."""
+        await collection(User).update_one({"_id": user.id}, {"$set": changes})
+        for name, value in changes.items():
+            setattr(user, name, value)

@@ -14,7 +14,7 @@ from backend.core.ids import parse_id
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from backend.users.dependencies import UserServiceDep
 from backend.users.documents import User
-from backend.users.errors import LastAdmin, UserNotFound, WrongCurrentPassword
+from backend.users.errors import HandleTaken, LastAdmin, UserNotFound, WrongCurrentPassword
 from backend.users.schemas import ProfileUpdate, UserAdminUpdate, UserRead
 
 router = APIRouter(prefix=API_PREFIX + "/users", tags=["users"], route_class=ApiRoute)
@@ -26,12 +26,17 @@ async def read_me(user: CurrentUser) -> UserRead:
     return UserRead.model_validate(user)
 
 
-@router.patch("/me", name="update-me", responses=error_responses(*AUTH_ERRORS, WrongCurrentPassword))
+@router.patch(
+    "/me", name="update-me", responses=error_responses(*AUTH_ERRORS, WrongCurrentPassword, HandleTaken)
+)
 async def update_me(
     data: ProfileUpdate, caller: CurrentCaller, users: UserServiceDep, auth: AuthServiceDep
 ) -> UserRead:
-    """Change your display name or password. A new password needs `current_password`, and ends all
-    your other sessions at once (their access and refresh tokens stop working; this session stays)."""
+    """Change your display name, handle or password.
+
+    A handle another account has (in any case) is a 409 `HANDLE_TAKEN`; mentions already written keep
+    naming you. A new password needs `current_password`, and ends all your other sessions at once
+    (their access and refresh tokens stop working; this session stays)."""
     updated, password_changed = await users.update_profile(caller.account, data)
     if password_changed:
         await auth.end_sessions(caller.user_id, keep=caller.session_id, reason="password_changed")

@@ -2,14 +2,23 @@ import unicodedata
 from typing import Annotated, Self
 
 from beanie import PydanticObjectId
-from pydantic import ConfigDict, Field, StrictBool, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StrictBool, StringConstraints, field_validator, model_validator
 
 from backend.core.time import UtcDatetime
 from backend.core.types import VISIBLE, Email, PartialUpdate, RequestBody, Schema
 from backend.users.documents import GlobalRole
+from backend.users.handles import HANDLE_PATTERN
 
 DisplayName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80, pattern=VISIBLE)
+]
+Handle = Annotated[
+    str,
+    Field(
+        pattern=HANDLE_PATTERN,
+        description="2 to 30 of `a-z 0-9 _ -`, any case; stored and shown lower-cased, unique in any case.",
+        examples=["ada"],
+    ),
 ]
 Password = Annotated[str, Field(min_length=10, max_length=128, description="10 to 128 characters.")]
 
@@ -26,15 +35,26 @@ class UserRead(Schema):
     id: PydanticObjectId
     email: str
     display_name: str
+    handle: str = Field(
+        description="Unique, lower-cased; `@handle` in task descriptions and comments mentions the account."
+    )
     role: GlobalRole
     disabled: bool
     created_at: UtcDatetime
+
+    @field_validator("handle", mode="before")
+    @classmethod
+    def _none_before_migration(cls, value: object) -> object:
+        return "" if value is None else value  # an account migration 0005 has not reached yet
 
 
 class UserRegister(RequestBody):
     email: Email
     password: Password
     display_name: DisplayName
+    handle: Handle | None = Field(
+        None, description="Your handle; without one, one is made from the email (`ada`, `ada2`, ...)."
+    )
 
     @model_validator(mode="after")
     def _password_is_not_the_email(self) -> Self:
@@ -49,6 +69,9 @@ class ProfileUpdate(PartialUpdate):
     SCHEMA_EXTRA = {"dependentRequired": {"password": ["current_password"]}}
 
     display_name: DisplayName | None = None
+    handle: Handle | None = Field(
+        None, description="A new handle: 409 `HANDLE_TAKEN` if another account has it."
+    )
     password: Password | None = None
     current_password: Annotated[str, Field(min_length=1, max_length=128)] | None = None
 
@@ -62,3 +85,11 @@ class ProfileUpdate(PartialUpdate):
 class UserAdminUpdate(PartialUpdate):
     role: GlobalRole | None = None
     disabled: StrictBool | None = None  # 1 and "true" are not booleans
+
+
+class MentionRead(Schema):
+    """A member `@mentioned` in a text, with their current handle and name."""
+
+    user_id: PydanticObjectId
+    handle: str
+    display_name: str

@@ -115,7 +115,7 @@ async def test_task_creation_is_recorded_with_its_fields(team: Team) -> None:
     (record,) = await newest(team)
 
     assert record["verb"] == "task.created"
-    assert record["actor"] == {"id": team.member.id, "display_name": "Max"}
+    assert record["actor"] == {"id": team.member.id, "display_name": "Max", "handle": team.member.handle}
     assert record["target"] == {"type": "task", "id": task["id"], "key": "WEB-1"}
     assert record["task_id"] == task["id"]
     assert record["changes"]["title"] == [None, "New"]

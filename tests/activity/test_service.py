@@ -120,7 +120,7 @@ class TestRecord:
 
         assert event["id"] == str(record_id)
         assert event["verb"] == "task.created"
-        assert event["actor"] == {"id": str(ann), "display_name": "Ann"}
+        assert event["actor"] == {"id": str(ann), "display_name": "Ann", "handle": "ann"}
         assert event["changes"] == {"title": [None, "T"]}
         assert elsewhere == []
 

@@ -32,7 +32,11 @@ class TestUpload:
         assert body["content_type"] == "image/png"
         assert body["size"] == len(PNG)
         assert body["sha256"] == hashlib.sha256(PNG).hexdigest()
-        assert body["uploader"] == {"id": files.team.member.id, "display_name": "Max"}
+        assert body["uploader"] == {
+            "id": files.team.member.id,
+            "display_name": "Max",
+            "handle": files.team.member.handle,
+        }
         assert body["task_id"] == files.task["id"]
         viewer = files.team.viewer.client
         assert (await viewer.get(created.headers["location"])).json() == body

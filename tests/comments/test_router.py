@@ -20,7 +20,7 @@ async def test_member_comments_and_everyone_reads_oldest_first(team: Team, comme
     assert first.status_code == 201
     comment = first.json()
     assert first.headers["location"] == f"{comments_url}/{comment['id']}"
-    assert comment["author"] == {"id": team.member.id, "display_name": "Max"}
+    assert comment["author"] == {"id": team.member.id, "display_name": "Max", "handle": team.member.handle}
     assert comment["edited_at"] is None
     listed = (await team.viewer.client.get(comments_url)).json()
     assert [c["body"] for c in listed["items"]] == ["First **draft**", "Second"]

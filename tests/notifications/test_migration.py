@@ -1,4 +1,4 @@
-"""Migration 0008: the creators, assignees and commenters of tasks made before watchers existed watch
+"""Migration 0006: the creators, assignees and commenters of tasks made before watchers existed watch
 them, once, keeping the watches people chose."""
 
 from backend.core.storage.db import Database
@@ -26,13 +26,13 @@ async def test_creators_assignees_and_commenters_watch_the_tasks_made_before(
     assert await watcher_ids(team, task, team.viewer) == []
     steps = await up(db)
 
-    assert [s.changed for s in dry if s.version == 8] == [4]
-    assert [s.changed for s in steps if s.version == 8] == [4]
+    assert [s.changed for s in dry if s.version == 6] == [4]
+    assert [s.changed for s in steps if s.version == 6] == [4]
     assert sorted(await watcher_ids(team, task, team.viewer)) == sorted(
         [team.member.id, team.admin.id, team.owner.id]
     )
     assert sorted(await watcher_ids(team, other, team.viewer)) == sorted([team.viewer.id, team.owner.id])
-    assert 8 in await applied_versions(db)
+    assert 6 in await applied_versions(db)
 
 
 async def test_running_it_again_changes_nothing(team: Team, db: Database) -> None:
@@ -43,4 +43,4 @@ async def test_running_it_again_changes_nothing(team: Team, db: Database) -> Non
 
     again = await up(db)
 
-    assert [s.changed for s in again if s.version == 8] == [0]
+    assert [s.changed for s in again if s.version == 6] == [0]

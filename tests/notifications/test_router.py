@@ -21,7 +21,7 @@ async def test_assignees_are_told_and_the_actor_is_not(team: Team) -> None:
     assert told["task_id"] == task["id"]
     assert told["task_key"] == "WEB-1"
     assert told["project_id"] == team.project["id"]
-    assert told["actor"] == {"id": team.member.id, "display_name": "Max"}
+    assert told["actor"] == {"id": team.member.id, "display_name": "Max", "handle": team.member.handle}
     assert told["read_at"] is None
     assert told["comment_id"] is None
     assert await notifications_of(team.member) == []  # assigned themselves: their own change

@@ -245,3 +245,46 @@ def test_coverage_command_lists_uncovered_shapes(tmp_path: object) -> None:
 
     assert result.exit_code == 1
     assert "uncovered: tasks: equality ['title']" in result.output
+
+
+ACROSS_PROJECTS_PAGE = shapes_of(
+    "find",
+    {
+        "find": "tasks",
+        "filter": {"project_id": {"$in": [1, 2, 3]}, "deleted_at": None, "status": {"$in": ["todo"]}},
+        "sort": {"due_at": 1, "_id": 1},
+    },
+)
+
+
+def test_a_list_across_projects_is_served_by_the_project_indexes_merged_per_project() -> None:
+    """`project_id $in` leads (project_id, due_at, _id): one sorted scan per project, merged."""
+    assert [shape.any_of for shape in ACROSS_PROJECTS_PAGE] == [("project_id", "status")]
+    assert uncovered(ACROSS_PROJECTS_PAGE, declared(DOCUMENT_MODELS)) == []
+
+
+def test_without_the_sort_index_a_list_across_projects_is_uncovered() -> None:
+    """The `$in` field may lead an index, but the sort must still follow it in that index."""
+    shape = QueryShape(
+        "tasks", ("deleted_at",), ("project_id",), (("due_at", 1), ("_id", 1)), ("project_id",)
+    )
+    indexes = declared(DOCUMENT_MODELS)
+    del indexes["tasks"]["project_due_at"]
+
+    assert uncovered([shape], indexes) == [shape]
+
+
+@pytest.mark.parametrize(
+    ("filter_", "sort"),
+    [
+        ({"project_id": 1, "deleted_at": None, "priority": {"$in": [1, 2]}}, {"priority": 1, "_id": 1}),
+        ({"project_id": 1, "deleted_at": None, "number": {"$in": [4, 2]}}, {"number": 1, "_id": 1}),
+        ({"project_id": {"$in": [1, 2]}, "priority": {"$in": [1, 2]}}, {"priority": -1, "_id": -1}),
+    ],
+)
+def test_a_list_sorted_by_a_field_it_matches_with_in_is_covered(
+    filter_: dict[str, object], sort: dict[str, int]
+) -> None:
+    shapes = shapes_of("find", {"find": "tasks", "filter": filter_, "sort": sort})
+
+    assert uncovered(shapes, declared(DOCUMENT_MODELS)) == []

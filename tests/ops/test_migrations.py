@@ -184,3 +184,26 @@ def test_the_command_reports_and_exits_as_ops_expect(app: FastAPI, monkeypatch: 
     assert "would change" in dry.output
     assert done.exit_code == 0
     assert [s["version"] for s in json.loads(done.output)["steps"]] == [m.version for m in MIGRATIONS]
+
+
+async def test_accounts_without_a_handle_get_a_unique_one_and_log_in(
+    client: httpx.AsyncClient, db: Database, users: UserFactory
+) -> None:
+    taken = await users.create(email="grace@new.example")  # registered with handle `grace`
+    await as_before_migrations(db)
+    first = await legacy_user(db, "grace@old.example")
+    second = await legacy_user(db, "Grace@older.example")
+
+    dry = await up(db, dry_run=True)
+    assert [s.changed for s in dry if s.version == 5] == [2]
+    assert await db["users"].count_documents({"handle": None}) == 2
+
+    await up(db)
+
+    handles = {
+        u["_id"]: u["handle"] for u in await db["users"].find({"_id": {"$in": [first, second]}}).to_list(None)
+    }
+    assert taken.handle == "grace"
+    assert sorted(handles.values()) == ["grace2", "grace3"]
+    await db[APPLIED].delete_many({})
+    assert [s.changed for s in await up(db) if s.version == 5] == [0]

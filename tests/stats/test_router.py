@@ -15,7 +15,9 @@ from backend.testing import Team
 STATUSES = ["backlog", "todo", "in_progress", "in_review", "done", "canceled"]
 
 
-def expected_stats(docs: list[dict[str, Any]], days: int, names: dict[str, str]) -> dict[str, Any]:
+def expected_stats(
+    docs: list[dict[str, Any]], days: int, names: dict[str, tuple[str, str]]
+) -> dict[str, Any]:
     now = datetime.now(UTC)
     live = [d for d in docs if d["deleted_at"] is None]
     first_day = now.date() - timedelta(days=days - 1)
@@ -31,7 +33,7 @@ def expected_stats(docs: list[dict[str, Any]], days: int, names: dict[str, str])
         "by_status": [{"status": s, "count": sum(d["status"] == s for d in live)} for s in STATUSES],
         "by_priority": [{"priority": p, "count": sum(d["priority"] == p for d in live)} for p in range(5)],
         "by_assignee": [
-            {"user_id": u, "display_name": names[u], "count": n}
+            {"user_id": u, "display_name": names[u][0], "handle": names[u][1], "count": n}
             for u, n in sorted(by_assignee.items(), key=lambda item: (-item[1], item[0]))
         ],
         "unassigned": sum(not d["assignee_ids"] for d in live),
@@ -82,7 +84,11 @@ async def test_stats_match_brute_force(team: Team, db: Database, days: int) -> N
             changes["completed_at"] = rng.choice(boundaries)
         await db["tasks"].update_one({"_id": PydanticObjectId(task_id)}, {"$set": changes})
     docs = await db["tasks"].find({"project_id": PydanticObjectId(team.project["id"])}).to_list(None)
-    names = {team.member.id: "Max", team.admin.id: "Ada", team.owner.id: "Olive"}
+    names = {
+        team.member.id: ("Max", team.member.handle),
+        team.admin.id: ("Ada", team.admin.handle),
+        team.owner.id: ("Olive", team.owner.handle),
+    }
 
     response = await team.viewer.client.get(f"{team.project_url}/stats", params={"days": days})
 

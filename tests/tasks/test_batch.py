@@ -63,7 +63,9 @@ class TestCreated:
         assert [t["key"] for t in tasks] == ["WEB-2", "WEB-3", "WEB-4"]
         assert [t["title"] for t in tasks] == ["First", "Second", "Third"]
         assert tasks[0]["labels"] == ["ui"]
-        assert tasks[0]["assignees"] == [{"id": team.member.id, "display_name": "Max"}]
+        assert tasks[0]["assignees"] == [
+            {"id": team.member.id, "display_name": "Max", "handle": team.member.handle}
+        ]
         assert tasks[1]["completed_at"] is not None
         assert tasks[1]["due_at"] == "2026-12-01T07:30:00Z"
         assert tasks[2]["parent_id"] == parent["id"]

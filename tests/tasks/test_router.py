@@ -40,8 +40,8 @@ class TestCreate:
         assert task["description"] == "# Plan\n\n- [ ] do it  \n"
         assert task["labels"] == ["frontend", "ux"]
         assert task["assignees"] == [
-            {"id": team.member.id, "display_name": "Max"},
-            {"id": team.admin.id, "display_name": "Ada"},
+            {"id": team.member.id, "display_name": "Max", "handle": team.member.handle},
+            {"id": team.admin.id, "display_name": "Ada", "handle": team.admin.handle},
         ]
         assert task["due_at"] == "2026-12-01T07:30:00Z"
         assert task["created_by"] == team.member.id

@@ -24,6 +24,7 @@ class TestMe:
             "id": alice.id,
             "email": alice.email,
             "display_name": "Alice",
+            "handle": response.json()["handle"],
             "role": "user",
             "disabled": False,
             "created_at": response.json()["created_at"],

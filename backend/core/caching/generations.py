@@ -32,6 +32,19 @@ class Generations:
         """The project's generation; None when the store could not be read."""
         return await self._read(keys.generation(project_id))
 
+    async def current_many(self, project_ids: list[object]) -> list[int] | None:
+        """The generations of these projects, in one round trip; None when the store could not be
+        read (then none is known)."""
+        if not project_ids:
+            return []
+        unreadable: list[bytes | None] = [_UNREADABLE]
+        raw = await self._store.run(
+            self._store.store.mget([keys.generation(p) for p in project_ids]), unreadable
+        )
+        if len(raw) != len(project_ids) or _UNREADABLE in raw:
+            return None
+        return [int(value or 0) for value in raw]
+
     async def of_task(self, task_id: object) -> int | None:
         """The task's generation; None when the store could not be read."""
         return await self._read(keys.task_generation(task_id))

@@ -27,19 +27,22 @@ UPDATED = "2026-12-01T14:02:11Z"
 TICKET = "eyJhbGciOiJIUzI1NiJ9.eyJ0eXAiOiJzdHJlYW0ifQ.c2lnbmF0dXJl"
 CURSOR = "q9Xh3kTz0bVbJ5eyJzIjoidGFza3MiLCJwIjp7fX0"
 
-_ADA = {"id": ADA, "display_name": "Ada Lovelace"}
+_ADA = {"id": ADA, "display_name": "Ada Lovelace", "handle": "ada"}
 _MAX = {"id": MAX, "display_name": "Max Planck"}
+_MAX_PERSON = {**_MAX, "handle": "max"}
+_ADA_MENTION = {"user_id": ADA, "handle": "ada", "display_name": "Ada Lovelace"}
 _TASK = {
     "id": TASK,
     "project_id": PROJECT,
     "number": 42,
     "key": "WEB-42",
     "title": "Fix the login redirect loop",
-    "description": "After a password reset the login page redirects to itself.",
+    "description": "After a password reset the login page redirects to itself. @ada knows the flow.",
     "status": "in_progress",
     "priority": 2,
     "labels": ["bug", "auth"],
-    "assignees": [_MAX],
+    "assignees": [_MAX_PERSON],
+    "mentions": [_ADA_MENTION],
     "due_at": "2026-12-10T17:00:00Z",
     "parent_id": PARENT,
     "position": 1024.0,
@@ -63,11 +66,18 @@ _PROJECT = {
     "member_count": 4,
     "my_role": "owner",
 }
-_MEMBER = {"user_id": MAX, "display_name": "Max Planck", "role": "member", "added_at": CREATED}
+_MEMBER = {
+    "user_id": MAX,
+    "display_name": "Max Planck",
+    "handle": "max",
+    "role": "member",
+    "added_at": CREATED,
+}
 _USER = {
     "id": ADA,
     "email": "ada@example.com",
     "display_name": "Ada Lovelace",
+    "handle": "ada",
     "role": "user",
     "disabled": False,
     "created_at": CREATED,
@@ -75,8 +85,9 @@ _USER = {
 _COMMENT = {
     "id": COMMENT,
     "task_id": TASK,
-    "author": _MAX,
-    "body": "Reproduced on Firefox; the cookie is set for the wrong path.",
+    "author": _MAX_PERSON,
+    "body": "Reproduced on Firefox; the cookie is set for the wrong path. @ada, can you look?",
+    "mentions": [_ADA_MENTION],
     "created_at": UPDATED,
     "edited_at": None,
 }
@@ -88,7 +99,7 @@ _ATTACHMENT = {
     "content_type": "image/png",
     "size": 48213,
     "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-    "uploader": _MAX,
+    "uploader": _MAX_PERSON,
     "created_at": UPDATED,
 }
 _CHANGES = {"status": ["todo", "in_progress"], "assignee_ids": [[], [MAX]]}
@@ -171,16 +182,16 @@ _NOTIFICATION = {
     "created_at": UPDATED,
     "read_at": None,
 }
-_WATCHER = {"user": _MAX, "created_at": CREATED}
+_WATCHER = {"user": _MAX_PERSON, "created_at": CREATED}
 
 EXAMPLES: dict[str, Any] = {
     "ActivityChanges": _CHANGES,
     "ActivityRead": _ACTIVITY,
     "ActivityVerb": "task.updated",
     "ActorSummary": _ADA,
-    "AssigneeCount": {"user_id": MAX, "display_name": "Max Planck", "count": 7},
-    "AssigneeSummary": _MAX,
-    "AuthorSummary": _MAX,
+    "AssigneeCount": {"user_id": MAX, "display_name": "Max Planck", "handle": "max", "count": 7},
+    "AssigneeSummary": _MAX_PERSON,
+    "AuthorSummary": _MAX_PERSON,
     "Body_auth-token": {"username": "ada@example.com", "password": "correct horse battery staple"},
     "BulkChanges": {"status": "done", "add_labels": ["released"]},
     "BulkItemResult": {"id": TASK, "result": "updated", "detail": None},
@@ -212,7 +223,7 @@ EXAMPLES: dict[str, Any] = {
     "NotificationsMark": {"up_to": UPDATED},
     "Page_NotificationRead_": _page(_NOTIFICATION),
     "Page_WatcherRead_": _page(_WATCHER),
-    "PersonSummary": _MAX,
+    "PersonSummary": _MAX_PERSON,
     "UnreadCount": {"unread": 3},
     "UserEventData": {"notification": _NOTIFICATION, "unread": 3},
     "UserEventKind": "notification",
@@ -220,6 +231,7 @@ EXAMPLES: dict[str, Any] = {
     "WatcherRead": _WATCHER,
     "MemberAdd": {"email": "max@example.com", "role": "member"},
     "MemberRead": _MEMBER,
+    "MentionRead": _ADA_MENTION,
     "MemberUpdate": {"role": "admin"},
     "Page_ActivityRead_": _page(_ACTIVITY),
     "Page_CommentRead_": _page(_COMMENT),
@@ -241,7 +253,7 @@ EXAMPLES: dict[str, Any] = {
         "total": 128,
         "by_status": [{"status": "in_progress", "count": 9}, {"status": "done", "count": 74}],
         "by_priority": [{"priority": 2, "count": 11}],
-        "by_assignee": [{"user_id": MAX, "display_name": "Max Planck", "count": 7}],
+        "by_assignee": [{"user_id": MAX, "display_name": "Max Planck", "handle": "max", "count": 7}],
         "unassigned": 31,
         "overdue": 4,
         "daily": [{"date": "2026-12-01", "created": 5, "completed": 3}],
@@ -308,5 +320,6 @@ EXAMPLES: dict[str, Any] = {
         "email": "ada@example.com",
         "password": "correct horse battery staple",
         "display_name": "Ada Lovelace",
+        "handle": "ada",
     },
 }

@@ -4,6 +4,12 @@ On the real-server tier the test suite records every query through PyMongo comma
 (`TASKLANE_QUERY_SHAPES=file`); `tasklane indexes coverage file` then checks each shape: some index
 must begin with equality fields of the query, followed at once by the sort (fields the query fixes
 by equality may be skipped in the sort). The rest of the filter may be checked on the rows found.
+
+A field matched with `$in` (`any_of`) may lead the index as an equality does: the server scans the
+index once per value, each scan in the sort's order, and merges them ("explode for sort", up to 200
+values); such a field is not skipped in the sort, as an equality is, and a list sorted by it is
+served as any sorted list (the index gives its order). A list across the caller's
+projects is so served by the (project_id, field, _id) indexes of a project's list.
 """
 
 import json
@@ -18,6 +24,7 @@ from pymongo import monitoring
 from backend.core.storage.indexes import IndexSpec
 
 _EQUALITY_OPERATORS = {"$eq", "$all"}
+_ANY_OF = {"$in"}
 _READS = {
     "find": ("filter", "sort"),
     "count": ("query", None),
@@ -32,21 +39,27 @@ class QueryShape:
     equality: tuple[str, ...]
     other: tuple[str, ...]
     sort: tuple[tuple[str, int], ...]
+    any_of: tuple[str, ...] = ()  # fields matched with `$in` (also in `other`)
 
     def describe(self) -> str:
         sort = ", ".join(f"{k} {v}" for k, v in self.sort) or "-"
-        return f"{self.collection}: equality {list(self.equality)}, other {list(self.other)}, sort {sort}"
+        any_of = f", any of {list(self.any_of)}" if self.any_of else ""
+        fields = f"equality {list(self.equality)}, other {list(self.other)}{any_of}"
+        return f"{self.collection}: {fields}, sort {sort}"
 
 
-Branch = tuple[frozenset[str], frozenset[str]]
+Branch = tuple[frozenset[str], frozenset[str], frozenset[str]]
 
 
 def _branches(filter_: dict[str, Any]) -> list[Branch]:
-    """(equality fields, other fields) for each way the filter can match: `$or` alternatives apart."""
-    result: list[Branch] = [(frozenset(), frozenset())]
+    """(equality fields, other fields, `$in` fields) for each way the filter can match: `$or`
+    alternatives apart. A `$in` field is among the other fields too."""
+    result: list[Branch] = [(frozenset(), frozenset(), frozenset())]
 
     def combine(options: list[Branch]) -> list[Branch]:
-        return [(e1 | e2, o1 | o2) for e1, o1 in result for e2, o2 in options]
+        return [(e1 | e2, o1 | o2, a1 | a2) for e1, o1, a1 in result for e2, o2, a2 in options]
+
+    none: frozenset[str] = frozenset()
 
     for name, value in filter_.items():
         if name == "$and":
@@ -57,12 +70,13 @@ def _branches(filter_: dict[str, Any]) -> list[Branch]:
         elif name.startswith("$"):
             continue
         elif isinstance(value, dict) and value and all(k.startswith("$") for k in value):
-            is_equality = set(value) <= _EQUALITY_OPERATORS
-            result = combine(
-                [(frozenset({name}), frozenset())] if is_equality else [(frozenset(), frozenset({name}))]
-            )
+            field = frozenset({name})
+            if set(value) <= _EQUALITY_OPERATORS:
+                result = combine([(field, none, none)])
+            else:
+                result = combine([(none, field, field if set(value) <= _ANY_OF else none)])
         else:
-            result = combine([(frozenset({name}), frozenset())])
+            result = combine([(frozenset({name}), none, none)])
     return result
 
 
@@ -86,9 +100,15 @@ def shapes_of(command_name: str, command: dict[str, Any]) -> list[QueryShape]:
     shapes = []
     for filter_, sort in filters:
         order = tuple((k, 1 if v > 0 else -1) for k, v in dict(sort).items())
-        for equality, other in _branches(filter_):
+        for equality, other, any_of in _branches(filter_):
             shapes.append(
-                QueryShape(collection, tuple(sorted(equality)), tuple(sorted(other - equality)), order)
+                QueryShape(
+                    collection,
+                    tuple(sorted(equality)),
+                    tuple(sorted(other - equality)),
+                    order,
+                    tuple(sorted(any_of - equality)),
+                )
             )
     return shapes
 
@@ -121,7 +141,11 @@ def load_shapes(path: Path) -> set[QueryShape]:
     rows = json.loads(path.read_text(encoding="utf-8"))
     return {
         QueryShape(
-            r["collection"], tuple(r["equality"]), tuple(r["other"]), tuple(tuple(s) for s in r["sort"])
+            r["collection"],
+            tuple(r["equality"]),
+            tuple(r["other"]),
+            tuple(tuple(s) for s in r["sort"]),
+            tuple(r.get("any_of", ())),
         )
         for r in rows
     }
@@ -130,8 +154,13 @@ def load_shapes(path: Path) -> set[QueryShape]:
 def covers(index: IndexSpec, shape: QueryShape) -> bool:
     keys = [name for name, _ in index.keys]
     directions = [direction for _, direction in index.keys]
+    # A `$in` field may lead as an equality does unless the answer is sorted by it: then the index
+    # must give its order, as the sort's part below.
+    sorted_by = {name for name, _ in shape.sort}
     prefix = 0
-    while prefix < len(keys) and keys[prefix] in shape.equality:
+    while prefix < len(keys) and (
+        keys[prefix] in shape.equality or (keys[prefix] in shape.any_of and keys[prefix] not in sorted_by)
+    ):
         prefix += 1
     if shape.equality and prefix == 0:
         return False  # the index cannot narrow by the fields the query fixes: a scan of it all

@@ -1,4 +1,4 @@
-"""0008: watchers (issue 19): the people who would have started watching each existing task do so.
+"""0006: watchers (issue 19): the people who would have started watching each existing task do so.
 
 From this release a task's creator, its assignees and its commenters watch it as they act; for the
 tasks made before, they are added here, so that they hear of those tasks' comments and status changes
@@ -20,7 +20,7 @@ from backend.migrations.migration import Migration, Outcome, Progress, project_i
 
 
 class TaskWatchers(Migration):
-    version = 8
+    version = 6
     name = "task_watchers"
     reversible = True
 
