@@ -11,6 +11,7 @@ from backend.projects.documents import Project
 from backend.relations.documents import TaskRelation
 from backend.tasks.documents import Task
 from backend.users.documents import User
+from backend.webhooks.documents import RelayCheckpoint, Webhook, WebhookDelivery
 
 DOCUMENT_MODELS: list[type[Document]] = [
     User,
@@ -23,4 +24,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     TaskRelation,
     ActivityRecord,
     Label,
+    Webhook,
+    WebhookDelivery,
+    RelayCheckpoint,
 ]

@@ -57,6 +57,8 @@ from backend.stats.router import router as stats_router
 from backend.tasks.router import by_key_router
 from backend.tasks.router import router as tasks_router
 from backend.users.router import router as users_router
+from backend.webhooks.router import router as webhooks_router
+from backend.worker import make_background
 
 log = structlog.get_logger("tasklane")
 DOCS_ASSETS = "/docs/assets"
@@ -130,6 +132,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         )
     )
     tasks = [asyncio.create_task(job) for job in background]
+    resources.background = make_background(resources)
+    if settings.runs_worker_in_process:
+        await resources.background.run_worker(resources)
     if mongo.in_memory:
         log.warning("storage", mongodb="in-memory", detail="MONGODB_URL is not set: data is lost on exit")
     if settings.in_memory_redis:
@@ -150,6 +155,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         gc.unfreeze()  # a process that runs another app after this one (tests) collects these again
+        await resources.background.stop()
         await _stop(tasks)
         worker_exited()
         await redis.aclose()
@@ -215,6 +221,7 @@ def create_app(
         labels_router,
         activity_router,
         stats_router,
+        webhooks_router,
     )
     for router in routers:
         app.include_router(router)

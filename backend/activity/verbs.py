@@ -23,3 +23,4 @@ class ActivityVerb(StrEnum):
     LABEL_CREATED = "label.created"
     LABEL_UPDATED = "label.updated"
     LABEL_DELETED = "label.deleted"
+    WEBHOOK_DISABLED = "webhook.disabled"
