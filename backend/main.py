@@ -2,6 +2,7 @@
 
 import asyncio
 import gc
+import signal
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -162,6 +163,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if feed is not None:
             await feed.close()
         await mongo.close()
+
+
+async def run_worker(settings: Settings) -> None:
+    """`tasklane worker`: the app's lifespan (storage, queue, the worker) with no HTTP server,
+    until SIGTERM or SIGINT; attempts under way get the webhook timeout to finish."""
+    app = create_app(settings.model_copy(update={"worker_in_process": True}))
+    stop = asyncio.Event()
+    async with lifespan(app):
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("worker_ready")
+        try:
+            await stop.wait()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
 
 
 async def _record_memory() -> None:
