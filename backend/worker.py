@@ -37,6 +37,7 @@ class Background:
     owns_redis: bool  # the queue's own client (with REDIS_URL), closed with it
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     worker: Worker | None = None
+    _grace: float = 0.0
 
     async def run_worker(self, resources: AppResources, *, concurrency: int | None = None) -> None:
         settings = resources.settings
@@ -54,8 +55,11 @@ class Background:
             cron_jobs=[CronJob(purge, cron=PURGE_SCHEDULE, timeout=600)],
             concurrency=concurrency or settings.worker_concurrency,
             dequeue_timeout=DEQUEUE_TIMEOUT,
-            shutdown_grace_period_s=int(settings.webhook_timeout_seconds) + 1,
+            # `stop` waits for attempts under way itself: saq's grace period would also wait for
+            # every idle worker loop blocked on an empty queue.
+            shutdown_grace_period_s=0,
         )
+        self._grace = settings.webhook_timeout_seconds + 1
         self.tasks += [
             asyncio.create_task(self.worker.start()),
             asyncio.create_task(every(settings.webhook_relay_interval_seconds, outbox.relay_once, "relay")),
@@ -65,6 +69,10 @@ class Background:
 
     async def stop(self) -> None:
         if self.worker is not None:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self._grace
+            while self.worker.job_task_contexts and loop.time() < deadline:
+                await asyncio.sleep(0.05)
             await self.worker.stop()
         for task in self.tasks:
             task.cancel()
