@@ -33,6 +33,7 @@ from backend.core.caching.values import JsonValues
 from backend.core.config import Settings, get_settings
 from backend.core.http.headers import RESPONSE_HEADERS
 from backend.core.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from backend.core.http import openapi as openapi_doc
 from backend.core.http.openapi import build_openapi, load_spec, operation_id
 from backend.core.http.problems import install_problem_handlers
 from backend.core.http.routing import ApiRoute
@@ -58,6 +59,8 @@ from backend.stats.router import router as stats_router
 from backend.tasks.router import by_key_router
 from backend.tasks.router import router as tasks_router
 from backend.users.router import router as users_router
+from backend.webhooks.contract import MESSAGE_MODELS
+from backend.webhooks.contract import webhooks as webhook_deliveries
 from backend.webhooks.router import router as webhooks_router
 from backend.worker import make_background
 
@@ -207,7 +210,7 @@ def create_app(
     configure_logging(settings.log_level, json=settings.log_json)
     app = FastAPI(
         title="Tasklane API",
-        version="3.0.0",
+        version="4.0.0",
         description=DESCRIPTION,
         license_info={
             "name": "Proprietary: all rights reserved",
@@ -243,6 +246,8 @@ def create_app(
     )
     for router in routers:
         app.include_router(router)
+    app.webhooks.include_router(webhook_deliveries)  # requests Tasklane sends, in the contract
+    setattr(app.state, openapi_doc.MESSAGE_MODELS, MESSAGE_MODELS)
     _install_contract(app, settings)
 
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import structlog
 from saq import CronJob, Worker
+from saq.types import Context
 from saq.queue.redis import RedisQueue
 
 from backend.activity.dependencies import activity_service
@@ -20,7 +21,7 @@ log = structlog.get_logger(__name__)
 PURGE_SCHEDULE = "17 3 * * *"  # daily, off the hour
 
 
-class InProcessWorker(Worker):
+class InProcessWorker(Worker[Context]):
     """A saq worker that leaves signals to the process that runs it (uvicorn, or `tasklane worker`)."""
 
     SIGNALS: list[Any] = []  # noqa: RUF012 - saq reads it as a class attribute
@@ -36,17 +37,17 @@ class Background:
     http: httpx.AsyncClient
     owns_redis: bool  # the queue's own client (with REDIS_URL), closed with it
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-    worker: Worker | None = None
+    worker: Worker[Context] | None = None
     _grace: float = 0.0
 
     async def run_worker(self, resources: AppResources, *, concurrency: int | None = None) -> None:
         settings = resources.settings
         outbox = self.outbox
 
-        async def deliver(ctx: Any, *, delivery_id: str, attempts: int) -> str:
+        async def deliver(ctx: Context, *, delivery_id: str, attempts: int) -> str:
             return await outbox.deliver(delivery_id, attempts)
 
-        async def purge(ctx: Any) -> int:
+        async def purge(ctx: Context) -> int:
             return await outbox.purge()
 
         self.worker = InProcessWorker(

@@ -159,7 +159,8 @@ class Settings(MongoSettings):
     worker_concurrency: int = Field(20, ge=1, description="Jobs one worker process runs at once.")
     webhook_allow_private_targets: bool = Field(
         False,
-        description="Let webhooks target loopback, private, link-local and metadata addresses (tests, local dev).",
+        description="Let webhooks target loopback, private, link-local and metadata addresses "
+        "(tests, local development).",
     )
     webhook_timeout_seconds: float = Field(
         10.0, gt=0, le=60, description="Connect-to-last-byte limit of one delivery attempt."
@@ -181,7 +182,9 @@ class Settings(MongoSettings):
         0.25, gt=0, description="How often each worker reads new activity into the outbox."
     )
     webhook_sweep_interval_seconds: float = Field(
-        5.0, gt=0, description="How often each worker re-queues attempts the queue lost (Redis down, a worker killed)."
+        5.0,
+        gt=0,
+        description="How often each worker re-queues attempts the queue lost (Redis down, a worker killed).",
     )
     webhook_delivery_retention_days: int = Field(
         30, ge=1, description="Deliveries older than this are purged (a scheduled job)."

@@ -41,7 +41,10 @@ class Webhook(Document):
     class Settings:
         name = "webhooks"
         indexes = [
-            IndexModel([("project_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)], name="project_oldest"),
+            IndexModel(
+                [("project_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)],
+                name="project_oldest",
+            ),
             # The relay's one read of every subscription to relay.
             IndexModel([("active", ASCENDING)], name="active"),
         ]

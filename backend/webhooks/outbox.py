@@ -62,7 +62,9 @@ def event_payload(event_type: str, sent_for: datetime, data: dict[str, Any]) -> 
 def retry_delay(settings: Settings, attempts: int) -> float:
     """Exponential backoff with full jitter: uniform in [0, min(max, base * 2^(attempts-1))], at
     least a tenth of the base (so a flapping receiver is not hammered)."""
-    ceiling = min(settings.webhook_retry_max_seconds, settings.webhook_retry_base_seconds * 2 ** (attempts - 1))
+    ceiling = min(
+        settings.webhook_retry_max_seconds, settings.webhook_retry_base_seconds * 2 ** (attempts - 1)
+    )
     return max(settings.webhook_retry_base_seconds / 10, random.uniform(0, ceiling))  # noqa: S311 - jitter, not a secret
 
 
@@ -104,7 +106,7 @@ class Outbox:
             self._delivery(webhook, read)
             for read in await self._activity.read(fresh)
             for webhook in by_project[read.project_id]
-            if read.verb in webhook.events and read.created_at >= webhook.created_at
+            if WebhookEvent(read.verb) in webhook.events and read.created_at >= webhook.created_at
         ]
         added = await self._deliveries.insert_missing(deliveries)
         for delivery in added:
@@ -120,7 +122,8 @@ class Outbox:
         return len(added)
 
     def _delivery(self, webhook: Webhook, read: ActivityRead) -> WebhookDelivery:
-        assert webhook.id is not None and read.id is not None
+        assert webhook.id is not None
+        assert read.id is not None
         return WebhookDelivery(
             webhook_id=webhook.id,
             project_id=webhook.project_id,

@@ -2,7 +2,6 @@
 same attempt queued twice (the relay and the sweep, two workers) is one job; MongoDB still decides
 who makes it (`DeliveryRepository.claim`)."""
 
-import asyncio
 import time
 from datetime import datetime
 
@@ -53,8 +52,7 @@ class DeliveryQueue:
         )
         try:
             await self.queue.enqueue(job)
-        except (RedisError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, RedisError, OSError) as exc:
             log.warning("webhook_enqueue_failed", delivery_id=delivery_id, error=str(exc))
             return False
         return True
-

@@ -126,7 +126,9 @@ class DeliveryRepository:
         )
         return None if found is None else WebhookDelivery.model_validate(found)
 
-    async def finish_attempt(self, delivery_id: PydanticObjectId, attempts: int, changes: dict[str, Any]) -> None:
+    async def finish_attempt(
+        self, delivery_id: PydanticObjectId, attempts: int, changes: dict[str, Any]
+    ) -> None:
         """What the attempt got, unless the delivery has moved on since (a lease run out)."""
         await collection(WebhookDelivery).update_one(
             {"_id": delivery_id, "attempts": attempts, "status": DeliveryStatus.SENDING.value},

@@ -14,10 +14,17 @@ from backend.core.http.routing import API_PREFIX, ApiRoute
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from backend.projects.dependencies import ProjectScopeDep
 from backend.projects.errors import InsufficientRole, ProjectNotFound
+from backend.webhooks.contract import VERIFY
 from backend.webhooks.dependencies import DeliveryOfWebhook, WebhookInProject, WebhookServiceDep
 from backend.webhooks.documents import Webhook
 from backend.webhooks.errors import DeliveryNotFound, TargetRefused, WebhookNotFound
-from backend.webhooks.schemas import DeliveryRead, WebhookCreate, WebhookRead, WebhookUpdate, WebhookWithSecret
+from backend.webhooks.schemas import (
+    DeliveryRead,
+    WebhookCreate,
+    WebhookRead,
+    WebhookUpdate,
+    WebhookWithSecret,
+)
 from backend.webhooks.service import delivery_read, webhook_read, webhook_with_secret
 
 router = APIRouter(
@@ -30,6 +37,12 @@ Cursor = Annotated[str | None, Query(max_length=512)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
+CREATE = """Subscribe a URL to changes of the project (admins and owners). The answer holds the
+signing secret, shown this once (rotate it to get a new one). The `webhooks` section of this
+document shows each delivery's body and headers.
+"""
+
+
 def webhook_location(webhook: Webhook) -> str:
     return f"/api/v1/projects/{webhook.project_id}/webhooks/{webhook.id}"
 
@@ -40,12 +53,13 @@ def webhook_location(webhook: Webhook) -> str:
     status_code=status.HTTP_201_CREATED,
     response_model=WebhookWithSecret,
     responses={201: {"headers": ETAG}, **error_responses(*ADMIN, TargetRefused)},
+    description=CREATE + VERIFY,
 )
-async def create_webhook(data: WebhookCreate, scope: ProjectScopeDep, webhooks: WebhookServiceDep) -> Response:
-    """Subscribe a URL to changes of the project (admins and owners). The answer holds the signing
-    secret, shown this once (rotate it to get a new one). Deliveries follow the Standard Webhooks
-    specification: see the `webhooks` section of this document for the payload, the headers and
-    how a receiver verifies the signature."""
+async def create_webhook(
+    data: WebhookCreate, scope: ProjectScopeDep, webhooks: WebhookServiceDep
+) -> Response:
+    """Subscribe a URL to changes of the project (admins and owners); the contract's description
+    adds how receivers verify deliveries (`contract.VERIFY`)."""
     webhook = await webhooks.create(scope, data)
     return JSONResponse(
         webhook_with_secret(webhook).model_dump(mode="json"),
@@ -110,7 +124,9 @@ async def rotate_webhook_secret(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(*ONE, PreconditionFailed),
 )
-async def delete_webhook(webhook: WebhookInProject, webhooks: WebhookServiceDep, if_match: IfMatch = None) -> None:
+async def delete_webhook(
+    webhook: WebhookInProject, webhooks: WebhookServiceDep, if_match: IfMatch = None
+) -> None:
     """Delete a webhook; its pending deliveries are not sent. With If-Match, only if unchanged."""
     await webhooks.delete(webhook, if_match=if_match)
 
@@ -135,7 +151,10 @@ async def ping_webhook(webhook: WebhookInProject, webhooks: WebhookServiceDep) -
     responses=error_responses(*ONE),
 )
 async def list_deliveries(
-    webhook: WebhookInProject, webhooks: WebhookServiceDep, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+    webhook: WebhookInProject,
+    webhooks: WebhookServiceDep,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> Page[DeliveryRead]:
     """The webhook's deliveries, newest first: status, attempts, and the last attempt's response
     code, latency and the start of its answer. Kept for `WEBHOOK_DELIVERY_RETENTION_DAYS`."""

@@ -1,8 +1,9 @@
-from typing import Annotated
+from typing import Annotated, Literal
 
 from beanie import PydanticObjectId
-from pydantic import AnyUrl, ConfigDict, Field, UrlConstraints
+from pydantic import AnyUrl, Field, UrlConstraints
 
+from backend.activity.schemas import ActivityRead
 from backend.core.time import UtcDatetime
 from backend.core.types import PartialUpdate, RequestBody, Schema
 from backend.webhooks.documents import DeliveryStatus, WebhookEvent
@@ -18,16 +19,14 @@ TargetUrl = Annotated[
 ]
 Events = Annotated[
     list[WebhookEvent],
-    Field(min_length=1, max_length=len(WebhookEvent), description="The changes to hear about (at least one)."),
+    Field(
+        min_length=1, max_length=len(WebhookEvent), description="The changes to hear about (at least one)."
+    ),
 ]
 Description = Annotated[str, Field(max_length=500, description="Up to 500 characters.")]
 
 
 class WebhookCreate(RequestBody):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"url": "https://example.com/hooks/tasklane", "events": ["task.created"]}]}
-    )
-
     url: TargetUrl
     events: Events
     active: bool = True
@@ -44,25 +43,6 @@ class WebhookUpdate(PartialUpdate):
 
 
 class WebhookRead(Schema):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "665f1c2e8b3f4a0012a1b2c3",
-                    "project_id": "665f1c2e8b3f4a0012a1b2c0",
-                    "url": "https://example.com/hooks/tasklane",
-                    "events": ["task.created", "task.updated"],
-                    "active": True,
-                    "description": "",
-                    "consecutive_failures": 0,
-                    "disabled_reason": None,
-                    "created_at": "2026-12-01T09:30:00Z",
-                    "updated_at": "2026-12-01T09:30:00Z",
-                }
-            ]
-        }
-    )
-
     id: PydanticObjectId
     project_id: PydanticObjectId
     url: str
@@ -84,32 +64,11 @@ class WebhookWithSecret(WebhookRead):
 
 
 class DeliveryRead(Schema):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "665f1c2e8b3f4a0012a1b2d1",
-                    "webhook_id": "665f1c2e8b3f4a0012a1b2c3",
-                    "message_id": "msg_665f1c2e8b3f4a0012a1b2a9",
-                    "event_type": "task.created",
-                    "status": "succeeded",
-                    "attempts": 1,
-                    "next_attempt_at": None,
-                    "response_status": 200,
-                    "response_body": "ok",
-                    "latency_ms": 42,
-                    "error": None,
-                    "redelivery_of": None,
-                    "created_at": "2026-12-01T09:30:00Z",
-                    "updated_at": "2026-12-01T09:30:01Z",
-                }
-            ]
-        }
-    )
-
     id: PydanticObjectId
     webhook_id: PydanticObjectId
-    message_id: str = Field(description="The `webhook-id` header of every attempt: the same on retries and redeliveries.")
+    message_id: str = Field(
+        description="The `webhook-id` header of every attempt: the same on retries and redeliveries."
+    )
     event_type: str = Field(description="The payload's `type`: an event, or `webhook.ping`.")
     status: DeliveryStatus
     attempts: int
@@ -121,3 +80,25 @@ class DeliveryRead(Schema):
     redelivery_of: PydanticObjectId | None = Field(description="The delivery this one sends again.")
     created_at: UtcDatetime
     updated_at: UtcDatetime
+
+
+class EventMessage(Schema):
+    """The body of a delivery of an event: the activity record of the change, as the project's
+    activity list and event stream show it."""
+
+    type: WebhookEvent = Field(description="The event; the same as `data.verb`.")
+    timestamp: UtcDatetime = Field(description="When the change happened.")
+    data: ActivityRead
+
+
+class PingData(Schema):
+    webhook_id: PydanticObjectId
+    project_id: PydanticObjectId
+
+
+class PingMessage(Schema):
+    """The body of a ping (`POST .../ping`)."""
+
+    type: Literal["webhook.ping"]
+    timestamp: UtcDatetime
+    data: PingData

@@ -35,7 +35,13 @@ def _pinned_url(target: Target) -> str:
 
 
 async def send(
-    client: httpx.AsyncClient, target: Target, headers: dict[str, str], body: str, *, timeout: float, max_bytes: int
+    client: httpx.AsyncClient,
+    target: Target,
+    headers: dict[str, str],
+    body: str,
+    *,
+    timeout: float,
+    max_bytes: int,
 ) -> Outcome:
     started = time.perf_counter()
     request_headers = {

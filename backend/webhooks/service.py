@@ -14,7 +14,13 @@ from backend.webhooks.documents import DeliveryStatus, Webhook, WebhookDelivery
 from backend.webhooks.errors import DeliveryNotFound, TargetRefused, WebhookNotFound
 from backend.webhooks.outbox import Outbox
 from backend.webhooks.repository import DeliveryRepository, WebhookRepository
-from backend.webhooks.schemas import DeliveryRead, WebhookCreate, WebhookRead, WebhookUpdate, WebhookWithSecret
+from backend.webhooks.schemas import (
+    DeliveryRead,
+    WebhookCreate,
+    WebhookRead,
+    WebhookUpdate,
+    WebhookWithSecret,
+)
 from backend.webhooks.signing import new_secret
 from backend.webhooks.targets import Refused, resolve
 

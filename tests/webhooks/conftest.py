@@ -83,7 +83,7 @@ def receiver_app(receiver: Receiver) -> FastAPI:
 @pytest_asyncio.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     found = Receiver()
-    async with serve(receiver_app(found), lifespan=False) as url:  # type: ignore[arg-type]
+    async with serve(receiver_app(found), lifespan=False) as url:
         found.url = f"{url}/hooks"
         yield found
 
@@ -100,7 +100,9 @@ def hooks_url(team: Team) -> str:
     return f"{team.project_url}/webhooks"
 
 
-async def make_webhook(team: Team, url: str, events: list[str] | None = None, **fields: Any) -> dict[str, Any]:
+async def make_webhook(
+    team: Team, url: str, events: list[str] | None = None, **fields: Any
+) -> dict[str, Any]:
     body = {"url": url, "events": events or ["task.created", "task.updated", "task.deleted"], **fields}
     response = await team.admin.client.post(hooks_url(team), json=body)
     assert response.status_code == 201, response.text

@@ -43,8 +43,14 @@ class TestRetries:
         assert first.body == third.body
         assert all(verify(hook["secret"], r.headers, r.body) for r in (first, second, third))
         [delivery] = await settled(team, hook, 1)
-        assert (delivery["status"], delivery["attempts"], delivery["response_status"]) == ("succeeded", 3, 200)
-        assert (await team.admin.client.get(f"{hooks_url(team)}/{hook['id']}")).json()["consecutive_failures"] == 0
+        assert (delivery["status"], delivery["attempts"], delivery["response_status"]) == (
+            "succeeded",
+            3,
+            200,
+        )
+        assert (await team.admin.client.get(f"{hooks_url(team)}/{hook['id']}")).json()[
+            "consecutive_failures"
+        ] == 0
 
     async def test_a_timeout_is_retried(self, team: Team, receiver: Receiver) -> None:
         receiver.answers = [("sleep", 3.0)]  # past WEBHOOK_TIMEOUT_SECONDS (1 s here)
@@ -82,7 +88,9 @@ class TestRetries:
 
 class TestAutoDisable:
     @pytest.mark.tasklane_settings(webhook_failures_to_disable=3)
-    async def test_a_run_of_failures_disables_and_tells_the_admins(self, team: Team, receiver: Receiver) -> None:
+    async def test_a_run_of_failures_disables_and_tells_the_admins(
+        self, team: Team, receiver: Receiver
+    ) -> None:
         receiver.default = 500
         hook = await make_webhook(team, receiver.url)
 
@@ -103,7 +111,11 @@ class TestAutoDisable:
         await asyncio.sleep(0.5)
         assert len(await deliveries(team.admin.client, team, hook)) == 1
         again = await team.admin.client.patch(f"{hooks_url(team)}/{hook['id']}", json={"active": True})
-        assert (again.json()["active"], again.json()["consecutive_failures"], again.json()["disabled_reason"]) == (
+        assert (
+            again.json()["active"],
+            again.json()["consecutive_failures"],
+            again.json()["disabled_reason"],
+        ) == (
             True,
             0,
             None,
@@ -128,7 +140,11 @@ class TestRedeliverAndPing:
         assert one.body == two.body
         assert verify(hook["secret"], two.headers, two.body)
         newest, oldest = await settled(team, hook, 2)
-        assert (newest["id"], newest["status"], oldest["id"]) == (response.json()["id"], "succeeded", first["id"])
+        assert (newest["id"], newest["status"], oldest["id"]) == (
+            response.json()["id"],
+            "succeeded",
+            first["id"],
+        )
 
     async def test_redeliver_an_unknown_delivery_is_404(self, team: Team, receiver: Receiver) -> None:
         hook = await make_webhook(team, receiver.url)
@@ -166,7 +182,7 @@ class TestEvents:
     async def test_only_subscribed_events_of_the_project_are_sent(
         self, team: Team, receiver: Receiver, users: UserFactory
     ) -> None:
-        hook = await make_webhook(team, receiver.url, ["task.deleted", "member.added", "comment.created"])
+        await make_webhook(team, receiver.url, ["task.deleted", "member.added", "comment.created"])
         task = (await team.member.client.post(team.tasks_url, json={"title": "Quiet"})).json()
         other = await make_team(users, key="OTH")
         await other.member.client.post(other.tasks_url, json={"title": "Elsewhere"})
@@ -180,10 +196,16 @@ class TestEvents:
 
         got = await receiver.wait_for(3)
         await asyncio.sleep(0.5)  # nothing else comes
-        assert [r.json()["type"] for r in receiver.received] == ["comment.created", "task.deleted", "member.added"]
+        assert [r.json()["type"] for r in receiver.received] == [
+            "comment.created",
+            "task.deleted",
+            "member.added",
+        ]
         assert len({r.headers["webhook-id"] for r in got}) == 3
 
-    async def test_an_event_before_the_webhook_existed_is_not_sent(self, team: Team, receiver: Receiver) -> None:
+    async def test_an_event_before_the_webhook_existed_is_not_sent(
+        self, team: Team, receiver: Receiver
+    ) -> None:
         await team.member.client.post(team.tasks_url, json={"title": "Before"})
         hook = await make_webhook(team, receiver.url)
 

@@ -33,7 +33,11 @@ class TestCreate:
         hook = await make_webhook(team, receiver.url)
         client = getattr(team, role).client
 
-        problem(await client.post(hooks_url(team), json={"url": receiver.url, "events": ["task.created"]}), 403, "INSUFFICIENT_ROLE")
+        problem(
+            await client.post(hooks_url(team), json={"url": receiver.url, "events": ["task.created"]}),
+            403,
+            "INSUFFICIENT_ROLE",
+        )
         problem(await client.get(hooks_url(team)), 403, "INSUFFICIENT_ROLE")
         problem(await client.get(f"{hooks_url(team)}/{hook['id']}"), 403, "INSUFFICIENT_ROLE")
         problem(await client.get(f"{hooks_url(team)}/{hook['id']}/deliveries"), 403, "INSUFFICIENT_ROLE")
@@ -98,7 +102,9 @@ class TestChange:
 
     async def test_another_projects_webhook_is_404(self, team: Team, receiver: Receiver) -> None:
         hook = await make_webhook(team, receiver.url)
-        other = (await team.admin.client.post("/api/v1/projects", json={"name": "Other", "key": "OTH"})).json()
+        other = (
+            await team.admin.client.post("/api/v1/projects", json={"name": "Other", "key": "OTH"})
+        ).json()
 
         response = await team.admin.client.get(f"/api/v1/projects/{other['id']}/webhooks/{hook['id']}")
 
@@ -127,7 +133,9 @@ class TestTargets:
     async def test_refused_when_saved(self, team: Team, url: str) -> None:
         body = {"url": url, "events": ["task.created"]}
 
-        found = problem(await team.admin.client.post(hooks_url(team), json=body), 422, "WEBHOOK_TARGET_REFUSED")
+        found = problem(
+            await team.admin.client.post(hooks_url(team), json=body), 422, "WEBHOOK_TARGET_REFUSED"
+        )
 
         assert "refused" in found["detail"]
         assert (await team.admin.client.get(hooks_url(team))).json()["items"] == []
@@ -143,6 +151,8 @@ class TestTargets:
         body = {"url": "https://93.184.215.14/hook", "events": ["task.created"]}
         hook = (await team.admin.client.post(hooks_url(team), json=body)).json()
 
-        response = await team.admin.client.patch(f"{hooks_url(team)}/{hook['id']}", json={"url": "http://10.0.0.1/"})
+        response = await team.admin.client.patch(
+            f"{hooks_url(team)}/{hook['id']}", json={"url": "http://10.0.0.1/"}
+        )
 
         problem(response, 422, "WEBHOOK_TARGET_REFUSED")

@@ -28,7 +28,9 @@ class TestTwoWorkers:
             hook = await make_webhook(team, receiver.url)
             queue = resources.background.queue
             for _ in range(PINGS):
-                sent = await team.admin.client.post(f"/api/v1/projects/{team.project['id']}/webhooks/{hook['id']}/ping")
+                sent = await team.admin.client.post(
+                    f"/api/v1/projects/{team.project['id']}/webhooks/{hook['id']}/ping"
+                )
                 for copy in range(COPIES):
                     job = Job(
                         "deliver",
