@@ -31,9 +31,9 @@ from backend.core.caching.responses import ResponseCache
 from backend.core.caching.stores import CacheStore, MemoryStore, QuietStore, RedisStore
 from backend.core.caching.values import JsonValues
 from backend.core.config import Settings, get_settings
+from backend.core.http import openapi as openapi_doc
 from backend.core.http.headers import RESPONSE_HEADERS
 from backend.core.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
-from backend.core.http import openapi as openapi_doc
 from backend.core.http.openapi import build_openapi, load_spec, operation_id
 from backend.core.http.problems import install_problem_handlers
 from backend.core.http.routing import ApiRoute

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import structlog
 from saq import CronJob, Worker
-from saq.types import Context
 from saq.queue.redis import RedisQueue
+from saq.types import Context
 
 from backend.activity.dependencies import activity_service
 from backend.resources import AppResources

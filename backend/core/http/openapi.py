@@ -15,7 +15,6 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
-from pydantic import BaseModel
 
 from backend.core.http.drain import ShuttingDown
 from backend.core.http.errors import (
