@@ -86,6 +86,7 @@ class Outbox:
         self._deliveries = DeliveryRepository()
         self._relay = RelayRepository()
         self._relayed: dict[PydanticObjectId, datetime] = {}  # records of the settle window, relayed
+        self._read_on_from: datetime | None = None
 
     # -- relay: activity log -> deliveries -> queue ------------------------------------------------
 
@@ -96,7 +97,10 @@ class Outbox:
         if not webhooks:
             await self._relay.settle(now - SETTLE)
             return 0
-        since = await self._relay.settled_until() or now - SETTLE
+        settled_until = await self._relay.settled_until() or now - SETTLE
+        # Past a full batch, this worker reads on from where it stopped; caught up, from the
+        # checkpoint again (the settle window: records a slow writer stored late).
+        since = max(settled_until, self._read_on_from) if self._read_on_from else settled_until
         by_project: dict[PydanticObjectId, list[Webhook]] = defaultdict(list)
         for webhook in webhooks:
             by_project[webhook.project_id].append(webhook)
@@ -115,8 +119,10 @@ class Outbox:
             assert record.id is not None
             self._relayed[record.id] = record.created_at
         settled = now - SETTLE
+        self._read_on_from = None
         if len(records) == RELAY_BATCH:  # more to read: settle no further than this batch
-            settled = min(settled, records[-1].created_at - timedelta(milliseconds=1))
+            self._read_on_from = records[-1].created_at - timedelta(milliseconds=1)
+            settled = min(settled, self._read_on_from)
         await self._relay.settle(settled)
         self._relayed = {k: at for k, at in self._relayed.items() if at > settled - SETTLE}
         return len(added)

@@ -236,3 +236,18 @@ class TestSendTimeChecks:
         assert "target refused" in found[0]["error"]
         assert found[0]["response_status"] is None
         assert receiver.received == []
+
+
+class TestRelay:
+    async def test_more_changes_than_a_batch_are_all_relayed(
+        self, team: Team, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr("backend.webhooks.outbox.RELAY_BATCH", 2)
+        hook = await make_webhook(team, receiver.url)
+
+        for index in range(7):
+            await team.member.client.post(team.tasks_url, json={"title": f"Burst {index}"})
+
+        got = await receiver.wait_for(7)
+        assert len({r.headers["webhook-id"] for r in got}) == 7
+        assert len(await settled(team, hook, 7)) == 7
