@@ -54,7 +54,8 @@ class Background:
             self.queue,
             functions=[("deliver", deliver)],
             cron_jobs=[CronJob(purge, cron=PURGE_SCHEDULE, timeout=600)],
-            concurrency=concurrency or settings.worker_concurrency,
+            # In process (no Redis), a few loops: they poll the in-process queue.
+            concurrency=concurrency or (settings.worker_concurrency if settings.redis_url else 4),
             dequeue_timeout=DEQUEUE_TIMEOUT,
             # `stop` waits for attempts under way itself: saq's grace period would also wait for
             # every idle worker loop blocked on an empty queue.

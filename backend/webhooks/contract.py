@@ -75,7 +75,11 @@ MESSAGE_MODELS: tuple[type[BaseModel], ...] = (EventMessage, PingMessage)
 
 def body_of(model: type[BaseModel]) -> dict[str, Any]:
     schema = {"$ref": f"#/components/schemas/{model.__name__}"}
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+    return {
+        "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
+        # No OpenAPI security scheme: receivers authenticate deliveries by their signature.
+        "security": [],
+    }
 
 
 webhooks = APIRouter(tags=["webhook-deliveries"], generate_unique_id_function=operation_id)

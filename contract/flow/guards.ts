@@ -27,6 +27,7 @@ const VERB_SET: Record<ActivityVerb, true> = {
   "label.created": true,
   "label.updated": true,
   "label.deleted": true,
+  "webhook.disabled": true,
 };
 
 export const ACTIVITY_VERBS: readonly string[] = Object.keys(VERB_SET);
