@@ -203,7 +203,8 @@ class Outbox:
         outcome = await self._attempt(webhook, delivery)
         if outcome.succeeded:
             await self._finish(delivery, DeliveryStatus.SUCCEEDED, outcome)
-            await self._webhooks.succeeded(webhook.id)  # type: ignore[arg-type]
+            if webhook.consecutive_failures:  # as read just now: most successes skip this write
+                await self._webhooks.succeeded(webhook.id)  # type: ignore[arg-type]
             return "succeeded"
         still_active = await self._count_failure(webhook)
         next_at = utcnow() + timedelta(seconds=retry_delay(settings, delivery.attempts))
