@@ -88,6 +88,33 @@ def serve(
     )
 
 
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(help="Jobs run at once; default WORKER_CONCURRENCY (20).")
+    ] = None,
+) -> None:
+    """Run a background worker: webhook delivery, the outbox relay and sweep, scheduled jobs (the
+    purge of old deliveries). Run as many as wanted, on any machine; they share the queue on
+    REDIS_URL. Needs MONGODB_URL and REDIS_URL: without them the API runs the worker itself.
+    SIGTERM or SIGINT stops it, letting attempts under way finish."""
+    import asyncio
+
+    from backend.main import run_worker
+
+    settings = valid_settings()
+    if settings.in_memory_mongo or settings.in_memory_redis:
+        typer.echo(
+            "error: a worker process needs MONGODB_URL and REDIS_URL (without them, `tasklane serve` "
+            "runs the worker in the API process)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if concurrency is not None:
+        settings = settings.model_copy(update={"worker_concurrency": concurrency})
+    asyncio.run(run_worker(settings))
+
+
 def _share_metrics_between(workers: int) -> None:
     """Workers write their metrics to files in PROMETHEUS_MULTIPROC_DIR (a fresh temporary folder
     unless set), which /metrics adds up: a scrape answered by any worker shows every worker's counts.

@@ -14,6 +14,7 @@ from backend.projects.documents import Project
 from backend.relations.documents import TaskRelation
 from backend.tasks.documents import Task
 from backend.users.documents import User
+from backend.webhooks.documents import RelayCheckpoint, Webhook, WebhookDelivery
 
 DOCUMENT_MODELS: list[type[Document]] = [
     User,
@@ -32,4 +33,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     AttachmentUsage,
     BlobFile,
     BlobChunk,
+    Webhook,
+    WebhookDelivery,
+    RelayCheckpoint,
 ]

@@ -2,6 +2,7 @@
 
 import asyncio
 import gc
+import signal
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -32,6 +33,7 @@ from backend.core.caching.responses import ResponseCache
 from backend.core.caching.stores import CacheStore, MemoryStore, QuietStore, RedisStore
 from backend.core.caching.values import JsonValues
 from backend.core.config import Settings, get_settings
+from backend.core.http import openapi as openapi_doc
 from backend.core.http.headers import RESPONSE_HEADERS
 from backend.core.http.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from backend.core.http.openapi import build_openapi, load_spec, operation_id
@@ -61,6 +63,10 @@ from backend.stats.router import router as stats_router
 from backend.tasks.router import by_key_router
 from backend.tasks.router import router as tasks_router
 from backend.users.router import router as users_router
+from backend.webhooks.contract import MESSAGE_MODELS
+from backend.webhooks.contract import webhooks as webhook_deliveries
+from backend.webhooks.router import router as webhooks_router
+from backend.worker import make_background
 
 log = structlog.get_logger("tasklane")
 DOCS_ASSETS = "/docs/assets"
@@ -134,6 +140,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         )
     )
     tasks = [asyncio.create_task(job) for job in background]
+    resources.background = make_background(resources)
+    if settings.runs_worker_in_process:
+        await resources.background.run_worker(resources)
     if mongo.in_memory:
         log.warning("storage", mongodb="in-memory", detail="MONGODB_URL is not set: data is lost on exit")
     if settings.in_memory_redis:
@@ -154,12 +163,30 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         gc.unfreeze()  # a process that runs another app after this one (tests) collects these again
+        await resources.background.stop()
         await _stop(tasks)
         worker_exited()
         await redis.aclose()
         if feed is not None:
             await feed.close()
         await mongo.close()
+
+
+async def run_worker(settings: Settings) -> None:
+    """`tasklane worker`: the app's lifespan (storage, queue, the worker) with no HTTP server,
+    until SIGTERM or SIGINT; attempts under way get the webhook timeout to finish."""
+    app = create_app(settings.model_copy(update={"worker_in_process": True}))
+    stop = asyncio.Event()
+    async with lifespan(app):
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("worker_ready")
+        try:
+            await stop.wait()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
 
 
 async def _record_memory() -> None:
@@ -222,9 +249,12 @@ def create_app(
         stats_router,
         watchers_router,
         notifications_router,
+        webhooks_router,
     )
     for router in routers:
         app.include_router(router)
+    app.webhooks.include_router(webhook_deliveries)  # requests Tasklane sends, in the contract
+    setattr(app.state, openapi_doc.MESSAGE_MODELS, MESSAGE_MODELS)
     _install_contract(app, settings)
 
     # Uploads stream past the limit: they count their bytes against their own limits as they arrive.

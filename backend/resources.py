@@ -2,13 +2,16 @@
 the index report. One object on `app.state`, built by `create_app`, its stores by the lifespan."""
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend.access.authentication import Authenticator
 from backend.access.facts import AccessFacts
 from backend.access.tickets import StreamTickets
 from backend.core.resources import STATE, Resources
 from backend.health.service import IndexReport
+
+if TYPE_CHECKING:  # the worker is built on these resources
+    from backend.worker import Background
 
 
 @dataclass
@@ -17,6 +20,8 @@ class AppResources(Resources):
     index_report: IndexReport = field(default_factory=IndexReport)
     stream_tickets: StreamTickets = field(init=False)
     authenticator: Authenticator = field(init=False)
+    # The job queue and outbox (backend/worker.py), set by the lifespan.
+    background: "Background | None" = None
 
     def __post_init__(self) -> None:
         super().__post_init__()

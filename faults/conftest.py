@@ -157,6 +157,12 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         "RATE_LIMIT_AUTHENTICATED": "100000/minute",
         "RATE_LIMIT_ANONYMOUS": "100000/minute",
         "LOG_LEVEL": "WARNING",
+        # Webhooks to a receiver on loopback, retried and swept quickly (faults/test_webhooks.py).
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+        "WEBHOOK_RETRY_BASE_SECONDS": "0.1",
+        "WEBHOOK_RETRY_MAX_SECONDS": "0.5",
+        "WEBHOOK_SWEEP_INTERVAL_SECONDS": "0.5",
+        "WEBHOOK_RELAY_INTERVAL_SECONDS": "0.1",
     }
     apis = []
     for index in range(2):

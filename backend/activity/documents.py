@@ -10,7 +10,7 @@ from backend.core.types import Schema
 
 class Target(Schema):
     type: str = Field(
-        description="`project`, `member`, `task`, `comment`, `relation`, `label` or `attachment`."
+        description="`project`, `member`, `task`, `comment`, `relation`, `label`, `attachment` or `webhook`."
     )
     id: PydanticObjectId
     key: str | None = Field(None, description="A readable name: the project or task key, the label's name.")
@@ -61,4 +61,6 @@ class ActivityRecord(Document):
                 ],
                 name="project_actor_newest",
             ),
+            # The webhook relay reads new records of every project with webhooks, oldest first.
+            IndexModel([("created_at", ASCENDING), ("_id", ASCENDING)], name="oldest_everywhere"),
         ]

@@ -25,3 +25,4 @@ class ActivityVerb(StrEnum):
     LABEL_DELETED = "label.deleted"
     ATTACHMENT_ADDED = "attachment.added"
     ATTACHMENT_DELETED = "attachment.deleted"
+    WEBHOOK_DISABLED = "webhook.disabled"

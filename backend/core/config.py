@@ -185,6 +185,48 @@ class Settings(MongoSettings):
         description="The committed contract served at `/openapi.json`.",
     )
 
+    worker_in_process: bool | None = Field(
+        None,
+        description=(
+            "Run the background worker (webhook relay and delivery, scheduled jobs) inside the API "
+            "process. Unset: only when REDIS_URL is unset (outside tests), so that one command runs "
+            "everything; with Redis, run `tasklane worker` processes instead."
+        ),
+    )
+    worker_concurrency: int = Field(20, ge=1, description="Jobs one worker process runs at once.")
+    webhook_allow_private_targets: bool = Field(
+        False,
+        description="Let webhooks target loopback, private, link-local and metadata addresses "
+        "(tests, local development).",
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, le=60, description="Connect-to-last-byte limit of one delivery attempt."
+    )
+    webhook_response_max_bytes: int = Field(
+        4096, ge=0, le=65536, description="How much of a receiver's answer is read and kept per attempt."
+    )
+    webhook_retry_base_seconds: float = Field(
+        5.0, gt=0, description="First retry delay; each later one doubles (full jitter), up to the maximum."
+    )
+    webhook_retry_max_seconds: float = Field(3600.0, gt=0, description="Longest delay between two attempts.")
+    webhook_retry_horizon_seconds: float = Field(
+        86400.0, gt=0, description="No attempt starts later than this after the delivery was created."
+    )
+    webhook_failures_to_disable: int = Field(
+        50, ge=1, description="Failed attempts in a row after which a webhook is disabled (admins are told)."
+    )
+    webhook_relay_interval_seconds: float = Field(
+        0.25, gt=0, description="How often each worker reads new activity into the outbox."
+    )
+    webhook_sweep_interval_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="How often each worker re-queues attempts the queue lost (Redis down, a worker killed).",
+    )
+    webhook_delivery_retention_days: int = Field(
+        30, ge=1, description="Deliveries older than this are purged (a scheduled job)."
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _split_origins(cls, data: object) -> object:
@@ -214,6 +256,12 @@ class Settings(MongoSettings):
         if self.redis_url is None:
             raise ValueError("REDIS_URL must be set in production (in process, nothing is shared)")
         return self
+
+    @property
+    def runs_worker_in_process(self) -> bool:
+        if self.worker_in_process is not None:
+            return self.worker_in_process
+        return self.redis_url is None and self.environment is not Environment.TEST
 
     @property
     def in_memory_mongo(self) -> bool:

@@ -29,6 +29,7 @@ const VERB_SET: Record<ActivityVerb, true> = {
   "label.deleted": true,
   "attachment.added": true,
   "attachment.deleted": true,
+  "webhook.disabled": true,
 };
 
 export const ACTIVITY_VERBS: readonly string[] = Object.keys(VERB_SET);

@@ -72,6 +72,9 @@ CHECKS = [
 schema = schemathesis.openapi.from_path(REPO_ROOT / "api-specification.yaml").exclude(path_regex=r"/events$")
 
 
+PUBLIC_TARGET = "https://93.184.215.14/hooks"
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -117,6 +120,12 @@ def _seed(url: str) -> dict[str, Any]:
             json={"type": "relates_to", "task_id": parent["id"]},
             headers=auth,
         ).json()
+        # A public address by its literal (no DNS lookup, refused by no SSRF check); never called,
+        # the fuzzed app runs no worker.
+        webhook = http.post(
+            f"{base}/webhooks", json={"url": PUBLIC_TARGET, "events": ["task.created"]}, headers=auth
+        ).json()
+        delivery = http.post(f"{base}/webhooks/{webhook['id']}/ping", headers=auth).json()
         return {
             "headers": auth,
             "references": {
@@ -134,6 +143,8 @@ def _seed(url: str) -> dict[str, Any]:
                 "token_id": spare,
                 "task_key": task["key"],
                 "relation_id": relation["id"],
+                "webhook_id": webhook["id"],
+                "delivery_id": delivery["id"],
             },
         }
 
@@ -230,5 +241,7 @@ def use_real_references(case: schemathesis.Case[Any], live: dict[str, Any]) -> N
             body["ids"] = [references["task_id"]]
         if "user_id" in body:
             body["user_id"] = references["spare_id"]
+        if "url" in body:  # a webhook's target: one the SSRF check lets through
+            body["url"] = PUBLIC_TARGET
         if body.get("expires_at"):
             body["expires_at"] = "2999-01-01T00:00:00Z"

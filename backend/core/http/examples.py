@@ -165,6 +165,38 @@ _BATCH_FAILED = {
 }
 
 
+WEBHOOK = "6b0201e8c0ffee00000000f3"
+DELIVERY = "6b0201e8c0ffee00000000f4"
+_WEBHOOK = {
+    "id": WEBHOOK,
+    "project_id": PROJECT,
+    "url": "https://hooks.example.com/tasklane",
+    "events": ["task.created", "task.updated"],
+    "active": True,
+    "description": "Sync to the support desk",
+    "consecutive_failures": 0,
+    "disabled_reason": None,
+    "created_at": CREATED,
+    "updated_at": UPDATED,
+}
+_DELIVERY = {
+    "id": DELIVERY,
+    "webhook_id": WEBHOOK,
+    "message_id": f"msg_{ACTIVITY}",
+    "event_type": "task.updated",
+    "status": "succeeded",
+    "attempts": 2,
+    "next_attempt_at": None,
+    "response_status": 200,
+    "response_body": "ok",
+    "latency_ms": 87,
+    "error": None,
+    "redelivery_of": None,
+    "created_at": UPDATED,
+    "updated_at": UPDATED,
+}
+
+
 def _page(item: dict[str, Any]) -> dict[str, Any]:
     return {"items": [item], "next_cursor": CURSOR}
 
@@ -185,6 +217,25 @@ _NOTIFICATION = {
 _WATCHER = {"user": _MAX_PERSON, "created_at": CREATED}
 
 EXAMPLES: dict[str, Any] = {
+    "DeliveryRead": _DELIVERY,
+    "DeliveryStatus": "succeeded",
+    "EventMessage": {"type": "task.updated", "timestamp": UPDATED, "data": _ACTIVITY},
+    "Page_DeliveryRead_": _page(_DELIVERY),
+    "Page_WebhookRead_": _page(_WEBHOOK),
+    "PingData": {"webhook_id": WEBHOOK, "project_id": PROJECT},
+    "PingMessage": {
+        "type": "webhook.ping",
+        "timestamp": UPDATED,
+        "data": {"webhook_id": WEBHOOK, "project_id": PROJECT},
+    },
+    "WebhookCreate": {
+        "url": "https://hooks.example.com/tasklane",
+        "events": ["task.created", "task.updated"],
+    },
+    "WebhookEvent": "task.created",
+    "WebhookRead": _WEBHOOK,
+    "WebhookUpdate": {"active": False},
+    "WebhookWithSecret": {**_WEBHOOK, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
     "ActivityChanges": _CHANGES,
     "ActivityRead": _ACTIVITY,
     "ActivityVerb": "task.updated",

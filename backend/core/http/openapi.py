@@ -47,13 +47,20 @@ def operation_id(route: APIRoute) -> str:
     return f"{tag}-{route.name.replace('_', '-')}"
 
 
+MESSAGE_MODELS = "message_models"  # on `app.state`: models only the `webhooks` refer to
+
+
 def build_openapi(app: FastAPI, *, app_wide_errors: tuple[type[ProblemError], ...] = ()) -> dict[str, Any]:
+    """The document. The models in `app.state.message_models` (bodies the server sends, which the
+    `webhooks` refer to) are added as answers are (serialization mode)."""
+    message_models: tuple[type[BaseModel], ...] = getattr(app.state, MESSAGE_MODELS, ())
     spec = get_openapi(
         title=app.title,
         version=app.version,
         summary=app.summary,
         description=app.description,
         routes=app.routes,
+        webhooks=app.webhooks.routes,
         tags=app.openapi_tags,
         # Relative: the server that serves this document (generated clients take a base URL).
         servers=app.servers or [{"url": "/", "description": "The server that serves this document."}],
@@ -63,6 +70,11 @@ def build_openapi(app: FastAPI, *, app_wide_errors: tuple[type[ProblemError], ..
     for name in _FASTAPI_VALIDATION_SCHEMAS:
         schemas.pop(name, None)
     schemas["Problem"] = problem_schema()
+    for model in message_models:
+        found = model.model_json_schema(mode="serialization", ref_template="#/components/schemas/{model}")
+        for name, nested in found.pop("$defs", {}).items():
+            schemas.setdefault(name, nested)
+        schemas[model.__name__] = found
     spec["components"]["headers"] = RESPONSE_HEADERS
     for path, method, operation in _operations(spec):
         security: list[dict[str, list[str]]] = operation.setdefault("security", [])  # none: public
