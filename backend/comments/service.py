@@ -1,5 +1,6 @@
 """Comments: members write, authors edit, authors and project admins delete."""
 
+from collections.abc import Sequence
 from functools import partial
 
 from beanie import PydanticObjectId
@@ -18,7 +19,7 @@ from backend.core.time import utcnow
 from backend.projects.documents import ProjectRole
 from backend.projects.service import ProjectAccess
 from backend.tasks.documents import Task
-from backend.users.mentions import Mentions, mentions_read
+from backend.users.mentions import Mentions, mentions_read, newly_mentioned
 from backend.users.service import NOBODY, UserService
 
 
@@ -51,6 +52,7 @@ class CommentService:
             access.user_id,
             ActivityVerb.COMMENT_CREATED,
             diff({}, {"body": data.body}, ["body"]),
+            mentioned,
         )
         return comment
 
@@ -64,7 +66,7 @@ class CommentService:
         access.writable()
         if comment.author_id != access.user_id:
             raise NotCommentAuthor("Only the author may edit a comment.")
-        before = comment.body
+        before, mentioned_before = comment.body, list(comment.mentioned_ids)
         mentioned = await self._mentions.of(data.body, access.member_ids)
         await self._comments.set(
             comment, {"body": data.body, "mentioned_ids": mentioned, "edited_at": utcnow()}
@@ -75,6 +77,7 @@ class CommentService:
             access.user_id,
             ActivityVerb.COMMENT_UPDATED,
             diff({"body": before}, {"body": data.body}, ["body"]),
+            newly_mentioned(mentioned_before, mentioned),
         )
         return comment
 
@@ -125,7 +128,9 @@ class CommentService:
         actor: PydanticObjectId,
         verb: ActivityVerb,
         changes: dict[str, list[object]],
+        mentioned: Sequence[PydanticObjectId] = (),
     ) -> None:
+        """`mentioned`: the members the change newly mentions (they are notified)."""
         assert comment.id is not None
         record = ActivityRecord(
             project_id=comment.project_id,
@@ -137,5 +142,7 @@ class CommentService:
         )
         # Its task's activity changed.
         await self._activity.record_change(
-            [record], partial(self._generations.bump, comment.project_id, [comment.task_id])
+            [record],
+            partial(self._generations.bump, comment.project_id, [comment.task_id]),
+            mentioned={comment.task_id: frozenset(mentioned)} if mentioned else None,
         )

@@ -50,7 +50,7 @@ from backend.tasks.schemas import (
     TaskUpdate,
 )
 from backend.tasks.search import search_terms
-from backend.users.mentions import Mentions, mentions_read
+from backend.users.mentions import Mentions, mentions_read, newly_mentioned
 from backend.users.service import NOBODY, UserService
 
 log = structlog.get_logger(__name__)
@@ -100,7 +100,9 @@ class TaskService:
         task = _new_task(scope, data, number, project_key, utcnow(), mentioned)
         await self._tasks.insert(task)
         await self._labels.add_used(scope.project_id, task.labels)  # after the write: none without labels
-        await self._record(task, scope.user_id, ActivityVerb.TASK_CREATED, _created_changes(task))
+        await self._record(
+            task, scope.user_id, ActivityVerb.TASK_CREATED, _created_changes(task), task.mentioned_ids
+        )
         return task
 
     async def create_many(
@@ -170,7 +172,9 @@ class TaskService:
                 for t in tasks
             ]
             await self._activity.record_change(
-                records, partial(self._generations.bump, scope.project_id, [t.id for t in tasks])
+                records,
+                partial(self._generations.bump, scope.project_id, [t.id for t in tasks]),
+                mentioned={t.id: frozenset(t.mentioned_ids) for t in tasks if t.id and t.mentioned_ids},
             )
         return [created[index] if index in created else problems[index] for index in range(len(items))]
 
@@ -443,11 +447,20 @@ class TaskService:
         return counted
 
     async def _record(
-        self, task: Task, actor: PydanticObjectId, verb: ActivityVerb, changes: dict[str, list[Any]]
+        self,
+        task: Task,
+        actor: PydanticObjectId,
+        verb: ActivityVerb,
+        changes: dict[str, list[Any]],
+        mentioned: Sequence[PydanticObjectId] = (),
     ) -> None:
+        """The change's activity record; `mentioned`: the members it newly mentions (notified)."""
         records = [self._activity_of(task, actor, verb, changes)]
+        assert task.id is not None
         await self._activity.record_change(
-            records, partial(self._generations.bump, task.project_id, [task.id])
+            records,
+            partial(self._generations.bump, task.project_id, [task.id]),
+            mentioned={task.id: frozenset(mentioned)} if mentioned else None,
         )
 
     @staticmethod
@@ -489,7 +502,8 @@ class TaskService:
                 if "labels" in changes:  # labels it now carries that the overwritten copy did not
                     added = [label for label in changed.labels if label not in snapshot.labels]
                     await self._labels.add_used(changed.project_id, added)
-                await self._record(changed, actor, verb, _changes_diff(snapshot, changes))
+                mentioned = newly_mentioned(snapshot.mentioned_ids, changed.mentioned_ids)
+                await self._record(changed, actor, verb, _changes_diff(snapshot, changes), mentioned)
                 return changed
             fresh = await self._tasks.by_id(snapshot.id)
             if fresh is None or (fresh.deleted_at is not None) != deleted:
