@@ -1,7 +1,8 @@
 // The browser check: Debian's Chromium driven by playwright-core (no browser download).
 //  (a) /docs (Swagger UI) and /redoc render the operations with every other host blocked;
 //  (b) a native EventSource, opened with a stream ticket, receives a live event; a fresh one with a
-//      new ticket and `last_event_id` gets what it missed;
+//      new ticket and `last_event_id` gets what it missed; your own notification stream
+//      (/users/me/events, its own ticket) receives the notification of an assignment;
 //  (c) on real servers (MONGODB_URL, REDIS_URL): the API process the EventSource is connected to
 //      stops (SIGTERM) and starts again; the EventSource reconnects by itself, sending
 //      Last-Event-ID, and the event made meanwhile (through a second API process) arrives once.
@@ -84,8 +85,15 @@ async function streamUrl(actor: Actor, projectId: string): Promise<string> {
   return ticket.url;
 }
 
+/** A member of a parsed JSON value (undefined when it is not an object or lacks it): no casts. */
+function member(value: unknown, name: string): unknown {
+  if (typeof value !== "object" || value === null || !(name in value)) return undefined;
+  const found: unknown = Reflect.get(value, name);
+  return found;
+}
+
 /** Open a native EventSource in the page and record what it sees. */
-async function openEventSource(page: Page, url: string): Promise<void> {
+async function openEventSource(page: Page, url: string, types: readonly string[] = ACTIVITY_VERBS): Promise<void> {
   await page.evaluate(
     ({ url, verbs }) => {
       window.tasklaneSource?.close();
@@ -108,7 +116,7 @@ async function openEventSource(page: Page, url: string): Promise<void> {
         });
       }
     },
-    { url, verbs: ACTIVITY_VERBS },
+    { url, verbs: types },
   );
 }
 
@@ -262,6 +270,35 @@ async function liveEventCheck(context: BrowserContext, base: string): Promise<vo
     });
     equal("replayed task.created events (once each, in order)", [second.id, third.id], targets);
     check(!after.events.some((e) => e.id === firstId), "replay starts after last_event_id", `not ${firstId}`, state.events.map((e) => e.id));
+    await page.evaluate(() => window.tasklaneSource?.close());
+  });
+
+  await step("(b) your notification stream: an EventSource with a ticket hears of an assignment", async () => {
+    const ticket = await expectStatus("notifications-stream-ticket", 200, alice.api.POST("/api/v1/users/me/events/tickets"));
+    const expected = `${base}/api/v1/users/me/events?ticket=${encodeURIComponent(ticket.data.ticket)}`;
+    check(ticket.data.url === expected, "ticket: url is your stream, absolute, with the ticket", expected, ticket.data.url);
+    await openEventSource(page, ticket.data.url, ["notification", "unread_count"]);
+    const opened = await waitFor(page, "the first unread_count event", (s) => s.events.some((e) => e.type === "unread_count"), 10_000);
+    const before = present("unread_count", opened.events.find((e) => e.type === "unread_count"));
+    const bob = await signUp(base, "bob");
+    const bobMe = await expectStatus("users-me bob", 200, bob.api.GET("/api/v1/users/me"));
+    const aliceMe = await expectStatus("users-me alice", 200, alice.api.GET("/api/v1/users/me"));
+    await expectStatus(
+      "members-add bob",
+      201,
+      alice.api.POST("/api/v1/projects/{project_id}/members", { params: { path: { project_id: project.id } }, body: { email: bobMe.data.email, role: "member" } }),
+    );
+    const assigned = await expectStatus(
+      "tasks-create by bob, assigned to alice",
+      201,
+      bob.api.POST("/api/v1/projects/{project_id}/tasks", { params: { path: { project_id: project.id } }, body: { title: "for alice", assignee_ids: [aliceMe.data.id] } }),
+    );
+    const state = await waitFor(page, "a notification event", (s) => s.events.some((e) => e.type === "notification"), 10_000);
+    const event = present("notification", state.events.find((e) => e.type === "notification"));
+    const told = member(JSON.parse(event.data), "notification");
+    check(member(told, "kind") === "assigned" && member(told, "task_id") === assigned.data.id, "notification: assigned, the new task", `assigned ${assigned.data.id}`, event.data);
+    check(event.id === member(told, "id"), "event id: the notification's id", member(told, "id"), event.id);
+    check(!before.data.includes('"unread":1'), "the count before it", "not 1 yet", before.data);
     await page.evaluate(() => window.tasklaneSource?.close());
   });
   await page.close();
