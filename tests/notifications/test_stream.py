@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from backend.testing import Team
 from tests.activity.test_stream import live_team, next_events, served, wait_connected
@@ -141,3 +142,20 @@ async def test_ending_the_session_closes_the_stream(live_team: tuple[Team, httpx
 async def test_anonymous_gets_401(live_team: tuple[Team, httpx.AsyncClient]) -> None:
     _, http = live_team
     assert (await http.get(EVENTS)).status_code == 401
+
+
+async def test_every_event_has_what_the_contract_requires(
+    served: tuple[FastAPI, httpx.AsyncClient], live_team: tuple[Team, httpx.AsyncClient]
+) -> None:
+    (app, _), (team, http) = served, live_team
+    stream_answer = app.openapi()["paths"][EVENTS]["get"]["responses"]["200"]["content"]["text/event-stream"]
+    required = stream_answer["x-item-schema"]["required"]
+    async with http.stream("GET", EVENTS, headers=team.viewer.headers) as stream:
+        lines = stream.aiter_lines()
+        (count,) = await next_events(lines, 1)  # an `unread_count` event: no id on the wire
+        await team.member.client.post(team.tasks_url, json={"title": "a", "assignee_ids": [team.viewer.id]})
+        (told,) = await next_events(lines, 1)
+
+    for event in (count, told):
+        assert set(required) <= event.keys(), (required, event)
+    assert "id" in told
