@@ -280,10 +280,16 @@ class NotificationService:
     async def mark_read(
         self, caller: Caller, *, ids: Collection[PydanticObjectId], up_to: datetime | None
     ) -> int:
-        """Marks the caller's notifications read; their streams hear of the new count. Returns it."""
-        marked = await self._notifications.mark_read(caller.user_id, ids=ids, up_to=up_to, now=utcnow())
-        if marked:
-            await self._events.publish({caller.user_id: [READ_MARK]})
+        """Marks the caller's notifications read, of the projects they may see now only (one they
+        cannot see was never shown to them, so is not read: it comes back unread if they are added
+        back); their streams hear of the new count. Returns it."""
+        counts = await self.unread_by_project(caller)  # only projects with unread ones matter
+        marked = await self._notifications.mark_read(
+            caller.user_id, project_ids=counts.keys(), ids=ids, up_to=up_to, now=utcnow()
+        )
+        if not marked:
+            return sum(counts.values())
+        await self._events.publish({caller.user_id: [READ_MARK]})
         return await self.unread_count(caller)
 
     async def read(self, notifications: list[Notification]) -> list[NotificationRead]:
