@@ -240,12 +240,22 @@ class NotificationService:
                 visible.add(project_id)
         return visible
 
+    async def unread_anywhere(self, caller: Caller) -> dict[PydanticObjectId, int]:
+        """The caller's unread counts per project, also of projects they may not see now (a stream
+        keeps them, to count them again when access comes back): one round trip."""
+        return await self._notifications.unread_by_project(caller.user_id)
+
+    async def visible_counts(
+        self, caller: Caller, counts: Mapping[PydanticObjectId, int]
+    ) -> dict[PydanticObjectId, int]:
+        """Of these per-project counts, those of the projects the caller may see now."""
+        visible = await self.visible_projects(caller, counts)
+        return {p: n for p, n in counts.items() if p in visible}
+
     async def unread_by_project(self, caller: Caller) -> dict[PydanticObjectId, int]:
         """The caller's unread counts per project, of the projects they may see now: one round trip
         (the member maps are the process's copies)."""
-        counts = await self._notifications.unread_by_project(caller.user_id)
-        visible = await self.visible_projects(caller, counts)
-        return {p: n for p, n in counts.items() if p in visible}
+        return await self.visible_counts(caller, await self.unread_anywhere(caller))
 
     async def unread_count(self, caller: Caller) -> int:
         return sum((await self.unread_by_project(caller)).values())

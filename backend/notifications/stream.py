@@ -42,8 +42,10 @@ async def user_events(
     async with events.subscribe(caller.user_id) as live:  # before reading: nothing falls between
         yield ServerSentEvent(comment="connected", retry=RECONNECT_MS)
         sent: set[str] = set()
-        counts = await notifications.unread_by_project(caller)
-        shown = sum(counts.values())
+        # Unread counts of every project, those the caller may not see now too: when access comes
+        # back (or goes), re-filtering them gives the count to show without asking MongoDB again.
+        counts = await notifications.unread_anywhere(caller)
+        shown = await _shown(notifications, caller, counts)
         if last_event_id and PydanticObjectId.is_valid(last_event_id):
             missed = await notifications.since(caller, PydanticObjectId(last_event_id))
             for read in await notifications.read(missed):
@@ -64,10 +66,9 @@ async def user_events(
             caller = now
             checked = time.monotonic()
             if message is None:
-                # Access may have narrowed (or widened): the counts per project are known, only the
+                # Access may have narrowed or widened: the counts per project are known, only the
                 # policy is asked again (on the process's copies of the member maps).
-                visible = await notifications.visible_projects(caller, counts)
-                unread = sum(n for p, n in counts.items() if p in visible)
+                unread = await _shown(notifications, caller, counts)
                 if unread != shown:
                     shown = unread
                     yield _count(shown)
@@ -77,13 +78,21 @@ async def user_events(
                 read = NotificationRead.model_validate(found)
                 if str(read.id) in sent:
                     continue
-                counts = await notifications.unread_by_project(caller)
-                shown = sum(counts.values())
+                counts = await notifications.unread_anywhere(caller)
+                shown = await _shown(notifications, caller, counts)
                 if read.project_id in await notifications.visible_projects(caller, [read.project_id]):
                     sent.add(str(read.id))
                     yield _notification(read, shown)
                 continue
-            counts = await notifications.unread_by_project(caller)  # some were read
-            if sum(counts.values()) != shown:
-                shown = sum(counts.values())
+            counts = await notifications.unread_anywhere(caller)  # some were read
+            unread = await _shown(notifications, caller, counts)
+            if unread != shown:
+                shown = unread
                 yield _count(shown)
+
+
+async def _shown(
+    notifications: NotificationService, caller: Caller, counts: dict[PydanticObjectId, int]
+) -> int:
+    """The unread count to show: of the projects the caller may see now."""
+    return sum((await notifications.visible_counts(caller, counts)).values())

@@ -217,7 +217,6 @@ async def test_a_global_admin_outside_the_project_is_not_notified(team: Team, us
     assert await notifications_of(admin) == []
 
 
-
 async def test_marking_read_leaves_the_notifications_of_projects_you_cannot_see(team: Team) -> None:
     await new_task(team, team.member, assignee_ids=[team.viewer.id])
     (told,) = await notifications_of(team.viewer)

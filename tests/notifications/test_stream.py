@@ -95,6 +95,20 @@ async def test_a_removed_member_gets_nothing_more_of_that_project(
     assert data(after)["unread"] == 1
 
 
+async def test_regained_access_raises_the_count(live_team: tuple[Team, httpx.AsyncClient]) -> None:
+    team, http = live_team
+    await team.member.client.post(team.tasks_url, json={"title": "a", "assignee_ids": [team.viewer.id]})
+    await team.owner.client.delete(f"{team.project_url}/members/{team.viewer.id}")
+    async with http.stream("GET", EVENTS, headers=team.viewer.headers) as stream:
+        lines = stream.aiter_lines()
+        assert await opened(lines) == 0
+
+        await team.owner.client.post(f"{team.project_url}/members", json={"user_id": team.viewer.id})
+        (back,) = await next_events(lines, 1)  # within an access check, unasked
+
+    assert (back["event"], data(back)) == ("unread_count", {"notification": None, "unread": 1})
+
+
 async def test_last_event_id_resumes_missed_notifications(live_team: tuple[Team, httpx.AsyncClient]) -> None:
     team, http = live_team
     for title in ("one", "two", "three"):
