@@ -232,13 +232,14 @@ class NotificationService:
     async def visible_projects(
         self, caller: Caller, project_ids: Iterable[PydanticObjectId]
     ) -> set[PydanticObjectId]:
-        """Of these projects, those the caller may see now (the one policy, on the member maps)."""
-        visible = set()
-        for project_id in set(project_ids):
-            members = await self._facts.member_map(project_id)
-            if members is not None and project_access(caller, members) is not None:
-                visible.add(project_id)
-        return visible
+        """Of these projects, those the caller may see now (the one policy, on the member maps: the
+        process's copies, and those it lacks in one query)."""
+        maps = await self._facts.member_maps(set(project_ids))
+        return {
+            project_id
+            for project_id, members in maps.items()
+            if members is not None and project_access(caller, members) is not None
+        }
 
     async def unread_anywhere(self, caller: Caller) -> dict[PydanticObjectId, int]:
         """The caller's unread counts per project, also of projects they may not see now (a stream
