@@ -16,7 +16,7 @@ reports each one synchronously (core/db.py `follow_local_changes`), which serves
 
 import asyncio
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Generic, TypeVar
@@ -204,6 +204,31 @@ class AccessFacts:
         if known is not _MISSING:
             return known  # type: ignore[return-value]
         return await self._load(self._projects, project_id, self._load_member_map(project_id))
+
+    async def member_maps(
+        self, project_ids: Collection[PydanticObjectId]
+    ) -> dict[PydanticObjectId, MemberMap | None]:
+        """The member maps of these projects (None: no such project): the copies while trusted, and
+        the ones missing in one query, whatever their number."""
+        found: dict[PydanticObjectId, MemberMap | None] = {}
+        missing: list[PydanticObjectId] = []
+        for project_id in set(project_ids):
+            known = self._projects.values.get(project_id, _MISSING) if self.live else _MISSING
+            if known is _MISSING:
+                missing.append(project_id)
+            else:
+                found[project_id] = known  # type: ignore[assignment]
+        if not missing:
+            return found
+        epoch = self._epoch
+        loaded: dict[PydanticObjectId, MemberMap | None] = dict.fromkeys(missing)
+        for project in await ProjectRepository().by_ids(missing):
+            assert project.id is not None
+            loaded[project.id] = MemberMap.of(project)
+        if self.live and epoch == self._epoch:  # no change reported meanwhile: keep the copies
+            for project_id, members in loaded.items():
+                self._projects.put(project_id, members)
+        return found | loaded
 
     async def memberships(self, user_id: PydanticObjectId) -> tuple[MemberMap, ...]:
         """The member maps of every project the user is a member of (one query on a miss), in `_id`

@@ -3,13 +3,14 @@ written through any other. Without REDIS_URL the in-process Redis gives one proc
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import structlog
 from redis.exceptions import RedisError
 
 from backend.core.caching import keys
+from backend.core.http.errors import ServiceUnavailable
 from backend.core.storage.redis import RedisClient
 
 log = structlog.get_logger(__name__)
@@ -48,3 +49,23 @@ class Subscription:
             return None
         event: dict[str, Any] = json.loads(message["data"])
         return event
+
+
+# Seconds a stream's client is asked to wait when Redis is unreachable.
+REDIS_RETRY_AFTER = "5"
+
+
+@asynccontextmanager
+async def subscribed(subscribing: AbstractAsyncContextManager[Subscription]) -> AsyncIterator[Subscription]:
+    """A stream's subscription, opened before its answer starts (enter it in a dependency): with
+    Redis unreachable the client gets 503 SERVICE_UNAVAILABLE and Retry-After, not a 200 whose body
+    ends at once. Shared by every stream (a project's, a person's)."""
+    async with AsyncExitStack() as stack:
+        try:
+            live = await stack.enter_async_context(subscribing)
+        except RedisError as exc:
+            log.warning("stream_subscribe_failed", error=type(exc).__name__)
+            raise ServiceUnavailable(
+                "Live events are unavailable; retry shortly.", headers={"Retry-After": REDIS_RETRY_AFTER}
+            ) from None
+        yield live

@@ -5,13 +5,13 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from beanie import PydanticObjectId
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from backend.access.dependencies import AUTH_ERRORS, AccessFactsDep
 from backend.access.policy import project_access
 from backend.activity.dependencies import ActivityServiceDep
-from backend.activity.events import EventBus
+from backend.activity.events import EventBus, Subscription, subscribed
 from backend.activity.schemas import ActivityRead, ProjectEvent, StreamTicket
 from backend.activity.stream import project_events
 from backend.activity.verbs import ActivityVerb
@@ -108,6 +108,15 @@ async def project_stream_ticket(access: VisibleProject, request: Request) -> Str
     return StreamTicket(ticket=ticket, url=str(url), expires_at=expires_at)
 
 
+async def project_subscription(access: StreamedProject, redis: RedisDep) -> AsyncIterator[Subscription]:
+    """The project's events, subscribed before the stream's answer starts (503 if Redis is down)."""
+    async with subscribed(EventBus(redis).subscribe(access.grant.project_id)) as live:
+        yield live
+
+
+ProjectSubscription = Annotated[Subscription, Depends(project_subscription)]
+
+
 @router.get(
     "/events",
     name="stream",
@@ -125,7 +134,7 @@ async def project_event_stream(
     access: StreamedProject,
     activity: ActivityServiceDep,
     facts: AccessFactsDep,
-    redis: RedisDep,
+    live: ProjectSubscription,
     request: Request,
     last_event_id: Annotated[
         str | None, Header(alias="Last-Event-ID", max_length=64, description="Resume after this event.")
@@ -147,6 +156,9 @@ async def project_event_stream(
     The stream ends within a few seconds when you may no longer see the project, your session ends
     or your account is disabled. When the server shuts down it ends with a `retry` of 250 ms:
     reconnect (the browser's EventSource does), and another server answers.
+
+    While Redis (which carries live events) is unreachable, the stream answers 503
+    `SERVICE_UNAVAILABLE` with `Retry-After` before anything is streamed.
 
     From a browser: get a ticket (`POST .../events/tickets`), then `new EventSource(ticket.url)`.
     The EventSource reconnects by itself with the ticket until `expires_at`; when it gives up
@@ -172,7 +184,7 @@ async def project_event_stream(
             draining=lambda: drain.started,
             last_event_id=last_event_id or resume_after,
             activity=activity,
-            events=EventBus(redis),
+            live=live,
         ):
             yield event
     finally:

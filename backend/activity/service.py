@@ -134,7 +134,16 @@ class ActivityService:
             return
         for read in await self.read(records):
             await self._events.publish(read.project_id, read.model_dump(mode="json"))
-        await self._listener(records, mentioned or {})
+        try:
+            await self._listener(records, mentioned or {})
+        except Exception as exc:
+            # The change and its records are stored: failing the request now (a 503) would have the
+            # client retry and make it twice. Those not notified read it in the activity log.
+            log.error(
+                "change_listener_failed",
+                error=type(exc).__name__,  # the type only: a driver's message may name hosts
+                record_ids=[str(r.id) for r in records],
+            )
 
     async def page(
         self,

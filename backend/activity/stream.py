@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from beanie import PydanticObjectId
 from fastapi.sse import ServerSentEvent
 
-from backend.activity.events import EventBus
+from backend.activity.events import Subscription
 from backend.activity.schemas import ActivityRead
 from backend.activity.service import ActivityService
 
@@ -31,35 +31,36 @@ async def project_events(
     draining: Callable[[], bool],
     last_event_id: str | None,
     activity: ActivityService,
-    events: EventBus,
+    live: Subscription,
 ) -> AsyncIterator[ServerSentEvent]:
     """Missed events first (after Last-Event-ID, each once), then live ones, for as long as
     `still_allowed()` (asked every ACCESS_CHECK_SECONDS, and before each event) says so, or until
-    the server drains: then a reconnect hint ends the stream, and the client resumes elsewhere."""
-    async with events.subscribe(project_id) as live:  # before reading the log: nothing falls between
-        # Tells the client the stream is live, and how long to wait before reconnecting.
-        yield ServerSentEvent(comment="connected", retry=RECONNECT_MS)
-        sent: set[str] = set()
-        if last_event_id and PydanticObjectId.is_valid(last_event_id):
-            missed = await activity.since(project_id, PydanticObjectId(last_event_id), RESUME_LIMIT)
-            for read in await activity.read(missed):
-                sent.add(str(read.id))
-                yield _event(read.model_dump(mode="json"))
-        checked = time.monotonic()
-        while True:
-            message = await live.next(timeout=DRAIN_POLL_SECONDS)
-            if draining():
-                yield ServerSentEvent(comment="server shutting down: reconnect", retry=DRAIN_RECONNECT_MS)
+    the server drains: then a reconnect hint ends the stream, and the client resumes elsewhere.
+    `live` is subscribed already (before the answer started, and before the log is read here:
+    nothing falls between)."""
+    # Tells the client the stream is live, and how long to wait before reconnecting.
+    yield ServerSentEvent(comment="connected", retry=RECONNECT_MS)
+    sent: set[str] = set()
+    if last_event_id and PydanticObjectId.is_valid(last_event_id):
+        missed = await activity.since(project_id, PydanticObjectId(last_event_id), RESUME_LIMIT)
+        for read in await activity.read(missed):
+            sent.add(str(read.id))
+            yield _event(read.model_dump(mode="json"))
+    checked = time.monotonic()
+    while True:
+        message = await live.next(timeout=DRAIN_POLL_SECONDS)
+        if draining():
+            yield ServerSentEvent(comment="server shutting down: reconnect", retry=DRAIN_RECONNECT_MS)
+            return
+        if message is not None and message["id"] in sent:
+            continue
+        # Before every event too: nothing reaches a caller who lost access meanwhile.
+        if message is not None or time.monotonic() - checked >= ACCESS_CHECK_SECONDS:
+            if not await still_allowed():
                 return
-            if message is not None and message["id"] in sent:
-                continue
-            # Before every event too: nothing reaches a caller who lost access meanwhile.
-            if message is not None or time.monotonic() - checked >= ACCESS_CHECK_SECONDS:
-                if not await still_allowed():
-                    return
-                checked = time.monotonic()
-            if message is not None:
-                yield _event(message)
+            checked = time.monotonic()
+        if message is not None:
+            yield _event(message)
 
 
 __all__ = ["ActivityRead", "project_events"]

@@ -16,4 +16,21 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+def in_utc_range(value: datetime) -> datetime:
+    """The value, if its UTC instant is a datetime too (years 1-9999): an input validator, so that a
+    time near the ends (0001-01-01T00:00:00+01:00) is refused as invalid rather than overflowing
+    (a 500) where it is converted to UTC."""
+    if value.tzinfo is None:
+        return value  # read back naive: UTC already
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must fall within years 1 to 9999 in UTC") from None
+    return value
+
+
+def _as_utc_input(value: datetime) -> datetime:
+    return as_utc(in_utc_range(value))
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc_input)]

@@ -18,6 +18,8 @@ from pydantic import (
     model_validator,
 )
 
+from backend.core.time import in_utc_range
+
 OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 
 
@@ -102,8 +104,10 @@ def _rfc3339(value: object) -> object:
     return value
 
 
-# An RFC 3339 time with an offset, in a body or a query (never a bare number of seconds).
-Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+# An RFC 3339 time with an offset, in a body or a query (never a bare number of seconds). One whose
+# UTC instant falls outside years 1-9999 (9999-12-31T23:59:59-01:00) is refused here: stored or
+# compared it would be converted to UTC, overflow, and answer 500.
+Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(in_utc_range)]
 
 
 def json_number(value: object) -> object:

@@ -112,19 +112,25 @@ class NotificationRepository:
         self,
         user_id: PydanticObjectId,
         *,
+        project_ids: Collection[PydanticObjectId],
         ids: Collection[PydanticObjectId],
         up_to: datetime | None,
         now: datetime,
     ) -> int:
-        """Marks the user's unread notifications with these ids, or created up to `up_to`, as read."""
+        """Marks the user's unread notifications of these projects with these ids, or created up to
+        `up_to`, as read."""
         conditions: list[dict[str, Any]] = []
         if ids:
             conditions.append({"_id": {"$in": sorted(ids)}})
         if up_to is not None:
             conditions.append({"created_at": {"$lte": up_to}})
-        if not conditions:
+        if not conditions or not project_ids:
             return 0
-        query: dict[str, Any] = {"user_id": user_id, "read_at": None}
+        query: dict[str, Any] = {
+            "user_id": user_id,
+            "read_at": None,
+            "project_id": {"$in": sorted(project_ids)},
+        }
         query.update(conditions[0] if len(conditions) == 1 else {"$or": conditions})
         result = await collection(Notification).update_many(query, {"$set": {"read_at": now}})
         return int(result.modified_count)

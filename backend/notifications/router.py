@@ -4,10 +4,11 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from backend.access.dependencies import AUTH_ERRORS, CurrentCaller, StreamCaller
+from backend.activity.events import Subscription, subscribed
 from backend.activity.schemas import StreamTicket
 from backend.core.dependencies import RedisDep
 from backend.core.http.errors import error_responses
@@ -130,6 +131,15 @@ async def user_stream_ticket(caller: CurrentCaller, request: Request) -> StreamT
     return StreamTicket(ticket=ticket, url=str(url), expires_at=expires_at)
 
 
+async def user_subscription(caller: StreamCaller, redis: RedisDep) -> AsyncIterator[Subscription]:
+    """The caller's events, subscribed before the stream's answer starts (503 if Redis is down)."""
+    async with subscribed(UserEvents(redis).subscribe(caller.user_id)) as live:
+        yield live
+
+
+UserSubscription = Annotated[Subscription, Depends(user_subscription)]
+
+
 @router.get(
     "/events",
     name="stream",
@@ -147,7 +157,7 @@ async def user_stream_ticket(caller: CurrentCaller, request: Request) -> StreamT
 async def user_event_stream(
     caller: StreamCaller,
     notifications: NotificationServiceDep,
-    redis: RedisDep,
+    live: UserSubscription,
     request: Request,
     last_event_id: Annotated[
         str | None, Header(alias="Last-Event-ID", max_length=64, description="Resume after this event.")
@@ -172,6 +182,9 @@ async def user_event_stream(
     ends within a few seconds when your session ends or your account is disabled; when the server
     shuts down it ends with a `retry` of 250 ms.
 
+    While Redis (which carries live events) is unreachable, the stream answers 503
+    `SERVICE_UNAVAILABLE` with `Retry-After` before anything is streamed.
+
     From a browser: get a ticket (`POST /api/v1/users/me/events/tickets`), then
     `new EventSource(ticket.url)`, as for a project's stream.
     """
@@ -186,7 +199,7 @@ async def user_event_stream(
             draining=lambda: drain.started,
             last_event_id=last_event_id or resume_after,
             notifications=notifications,
-            events=UserEvents(redis),
+            live=live,
         ):
             yield event
     finally:

@@ -3,6 +3,7 @@ from typing import Annotated, Self
 
 from beanie import PydanticObjectId
 from pydantic import Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from backend.core.time import UtcDatetime
 from backend.core.types import ObjectIdIn, PartialUpdate, Rfc3339, Schema
@@ -79,9 +80,12 @@ class UserEventData(Schema):
 class UserEvent(Schema):
     """One event of your stream, with `data` parsed (the contract's `x-item-schema`)."""
 
-    id: str = Field(
-        description="The id of the newest notification the stream has sent (`Last-Event-ID`); "
-        "`unread_count` events carry none on the wire, so the EventSource keeps the last one."
+    # Optional: `unread_count` events carry no id on the wire (the EventSource keeps the last one).
+    id: str | SkipJsonSchema[None] = Field(
+        None,
+        description="On `notification` events, the notification's id (what `Last-Event-ID` names); "
+        "absent on `unread_count` events, so the EventSource keeps the last one.",
+        exclude_if=lambda event_id: event_id is None,
     )
     event: UserEventKind
     data: UserEventData

@@ -232,20 +232,31 @@ class NotificationService:
     async def visible_projects(
         self, caller: Caller, project_ids: Iterable[PydanticObjectId]
     ) -> set[PydanticObjectId]:
-        """Of these projects, those the caller may see now (the one policy, on the member maps)."""
-        visible = set()
-        for project_id in set(project_ids):
-            members = await self._facts.member_map(project_id)
-            if members is not None and project_access(caller, members) is not None:
-                visible.add(project_id)
-        return visible
+        """Of these projects, those the caller may see now (the one policy, on the member maps: the
+        process's copies, and those it lacks in one query)."""
+        maps = await self._facts.member_maps(set(project_ids))
+        return {
+            project_id
+            for project_id, members in maps.items()
+            if members is not None and project_access(caller, members) is not None
+        }
+
+    async def unread_anywhere(self, caller: Caller) -> dict[PydanticObjectId, int]:
+        """The caller's unread counts per project, also of projects they may not see now (a stream
+        keeps them, to count them again when access comes back): one round trip."""
+        return await self._notifications.unread_by_project(caller.user_id)
+
+    async def visible_counts(
+        self, caller: Caller, counts: Mapping[PydanticObjectId, int]
+    ) -> dict[PydanticObjectId, int]:
+        """Of these per-project counts, those of the projects the caller may see now."""
+        visible = await self.visible_projects(caller, counts)
+        return {p: n for p, n in counts.items() if p in visible}
 
     async def unread_by_project(self, caller: Caller) -> dict[PydanticObjectId, int]:
         """The caller's unread counts per project, of the projects they may see now: one round trip
         (the member maps are the process's copies)."""
-        counts = await self._notifications.unread_by_project(caller.user_id)
-        visible = await self.visible_projects(caller, counts)
-        return {p: n for p, n in counts.items() if p in visible}
+        return await self.visible_counts(caller, await self.unread_anywhere(caller))
 
     async def unread_count(self, caller: Caller) -> int:
         return sum((await self.unread_by_project(caller)).values())
@@ -280,10 +291,16 @@ class NotificationService:
     async def mark_read(
         self, caller: Caller, *, ids: Collection[PydanticObjectId], up_to: datetime | None
     ) -> int:
-        """Marks the caller's notifications read; their streams hear of the new count. Returns it."""
-        marked = await self._notifications.mark_read(caller.user_id, ids=ids, up_to=up_to, now=utcnow())
-        if marked:
-            await self._events.publish({caller.user_id: [READ_MARK]})
+        """Marks the caller's notifications read, of the projects they may see now only (one they
+        cannot see was never shown to them, so is not read: it comes back unread if they are added
+        back); their streams hear of the new count. Returns it."""
+        counts = await self.unread_by_project(caller)  # only projects with unread ones matter
+        marked = await self._notifications.mark_read(
+            caller.user_id, project_ids=counts.keys(), ids=ids, up_to=up_to, now=utcnow()
+        )
+        if not marked:
+            return sum(counts.values())
+        await self._events.publish({caller.user_id: [READ_MARK]})
         return await self.unread_count(caller)
 
     async def read(self, notifications: list[Notification]) -> list[NotificationRead]:

@@ -1,5 +1,6 @@
 """Every query of projects (their task counters included)."""
 
+from collections.abc import Collection
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -16,6 +17,12 @@ class ProjectRepository:
 
     async def by_id(self, project_id: PydanticObjectId) -> Project | None:
         return await by_id(Project, project_id)
+
+    async def by_ids(self, project_ids: Collection[PydanticObjectId]) -> list[Project]:
+        """These projects, in one query on the _id index (those that no longer exist are missing)."""
+        if not project_ids:
+            return []
+        return await Project.find({"_id": {"$in": sorted(project_ids)}}).to_list()
 
     async def of_member(self, user_id: PydanticObjectId) -> list[Project]:
         """Every project with this member, archived or not (the members index serves it)."""

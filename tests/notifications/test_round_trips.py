@@ -3,8 +3,10 @@ count is one round trip."""
 
 from typing import Any
 
+from beanie import PydanticObjectId
 from fastapi import FastAPI
 
+from backend.resources import resources_of
 from backend.testing import Actor, CommandLog, Team, UserFactory, access_following
 from tests.notifications.helpers import new_task, unread_of
 
@@ -80,3 +82,33 @@ async def test_the_unread_count_is_one_round_trip(
     assert await unread_of(team.viewer) == 2
 
     assert [name for name, _ in mongo_commands.commands] == ["aggregate"], mongo_commands.commands
+
+
+async def test_member_maps_not_kept_are_read_in_one_query(
+    app: FastAPI, team: Team, mongo_commands: CommandLog
+) -> None:
+    projects = []
+    for i in range(8):
+        project = (
+            await team.owner.client.post("/api/v1/projects", json={"name": f"P{i}", "key": f"PK{i}"})
+        ).json()
+        await team.owner.client.post(
+            f"/api/v1/projects/{project['id']}/members", json={"user_id": team.viewer.id}
+        )
+        await team.owner.client.post(
+            f"/api/v1/projects/{project['id']}/tasks", json={"title": "x", "assignee_ids": [team.viewer.id]}
+        )
+        projects.append(project)
+    assert await unread_of(team.viewer) == 8
+    await access_following(app)
+    facts = resources_of(app).access_facts
+    for project in projects:  # as after a change to each, or in a new process
+        facts.forget_project(PydanticObjectId(project["id"]))
+    mongo_commands.clear()
+
+    assert await unread_of(team.viewer) == 8
+
+    assert [(name, c.get(name)) for name, c in mongo_commands.commands] == [
+        ("aggregate", "notifications"),
+        ("find", "projects"),
+    ]

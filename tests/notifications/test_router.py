@@ -215,3 +215,18 @@ async def test_a_global_admin_outside_the_project_is_not_notified(team: Team, us
     await team.admin.client.post(f"{team.tasks_url}/{task['id']}/comments", json={"body": "x"})
 
     assert await notifications_of(admin) == []
+
+
+async def test_marking_read_leaves_the_notifications_of_projects_you_cannot_see(team: Team) -> None:
+    await new_task(team, team.member, assignee_ids=[team.viewer.id])
+    (told,) = await notifications_of(team.viewer)
+    await team.owner.client.delete(f"{team.project_url}/members/{team.viewer.id}")
+
+    for body in ({"up_to": datetime.now(UTC).isoformat()}, {"ids": [told["id"]]}):
+        marked = await team.viewer.client.post(f"{NOTIFICATIONS}/read", json=body)
+        assert marked.json() == {"unread": 0}, body
+
+    await team.owner.client.post(f"{team.project_url}/members", json={"user_id": team.viewer.id})
+    (back,) = await notifications_of(team.viewer)
+    assert back["read_at"] is None  # never shown while hidden, so not read then
+    assert await unread_of(team.viewer) == 1

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from backend.testing import Team
 from tests.activity.test_stream import live_team, next_events, served, wait_connected
@@ -94,6 +95,20 @@ async def test_a_removed_member_gets_nothing_more_of_that_project(
     assert data(after)["unread"] == 1
 
 
+async def test_regained_access_raises_the_count(live_team: tuple[Team, httpx.AsyncClient]) -> None:
+    team, http = live_team
+    await team.member.client.post(team.tasks_url, json={"title": "a", "assignee_ids": [team.viewer.id]})
+    await team.owner.client.delete(f"{team.project_url}/members/{team.viewer.id}")
+    async with http.stream("GET", EVENTS, headers=team.viewer.headers) as stream:
+        lines = stream.aiter_lines()
+        assert await opened(lines) == 0
+
+        await team.owner.client.post(f"{team.project_url}/members", json={"user_id": team.viewer.id})
+        (back,) = await next_events(lines, 1)  # within an access check, unasked
+
+    assert (back["event"], data(back)) == ("unread_count", {"notification": None, "unread": 1})
+
+
 async def test_last_event_id_resumes_missed_notifications(live_team: tuple[Team, httpx.AsyncClient]) -> None:
     team, http = live_team
     for title in ("one", "two", "three"):
@@ -141,3 +156,20 @@ async def test_ending_the_session_closes_the_stream(live_team: tuple[Team, httpx
 async def test_anonymous_gets_401(live_team: tuple[Team, httpx.AsyncClient]) -> None:
     _, http = live_team
     assert (await http.get(EVENTS)).status_code == 401
+
+
+async def test_every_event_has_what_the_contract_requires(
+    served: tuple[FastAPI, httpx.AsyncClient], live_team: tuple[Team, httpx.AsyncClient]
+) -> None:
+    (app, _), (team, http) = served, live_team
+    stream_answer = app.openapi()["paths"][EVENTS]["get"]["responses"]["200"]["content"]["text/event-stream"]
+    required = stream_answer["x-item-schema"]["required"]
+    async with http.stream("GET", EVENTS, headers=team.viewer.headers) as stream:
+        lines = stream.aiter_lines()
+        (count,) = await next_events(lines, 1)  # an `unread_count` event: no id on the wire
+        await team.member.client.post(team.tasks_url, json={"title": "a", "assignee_ids": [team.viewer.id]})
+        (told,) = await next_events(lines, 1)
+
+    for event in (count, told):
+        assert set(required) <= event.keys(), (required, event)
+    assert "id" in told

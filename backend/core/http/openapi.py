@@ -196,9 +196,12 @@ def _event_streams_as_openapi_31(operation: dict[str, Any], schemas: dict[str, A
             for name, definition in schema.pop("$defs", {}).items():
                 schemas.setdefault(name, definition)
             fields = schema["properties"]
-            item["required"] = ["id", "event", "data"]
+            # As the model says: a stream may send some events without an id (the count of a user's).
+            required = schema.get("required", [])
+            item["required"] = [name for name in ("id", "event", "data") if name in required]
             item["properties"].update(
-                id=fields["id"],
+                # An absent id is left out on the wire, never sent as null: no default to state.
+                id={k: v for k, v in fields["id"].items() if k != "default"},
                 event=fields["event"],
                 data={
                     "type": "string",
