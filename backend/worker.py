@@ -18,7 +18,7 @@ from backend.attachments.dependencies import attachment_service
 from backend.notifications.dependencies import notification_service
 from backend.notifications.reminders import DueReminders
 from backend.resources import AppResources
-from backend.tasks.purge import DeletedTaskPurge
+from backend.retention.service import DeletedTaskPurge
 from backend.webhooks.outbox import Outbox, every
 from backend.webhooks.queue import DEQUEUE_TIMEOUT, DeliveryQueue, make_queue
 

@@ -63,7 +63,7 @@ class Notification(Document):
     class Settings:
         name = "notifications"
         indexes = [
-            # A task's notifications, for its purge (tasks/purge.py).
+            # A task's notifications, for its purge (retention/service.py).
             IndexModel([("task_id", ASCENDING)], name="task"),
             IndexModel(
                 [("user_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],

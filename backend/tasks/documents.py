@@ -97,7 +97,7 @@ class Task(Document):
             ),
             # Across projects: the live tasks due within the reminder window, in due order
             # (notifications/reminders.py), and the tasks deleted before the retention cutoff
-            # (tasks/purge.py).
+            # (retention/service.py).
             IndexModel(
                 [("deleted_at", ASCENDING), ("due_at", ASCENDING), ("_id", ASCENDING)], name="deleted_due"
             ),

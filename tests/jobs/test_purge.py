@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from backend.core.storage.db import Database
 from backend.core.time import utcnow
 from backend.resources import resources_of
-from backend.tasks.purge_repository import PurgeRepository
+from backend.retention.repository import PurgeRepository
 from backend.testing import Team
 from backend.worker import deleted_task_purge, due_reminders
 from tests.attachments.conftest import PNG, SMALL, stored, usage

@@ -13,7 +13,7 @@ import structlog
 
 from backend.attachments.service import AttachmentService
 from backend.core.time import utcnow
-from backend.tasks.purge_repository import PurgeRepository
+from backend.retention.repository import PurgeRepository
 
 log = structlog.get_logger(__name__)
 BATCH = 100

@@ -1,4 +1,4 @@
-"""The queries of the deleted-task purge (tasks/purge.py): each removes by task, so re-running
+"""The queries of the deleted-task purge (retention/service.py): each removes by task, so re-running
 after a crash midway finds nothing left to do for what went already."""
 
 from datetime import datetime
