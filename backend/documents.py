@@ -9,7 +9,7 @@ from backend.auth.documents import PersonalAccessToken, RefreshToken, Session
 from backend.comments.documents import Comment
 from backend.core.storage.gridfs import BlobChunk, BlobFile
 from backend.labels.documents import Label
-from backend.notifications.documents import Notification, TaskWatcher
+from backend.notifications.documents import DueReminder, Notification, TaskWatcher
 from backend.projects.documents import Project
 from backend.relations.documents import TaskRelation
 from backend.tasks.documents import Task
@@ -29,6 +29,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     Label,
     TaskWatcher,
     Notification,
+    DueReminder,
     Attachment,
     AttachmentUsage,
     BlobFile,

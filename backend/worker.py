@@ -4,6 +4,7 @@ machine); without Redis it runs inside the API process, so one command runs ever
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,12 +14,19 @@ from saq.queue.redis import RedisQueue
 from saq.types import Context
 
 from backend.activity.dependencies import activity_service
+from backend.attachments.dependencies import attachment_service
+from backend.notifications.dependencies import notification_service
+from backend.notifications.reminders import DueReminders
 from backend.resources import AppResources
+from backend.retention.service import DeletedTaskPurge
 from backend.webhooks.outbox import Outbox, every
 from backend.webhooks.queue import DEQUEUE_TIMEOUT, DeliveryQueue, make_queue
 
 log = structlog.get_logger(__name__)
 PURGE_SCHEDULE = "17 3 * * *"  # daily, off the hour
+# Every minute: a reminder is at most a minute late whatever the lead time (even a short one), and a
+# run is an index range scan of the tasks due in the window plus one lookup per batch of 500.
+REMIND_SCHEDULE = "* * * * *"
 
 
 class InProcessWorker(Worker[Context]):
@@ -47,13 +55,23 @@ class Background:
         async def deliver(ctx: Context, *, delivery_id: str, attempts: int) -> str:
             return await outbox.deliver(delivery_id, attempts)
 
+        reminders = due_reminders(resources)
+        task_purge = deleted_task_purge(resources)
+
         async def purge(ctx: Context) -> int:
-            return await outbox.purge()
+            # Expired refresh tokens and sessions need nothing here: their TTL indexes remove them.
+            return await outbox.purge() + await task_purge.run()
+
+        async def remind(ctx: Context) -> int:
+            return await reminders.run()
 
         self.worker = InProcessWorker(
             self.queue,
             functions=[("deliver", deliver)],
-            cron_jobs=[CronJob(purge, cron=PURGE_SCHEDULE, timeout=600)],
+            cron_jobs=[
+                CronJob(purge, cron=PURGE_SCHEDULE, timeout=600),
+                CronJob(remind, cron=REMIND_SCHEDULE, timeout=50),
+            ],
             # In process (no Redis), a few loops: they poll the in-process queue.
             concurrency=concurrency or (settings.worker_concurrency if settings.redis_url else 4),
             dequeue_timeout=DEQUEUE_TIMEOUT,
@@ -94,3 +112,13 @@ def make_background(resources: AppResources) -> Background:
         settings, activity_service(resources), stores.generations, DeliveryQueue(queue, settings), http
     )
     return Background(queue, outbox, http, owns_redis=settings.redis_url is not None)
+
+
+def due_reminders(resources: AppResources) -> DueReminders:
+    lead = timedelta(minutes=resources.settings.reminder_lead_minutes)
+    return DueReminders(resources.access_facts, notification_service(resources), lead)
+
+
+def deleted_task_purge(resources: AppResources) -> DeletedTaskPurge:
+    retention = timedelta(days=resources.settings.deleted_task_retention_days)
+    return DeletedTaskPurge(attachment_service(resources), retention)

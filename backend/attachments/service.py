@@ -194,9 +194,10 @@ class AttachmentService:
         """Remove a purged task's attachments with their chunks, and give their bytes back to the
         project's quota; how many. (A deleted task only hides them: its routes answer 404.)"""
         found = await self._attachments.of_task(project_id, task_id)
-        await self._attachments.delete_of_task(project_id, task_id)
+        # The blobs first: a purge cut short leaves the records, so the next run finds them again.
         for attachment in found:
             await self._blobs.delete(attachment.blob_id)
+        await self._attachments.delete_of_task(project_id, task_id)
         await self._attachments.release(project_id, sum(a.size for a in found))
         return len(found)
 

@@ -226,6 +226,14 @@ class Settings(MongoSettings):
     webhook_delivery_retention_days: int = Field(
         30, ge=1, description="Deliveries older than this are purged (a scheduled job)."
     )
+    reminder_lead_minutes: int = Field(
+        24 * 60,
+        ge=1,
+        description="Assignees are reminded (`due_soon`) of a task due within this many minutes.",
+    )
+    deleted_task_retention_days: int = Field(
+        30, ge=1, description="Deleted tasks are restorable this long, then purged (a scheduled job)."
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -14,6 +14,8 @@ class NotificationKind(StrEnum):
     MENTIONED = "mentioned"
     COMMENTED = "commented"
     STATUS_CHANGED = "status_changed"
+    # Given by the scheduled reminder job (notifications/reminders.py), never by a change.
+    DUE_SOON = "due_soon"
 
 
 class TaskWatcher(Document):
@@ -51,15 +53,18 @@ class Notification(Document):
     task_id: PydanticObjectId
     task_key: str | None = None
     kind: NotificationKind
-    actor_id: PydanticObjectId
-    activity_id: PydanticObjectId  # the activity record of the change
+    actor_id: PydanticObjectId | None  # None for a reminder: nobody did anything
+    activity_id: PydanticObjectId | None  # the activity record of the change; None for a reminder
     comment_id: PydanticObjectId | None = None
     created_at: UtcDatetime = Field(default_factory=utcnow)
     read_at: UtcDatetime | None = None
+    due_at: UtcDatetime | None = None  # the due date a reminder is about
 
     class Settings:
         name = "notifications"
         indexes = [
+            # A task's notifications, for its purge (retention/service.py).
+            IndexModel([("task_id", ASCENDING)], name="task"),
             IndexModel(
                 [("user_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
                 name="user_newest",
@@ -74,4 +79,21 @@ class Notification(Document):
                 ],
                 name="user_unread_newest",
             ),
+        ]
+
+
+class DueReminder(Document):
+    """A due-soon reminder given: its id is the key (task, due date, person), so a second copy is
+    refused by the database whichever worker writes it, and only the run whose write landed tells
+    the person (notifications/reminders.py)."""
+
+    id: str  # type: ignore[assignment]  # the key, not an ObjectId
+    task_id: PydanticObjectId
+    created_at: UtcDatetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "due_reminders"
+        indexes = [
+            # The reminders already given for a batch of tasks, and a task's purge.
+            IndexModel([("task_id", ASCENDING)], name="task"),
         ]

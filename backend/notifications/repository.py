@@ -9,7 +9,8 @@ from beanie import PydanticObjectId
 from backend.core.pagination import CursorCodec, after
 from backend.core.storage.db import aggregate, by_id, collection, duplicates_skipped
 from backend.core.storage.pages import time_ordered_page
-from backend.notifications.documents import Notification, TaskWatcher
+from backend.notifications.documents import DueReminder, Notification, TaskWatcher
+from backend.tasks.documents import CLOSED_STATUSES, Task
 
 
 class WatcherRepository:
@@ -134,3 +135,43 @@ class NotificationRepository:
         query.update(conditions[0] if len(conditions) == 1 else {"$or": conditions})
         result = await collection(Notification).update_many(query, {"$set": {"read_at": now}})
         return int(result.modified_count)
+
+
+class ReminderRepository:
+    """The reminder job's queries: live tasks due within a window, and the reminders already given."""
+
+    async def due_between(
+        self, start: datetime, end: datetime, *, after_task: Task | None, limit: int
+    ) -> list[Task]:
+        """Live, open tasks due in [start, end], in (due_at, _id) order after `after_task`: the
+        `deleted_due` index (deleted_at, due_at, _id) bounds the scan to the window."""
+        window: dict[str, Any] = {"due_at": {"$gte": start, "$lte": end}}
+        if after_task is not None:
+            assert after_task.id is not None
+            window = {"$and": [window, after("due_at", after_task.due_at, after_task.id)]}
+        query = {
+            **window,
+            "deleted_at": None,
+            "status": {"$nin": [str(s) for s in CLOSED_STATUSES]},
+        }
+        return await Task.find(query).sort("+due_at", "+_id").limit(limit).to_list()
+
+    async def given(self, task_ids: Collection[PydanticObjectId]) -> set[str]:
+        """The keys of the reminders already given for these tasks (any due date), in one query."""
+        if not task_ids:
+            return set()
+        found = collection(DueReminder).find({"task_id": {"$in": sorted(task_ids)}}, {"_id": 1})
+        return {str(row["_id"]) async for row in found}
+
+    async def claim(self, reminders: list[DueReminder]) -> set[str]:
+        """Claims the reminders in one round trip; answers the keys claimed by this call (those
+        another run claimed first are refused by the unique _id)."""
+        if not reminders:
+            return set()
+        with duplicates_skipped() as refused:
+            await DueReminder.insert_many(reminders, ordered=False)
+        return {r.id for i, r in enumerate(reminders) if i not in refused}
+
+    async def insert(self, notifications: list[Notification]) -> None:
+        if notifications:
+            await Notification.insert_many(notifications)

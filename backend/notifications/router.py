@@ -98,7 +98,8 @@ async def list_notifications(
     limit: Limit = DEFAULT_LIMIT,
 ) -> Page[NotificationRead]:
     """Your notifications, newest first: `assigned`, `mentioned`, `commented` and `status_changed`
-    (on tasks you watch). Never of your own changes; one per change at most. Those of projects you
+    (on tasks you watch), and `due_soon` (a task assigned to you is due soon: no actor, no activity;
+    once per due date). Never of your own changes; one per change at most. Those of projects you
     can no longer see are left out (and come back if you are added again)."""
     return await notifications.page(caller, unread=unread, cursor=cursor, limit=limit)
 

@@ -32,7 +32,8 @@ class NotificationRead(Schema):
     id: PydanticObjectId
     kind: NotificationKind = Field(
         description="`assigned` (you were assigned the task), `mentioned` (you were mentioned), "
-        "`commented` (a comment on a task you watch), `status_changed` (on a task you watch)."
+        "`commented` (a comment on a task you watch), `status_changed` (on a task you watch), "
+        "`due_soon` (a task assigned to you is due within the reminder lead time; no actor)."
     )
     project_id: PydanticObjectId
     task_id: PydanticObjectId
@@ -40,8 +41,13 @@ class NotificationRead(Schema):
     comment_id: PydanticObjectId | None = Field(
         description="The comment, for `commented` and a mention in one."
     )
-    activity_id: PydanticObjectId = Field(description="The activity record of the change.")
-    actor: PersonSummary
+    activity_id: PydanticObjectId | None = Field(
+        description="The activity record of the change; null for `due_soon` (no change made it)."
+    )
+    actor: PersonSummary | None = Field(description="Who made the change; null for `due_soon`.")
+    due_at: UtcDatetime | None = Field(
+        None, description="For `due_soon`: the due date it reminds of; null for the other kinds."
+    )
     created_at: UtcDatetime
     read_at: UtcDatetime | None = Field(description="When you marked it read; null while unread.")
 

@@ -185,6 +185,10 @@ class NotificationService:
         members = await self._facts.member_map(project_id)  # the process's copy, mostly: no round trip
         return {} if members is None else members.roles
 
+    async def announce(self, notifications: list[Notification]) -> None:
+        """Tell the streams of notifications written elsewhere (the reminder job)."""
+        await self._announce(notifications)
+
     async def _announce(self, notifications: list[Notification]) -> None:
         messages: dict[UserId, list[dict[str, Any]]] = {}
         for notification, read in zip(notifications, await self.read(notifications), strict=True):
@@ -304,7 +308,7 @@ class NotificationService:
         return await self.unread_count(caller)
 
     async def read(self, notifications: list[Notification]) -> list[NotificationRead]:
-        people = await self._users.people({n.actor_id for n in notifications})
+        people = await self._users.people({n.actor_id for n in notifications if n.actor_id is not None})
         return [
             NotificationRead(
                 id=n.id,
@@ -314,7 +318,8 @@ class NotificationService:
                 task_key=n.task_key,
                 comment_id=n.comment_id,
                 activity_id=n.activity_id,
-                actor=_summary(n.actor_id, people),
+                actor=None if n.actor_id is None else _summary(n.actor_id, people),
+                due_at=n.due_at,
                 created_at=n.created_at,
                 read_at=n.read_at,
             )

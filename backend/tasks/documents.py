@@ -16,6 +16,10 @@ class TaskStatus(StrEnum):
     CANCELED = "canceled"
 
 
+# Finished with: no reminder of their due date.
+CLOSED_STATUSES = frozenset({TaskStatus.DONE, TaskStatus.CANCELED})
+
+
 class Priority(IntEnum):
     NONE = 0
     URGENT = 1
@@ -90,6 +94,12 @@ class Task(Document):
             IndexModel(
                 [("project_id", ASCENDING), ("status", ASCENDING), ("updated_at", DESCENDING)],
                 name="project_status_updated",
+            ),
+            # Across projects: the live tasks due within the reminder window, in due order
+            # (notifications/reminders.py), and the tasks deleted before the retention cutoff
+            # (retention/service.py).
+            IndexModel(
+                [("deleted_at", ASCENDING), ("due_at", ASCENDING), ("_id", ASCENDING)], name="deleted_due"
             ),
         ]
 

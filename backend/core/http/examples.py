@@ -211,6 +211,7 @@ _NOTIFICATION = {
     "comment_id": COMMENT,
     "activity_id": ACTIVITY,
     "actor": _ADA,
+    "due_at": None,
     "created_at": UPDATED,
     "read_at": None,
 }

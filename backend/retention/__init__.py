@@ -1,0 +1,1 @@
+"""Retention: purging what has been kept long enough (deleted tasks)."""
