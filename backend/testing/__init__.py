@@ -281,12 +281,17 @@ def mongo_commands(monkeypatch: pytest.MonkeyPatch) -> CommandLog:
     return log
 
 
+STARTUP_TIMEOUT = 180  # seconds
+
+
 @pytest_asyncio.fixture
 async def app(settings: Settings, mongo_commands: CommandLog) -> AsyncIterator[FastAPI]:
     """The app with its lifespan run (storage connected), torn down and its data removed after."""
     listeners: list[monitoring.CommandListener] = [mongo_commands, *([_SHAPES] if _SHAPES else [])]
     application = create_app(settings, command_listeners=listeners)
-    async with LifespanManager(application, startup_timeout=30, shutdown_timeout=30):
+    # Startup takes well under a second, unless the settings ask for the demo data: seeding it on a
+    # busy real-server tier took over 30 s (CI, both suites running on two cores).
+    async with LifespanManager(application, startup_timeout=STARTUP_TIMEOUT, shutdown_timeout=30):
         redis = resources_of(application).stores.redis
         if settings.redis_url:
             # A test may point the app at a Redis that is down on purpose; nothing to flush then.
@@ -348,7 +353,7 @@ async def another_instance(app: FastAPI) -> AsyncIterator[tuple[FastAPI, httpx.A
     follow Redis's generations and MongoDB's changes: for changes made through one and read
     through the other."""
     second = create_app(resources_of(app).settings)
-    async with LifespanManager(second, startup_timeout=30, shutdown_timeout=30):
+    async with LifespanManager(second, startup_timeout=STARTUP_TIMEOUT, shutdown_timeout=30):
         for instance in (app, second):
             await mirror_following(instance)
             await access_following(instance)
