@@ -161,6 +161,21 @@ async def batch_create_tasks(
     return await Idempotency(redis).run(replay_scope, idempotency_key, data.model_dump(mode="json"), create)
 
 
+# The filters, sort and paging a project's list and the list across projects share: one declaration each.
+StatusFilter = Annotated[list[TaskStatus], Query(alias="status", description="Any of these.")]
+PriorityFilter = Annotated[list[Priority], Query(description="Any of these.")]
+AssigneeFilter = Annotated[
+    str | None, Query(pattern=r"^(me|none|[0-9a-fA-F]{24})$", description="A user id, `me` or `none`.")
+]
+LabelFilter = Annotated[list[Label], Query(description="All of these labels.")]
+DueBefore = Annotated[Rfc3339 | None, Query(description="Due strictly before.")]
+DueAfter = Annotated[Rfc3339 | None, Query(description="Due strictly after.")]
+UpdatedAfter = Annotated[Rfc3339 | None, Query(description="Changed strictly after.")]
+SortParam = Annotated[TaskSort, Query(description="A field, `-` first for descending; ties by id.")]
+CursorParam = Annotated[str | None, Query(max_length=1024)]
+LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+
 @cached_read(
     router,
     "",
@@ -174,19 +189,17 @@ async def batch_create_tasks(
 async def list_tasks(
     scope: ProjectScopeDep,
     tasks: TaskServiceDep,
-    status_: Annotated[list[TaskStatus], Query(alias="status", description="Any of these.")] = [],  # noqa: B006
-    priority: Annotated[list[Priority], Query(description="Any of these.")] = [],  # noqa: B006
-    assignee: Annotated[
-        str | None, Query(pattern=r"^(me|none|[0-9a-fA-F]{24})$", description="A user id, `me` or `none`.")
-    ] = None,
-    label: Annotated[list[Label], Query(description="All of these labels.")] = [],  # noqa: B006
+    status_: StatusFilter = [],  # noqa: B006
+    priority: PriorityFilter = [],  # noqa: B006
+    assignee: AssigneeFilter = None,
+    label: LabelFilter = [],  # noqa: B006
     parent: Annotated[
         str | None,
         Query(pattern=r"^(none|[0-9a-fA-F]{24})$", description="A task id, or `none` for top level."),
     ] = None,
-    due_before: Annotated[Rfc3339 | None, Query(description="Due strictly before.")] = None,
-    due_after: Annotated[Rfc3339 | None, Query(description="Due strictly after.")] = None,
-    updated_after: Annotated[Rfc3339 | None, Query(description="Changed strictly after.")] = None,
+    due_before: DueBefore = None,
+    due_after: DueAfter = None,
+    updated_after: UpdatedAfter = None,
     include_deleted: Annotated[bool, Query(description="Also deleted tasks (project admins).")] = False,
     q: Annotated[
         str | None,
@@ -201,11 +214,9 @@ async def list_tasks(
             "`login`. A key of another project is searched as words.",
         ),
     ] = None,
-    sort: Annotated[TaskSort, Query(description="A field, `-` first for descending; ties by id.")] = (
-        TaskSort.CREATED_AT_DESC
-    ),
-    cursor: Annotated[str | None, Query(max_length=1024)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    sort: SortParam = TaskSort.CREATED_AT_DESC,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
     include_total: bool = False,
 ) -> CachedResponse:
     """The project's tasks, filtered and sorted, a page at a time. Cursors survive inserts."""
@@ -352,15 +363,13 @@ async def list_tasks_across_projects(
             "of is a 404.",
         ),
     ] = [],  # noqa: B006
-    status_: Annotated[list[TaskStatus], Query(alias="status", description="Any of these.")] = [],  # noqa: B006
-    priority: Annotated[list[Priority], Query(description="Any of these.")] = [],  # noqa: B006
-    assignee: Annotated[
-        str | None, Query(pattern=r"^(me|none|[0-9a-fA-F]{24})$", description="A user id, `me` or `none`.")
-    ] = None,
-    label: Annotated[list[Label], Query(description="All of these labels.")] = [],  # noqa: B006
-    due_before: Annotated[Rfc3339 | None, Query(description="Due strictly before.")] = None,
-    due_after: Annotated[Rfc3339 | None, Query(description="Due strictly after.")] = None,
-    updated_after: Annotated[Rfc3339 | None, Query(description="Changed strictly after.")] = None,
+    status_: StatusFilter = [],  # noqa: B006
+    priority: PriorityFilter = [],  # noqa: B006
+    assignee: AssigneeFilter = None,
+    label: LabelFilter = [],  # noqa: B006
+    due_before: DueBefore = None,
+    due_after: DueAfter = None,
+    updated_after: UpdatedAfter = None,
     q: Annotated[
         str | None,
         Query(
@@ -371,11 +380,9 @@ async def list_tasks_across_projects(
             "`login`. A key of no listed project is searched as words.",
         ),
     ] = None,
-    sort: Annotated[TaskSort, Query(description="A field, `-` first for descending; ties by id.")] = (
-        TaskSort.CREATED_AT_DESC
-    ),
-    cursor: Annotated[str | None, Query(max_length=1024)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    sort: SortParam = TaskSort.CREATED_AT_DESC,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
     include_total: bool = False,
 ) -> CachedResponse:
     """Tasks of every project you are a member of (archived ones too), or of the `project_id`s given,
