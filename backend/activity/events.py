@@ -4,9 +4,10 @@ written through any other. Without REDIS_URL the in-process Redis gives one proc
 import json
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
+from fastapi import Header, Query
 from redis.exceptions import RedisError
 
 from backend.core.caching import keys
@@ -69,3 +70,19 @@ async def subscribed(subscribing: AbstractAsyncContextManager[Subscription]) -> 
                 "Live events are unavailable; retry shortly.", headers={"Retry-After": REDIS_RETRY_AFTER}
             ) from None
         yield live
+
+
+# Where a stream resumes, for both streams: the header an EventSource sends when it reconnects by
+# itself, and the query parameter a new one (which cannot set headers) passes instead.
+LastEventIdHeader = Annotated[
+    str | None, Header(alias="Last-Event-ID", max_length=64, description="Resume after this event.")
+]
+ResumeAfterQuery = Annotated[
+    str | None,
+    Query(
+        alias="last_event_id",
+        max_length=64,
+        description="Resume after this event, for a new EventSource (which cannot set Last-Event-ID); "
+        "the header wins when both are sent.",
+    ),
+]

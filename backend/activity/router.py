@@ -5,13 +5,13 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from beanie import PydanticObjectId
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from backend.access.dependencies import AUTH_ERRORS, AccessFactsDep
 from backend.access.policy import project_access
 from backend.activity.dependencies import ActivityServiceDep
-from backend.activity.events import EventBus, Subscription, subscribed
+from backend.activity.events import EventBus, LastEventIdHeader, ResumeAfterQuery, Subscription, subscribed
 from backend.activity.schemas import ActivityRead, ProjectEvent, StreamTicket
 from backend.activity.stream import project_events
 from backend.activity.verbs import ActivityVerb
@@ -136,18 +136,8 @@ async def project_event_stream(
     facts: AccessFactsDep,
     live: ProjectSubscription,
     request: Request,
-    last_event_id: Annotated[
-        str | None, Header(alias="Last-Event-ID", max_length=64, description="Resume after this event.")
-    ] = None,
-    resume_after: Annotated[
-        str | None,
-        Query(
-            alias="last_event_id",
-            max_length=64,
-            description="Resume after this event, for a new EventSource (which cannot set Last-Event-ID); "
-            "the header wins when both are sent.",
-        ),
-    ] = None,
+    last_event_id: LastEventIdHeader = None,
+    resume_after: ResumeAfterQuery = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events of the project's changes (tasks, comments, members), for members.
 

@@ -4,11 +4,11 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from backend.access.dependencies import AUTH_ERRORS, CurrentCaller, StreamCaller
-from backend.activity.events import Subscription, subscribed
+from backend.activity.events import LastEventIdHeader, ResumeAfterQuery, Subscription, subscribed
 from backend.activity.schemas import StreamTicket
 from backend.core.dependencies import RedisDep
 from backend.core.http.errors import error_responses
@@ -160,18 +160,8 @@ async def user_event_stream(
     notifications: NotificationServiceDep,
     live: UserSubscription,
     request: Request,
-    last_event_id: Annotated[
-        str | None, Header(alias="Last-Event-ID", max_length=64, description="Resume after this event.")
-    ] = None,
-    resume_after: Annotated[
-        str | None,
-        Query(
-            alias="last_event_id",
-            max_length=64,
-            description="Resume after this notification, for a new EventSource (which cannot set "
-            "Last-Event-ID); the header wins when both are sent.",
-        ),
-    ] = None,
+    last_event_id: LastEventIdHeader = None,
+    resume_after: ResumeAfterQuery = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events of your notifications, as they happen.
 
