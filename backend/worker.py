@@ -3,10 +3,13 @@ and scheduled jobs. `tasklane worker` runs it in processes of its own (as many a
 machine); without Redis it runs inside the API process, so one command runs everything."""
 
 import asyncio
+import ssl
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
+import certifi
 import httpx
 import structlog
 from saq import CronJob, Worker
@@ -102,12 +105,19 @@ class Background:
             await self.queue.redis.aclose()
 
 
+@cache
+def _tls_context() -> ssl.SSLContext:
+    # httpx's own default (certifi's roots), loaded once a process instead of once an app: it
+    # takes about 60 ms, and the test suite starts an app per test.
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def make_background(resources: AppResources) -> Background:
     settings = resources.settings
     stores = resources.stores
     queue = make_queue(settings, stores.redis)
     # Redirects are never followed; connections are per attempt's address (pinned after the check).
-    http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
+    http = httpx.AsyncClient(verify=_tls_context(), follow_redirects=False, trust_env=False)
     outbox = Outbox(
         settings, activity_service(resources), stores.generations, DeliveryQueue(queue, settings), http
     )

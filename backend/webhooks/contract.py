@@ -16,10 +16,12 @@ Every delivery is signed as the [Standard Webhooks](https://www.standardwebhooks
 says: `webhook-signature` holds `v1,` and the base64 HMAC-SHA256, keyed with the base64-decoded
 secret (after its `whsec_` prefix), of `{webhook-id}.{webhook-timestamp}.{body}`, the body being the
 exact bytes received. Refuse timestamps more than 5 minutes away from now (replays), and drop a
-`webhook-id` seen before: delivery is at least once, and retries and redeliveries of one message keep
-its id. Answer any 2xx within the timeout (10 s by default) to acknowledge; anything else, a timeout
-or a redirect (never followed) is retried with exponential backoff for up to a day. Answer fast and
-work later: after 50 failed attempts in a row the webhook is disabled.
+`webhook-id` seen before: delivery is at least once, and retries and redeliveries of one message
+keep its id. Messages may arrive in any order (attempts run side by side, and a retry comes later):
+the payload's `timestamp` is when the change was made, so order by it. Answer any 2xx within the
+timeout (10 s by default) to acknowledge; anything else, a timeout or a redirect (never followed) is
+retried with exponential backoff for up to a day. Answer fast and work later: after 50 failed
+attempts in a row the webhook is disabled.
 
 With a Standard Webhooks library (`pip install standardwebhooks`):
 

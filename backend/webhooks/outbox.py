@@ -202,9 +202,11 @@ class Outbox:
             return "dropped"
         outcome = await self._attempt(webhook, delivery)
         if outcome.succeeded:
-            await self._finish(delivery, DeliveryStatus.SUCCEEDED, outcome)
+            # The run of failures ends before the delivery shows its success, so whoever reads a
+            # succeeded delivery reads the reset count too.
             if webhook.consecutive_failures:  # as read just now: most successes skip this write
                 await self._webhooks.succeeded(webhook.id)  # type: ignore[arg-type]
+            await self._finish(delivery, DeliveryStatus.SUCCEEDED, outcome)
             return "succeeded"
         still_active = await self._count_failure(webhook)
         next_at = utcnow() + timedelta(seconds=retry_delay(settings, delivery.attempts))
