@@ -16,6 +16,8 @@ class NotificationKind(StrEnum):
     STATUS_CHANGED = "status_changed"
     # Given by the scheduled reminder job (notifications/reminders.py), never by a change.
     DUE_SOON = "due_soon"
+    # To the project's admins and owners, when the server disables a webhook after a run of failures.
+    WEBHOOK_DISABLED = "webhook_disabled"
 
 
 class TaskWatcher(Document):
@@ -50,10 +52,11 @@ class Notification(Document):
 
     user_id: PydanticObjectId
     project_id: PydanticObjectId
-    task_id: PydanticObjectId
+    task_id: PydanticObjectId | None  # None for a notification about the project (a webhook)
     task_key: str | None = None
+    webhook_id: PydanticObjectId | None = None  # the webhook a `webhook_disabled` is about
     kind: NotificationKind
-    actor_id: PydanticObjectId | None  # None for a reminder: nobody did anything
+    actor_id: PydanticObjectId | None  # None for a reminder or the server's own act: nobody did it
     activity_id: PydanticObjectId | None  # the activity record of the change; None for a reminder
     comment_id: PydanticObjectId | None = None
     created_at: UtcDatetime = Field(default_factory=utcnow)

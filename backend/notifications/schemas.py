@@ -33,18 +33,27 @@ class NotificationRead(Schema):
     kind: NotificationKind = Field(
         description="`assigned` (you were assigned the task), `mentioned` (you were mentioned), "
         "`commented` (a comment on a task you watch), `status_changed` (on a task you watch), "
-        "`due_soon` (a task assigned to you is due within the reminder lead time; no actor)."
+        "`due_soon` (a task assigned to you is due within the reminder lead time; no actor), "
+        "`webhook_disabled` (to admins and owners: the server disabled one of the project's "
+        "webhooks after a run of failed deliveries; no task, no actor)."
     )
     project_id: PydanticObjectId
-    task_id: PydanticObjectId
+    task_id: PydanticObjectId | None = Field(
+        description="The task it is about; null for `webhook_disabled` (about the project)."
+    )
     task_key: str | None = Field(description="The task's key (`WEB-42`) when the change was made.")
+    webhook_id: PydanticObjectId | None = Field(
+        None, description="For `webhook_disabled`: the webhook; null for the other kinds."
+    )
     comment_id: PydanticObjectId | None = Field(
         description="The comment, for `commented` and a mention in one."
     )
     activity_id: PydanticObjectId | None = Field(
         description="The activity record of the change; null for `due_soon` (no change made it)."
     )
-    actor: PersonSummary | None = Field(description="Who made the change; null for `due_soon`.")
+    actor: PersonSummary | None = Field(
+        description="Who made the change; null for `due_soon` and `webhook_disabled`."
+    )
     due_at: UtcDatetime | None = Field(
         None, description="For `due_soon`: the due date it reminds of; null for the other kinds."
     )

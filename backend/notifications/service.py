@@ -55,6 +55,7 @@ class _Plan:
     watch: set[UserId] = field(default_factory=set)
     direct: dict[UserId, NotificationKind] = field(default_factory=dict)
     to_watchers: NotificationKind | None = None
+    to_admins: NotificationKind | None = None  # the project's admins and owners, whoever acted
 
     def tell(self, user_id: UserId, kind: NotificationKind) -> None:
         known = self.direct.get(user_id)
@@ -71,6 +72,8 @@ def _ids(values: object) -> set[UserId]:
 def _plan(change: Change) -> _Plan | None:
     """What the change means for people, or None when it means nothing to anyone."""
     record = change.record
+    if record.verb == ActivityVerb.WEBHOOK_DISABLED:
+        return _Plan(record, to_admins=NotificationKind.WEBHOOK_DISABLED)
     if record.task_id is None:
         return None
     plan = _Plan(record)
@@ -132,9 +135,12 @@ class NotificationService:
         notifications: list[Notification] = []
         for plan in plans:
             record = plan.record
-            assert record.task_id is not None
             assert record.id is not None
             allowed = members[record.project_id]
+            if plan.to_admins is not None:
+                notifications += _to_admins(record, plan.to_admins, allowed)
+                continue
+            assert record.task_id is not None
             present = watching.setdefault(record.task_id, set())
             to_watchers = plan.to_watchers
             told = {person: to_watchers for person in present if to_watchers is not None}
@@ -316,6 +322,7 @@ class NotificationService:
                 project_id=n.project_id,
                 task_id=n.task_id,
                 task_key=n.task_key,
+                webhook_id=n.webhook_id,
                 comment_id=n.comment_id,
                 activity_id=n.activity_id,
                 actor=None if n.actor_id is None else _summary(n.actor_id, people),
@@ -325,6 +332,28 @@ class NotificationService:
             )
             for n in notifications
         ]
+
+
+def _to_admins(
+    record: ActivityRecord, kind: NotificationKind, members: Mapping[UserId, ProjectRole]
+) -> list[Notification]:
+    """The server's own act on the project (a webhook disabled), told to its admins and owners: the
+    record's actor (the webhook's creator) did nothing this time, so they are told too."""
+    return [
+        Notification(
+            id=PydanticObjectId(),
+            user_id=person,
+            project_id=record.project_id,
+            task_id=None,
+            webhook_id=record.target.id,
+            kind=kind,
+            actor_id=None,
+            activity_id=record.id,
+            created_at=record.created_at,
+        )
+        for person, role in sorted(members.items())
+        if role.at_least(ProjectRole.ADMIN)  # who manages webhooks (webhooks/service.py)
+    ]
 
 
 def _summary(user_id: UserId, people: Mapping[UserId, Person]) -> PersonSummary:

@@ -251,7 +251,8 @@ class Outbox:
         reason = f"{after.consecutive_failures} failed attempts in a row"
         if await self._webhooks.disable(webhook.id, reason, utcnow()):
             log.warning("webhook_disabled", webhook_id=str(webhook.id), reason=reason)
-            # The project's activity is what admins read (and stream); notifications do not exist yet.
+            # Its activity record reaches the project's stream, and through activity's listener a
+            # `webhook_disabled` notification reaches each admin and owner (notifications/service.py).
             record = self._activity_record(after, reason)
             await self._activity.record_change([record], partial(self._generations.bump, after.project_id))
         return False

@@ -106,6 +106,19 @@ class TestAutoDisable:
         activity = (await team.admin.client.get(f"{team.project_url}/activity")).json()["items"]
         assert activity[0]["verb"] == "webhook.disabled"
         assert activity[0]["target"] == {"type": "webhook", "id": hook["id"], "key": receiver.url}
+        # The admins and the owner are told (the admin made the webhook: told all the same); the
+        # member, who cannot manage webhooks, is not.
+        for person in (team.admin, team.owner):
+            [told] = (await person.client.get("/api/v1/users/me/notifications")).json()["items"]
+            assert (told["kind"], told["webhook_id"], told["task_id"], told["actor"]) == (
+                "webhook_disabled",
+                hook["id"],
+                None,
+                None,
+            )
+            assert told["activity_id"] == activity[0]["id"]
+        mine = (await team.member.client.get("/api/v1/users/me/notifications")).json()["items"]
+        assert [n["kind"] for n in mine] == []
         # Disabled: later changes are not delivered; activating it again resets the count.
         await team.member.client.post(team.tasks_url, json={"title": "Missed"})
         await asyncio.sleep(0.5)
