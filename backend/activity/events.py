@@ -1,6 +1,7 @@
 """Fan-out of activity to live streams through Redis pub/sub, so any API process delivers events
 written through any other. Without REDIS_URL the in-process Redis gives one process the same."""
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -8,10 +9,13 @@ from typing import Annotated, Any
 
 import structlog
 from fastapi import Header, Query
+from fastapi.sse import ServerSentEvent
+from pymongo.errors import ConnectionFailure
 from redis.exceptions import RedisError
 
 from backend.core.caching import keys
 from backend.core.http.errors import ServiceUnavailable
+from backend.core.metrics import OPEN_STREAMS
 from backend.core.storage.redis import RedisClient
 
 log = structlog.get_logger(__name__)
@@ -27,16 +31,23 @@ class EventBus:
         except RedisError as exc:  # the change is stored; streams resume from the log with Last-Event-ID
             log.warning("event_publish_failed", error=type(exc).__name__)
 
-    @asynccontextmanager
-    async def subscribe(self, project_id: object) -> AsyncIterator["Subscription"]:
-        """Subscribed on entry, so events published from then on are kept for the caller."""
-        pubsub = self._redis.pubsub()
-        await pubsub.subscribe(keys.events(project_id))
-        try:
-            yield Subscription(pubsub)
-        finally:
+    def subscribe(self, project_id: object) -> AbstractAsyncContextManager["Subscription"]:
+        return subscription(self._redis, keys.events(project_id))
+
+
+@asynccontextmanager
+async def subscription(redis: RedisClient, channel: str) -> AsyncIterator["Subscription"]:
+    """Subscribed on entry, so messages published from then on are kept for the caller (every
+    stream's: a project's events, a person's notifications)."""
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(channel)
+    try:
+        yield Subscription(pubsub)
+    finally:
+        # After Redis went away mid-stream there is nothing left to unsubscribe from.
+        with contextlib.suppress(RedisError):
             await pubsub.unsubscribe()
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
 class Subscription:
@@ -70,6 +81,24 @@ async def subscribed(subscribing: AbstractAsyncContextManager[Subscription]) -> 
                 "Live events are unavailable; retry shortly.", headers={"Retry-After": REDIS_RETRY_AFTER}
             ) from None
         yield live
+
+
+async def streamed(events: AsyncIterator[ServerSentEvent]) -> AsyncIterator[ServerSentEvent]:
+    """A stream's events, counted as open. When Redis or MongoDB fails after the answer started (a
+    503 can no longer be sent), the stream ends with a `retry` of Redis's Retry-After instead of a
+    cut connection and a traceback: the EventSource reconnects then, gets 503 while the dependency
+    is down, and resumes with Last-Event-ID once it is back."""
+    OPEN_STREAMS.inc()
+    try:
+        async for event in events:
+            yield event
+    except (RedisError, ConnectionFailure) as exc:
+        log.warning("stream_dependency_lost", error=type(exc).__name__)  # the type: messages name hosts
+        yield ServerSentEvent(
+            comment="live events are unavailable: reconnect", retry=int(REDIS_RETRY_AFTER) * 1000
+        )
+    finally:
+        OPEN_STREAMS.dec()
 
 
 # Where a stream resumes, for both streams: the header an EventSource sends when it reconnects by

@@ -11,7 +11,14 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from backend.access.dependencies import AUTH_ERRORS, AccessFactsDep
 from backend.access.policy import project_access
 from backend.activity.dependencies import ActivityServiceDep
-from backend.activity.events import EventBus, LastEventIdHeader, ResumeAfterQuery, Subscription, subscribed
+from backend.activity.events import (
+    EventBus,
+    LastEventIdHeader,
+    ResumeAfterQuery,
+    Subscription,
+    streamed,
+    subscribed,
+)
 from backend.activity.schemas import ActivityRead, ProjectEvent, StreamTicket
 from backend.activity.stream import project_events
 from backend.activity.verbs import ActivityVerb
@@ -22,7 +29,6 @@ from backend.core.http.errors import error_responses
 from backend.core.http.headers import header_refs
 from backend.core.http.openapi import event_stream
 from backend.core.http.routing import API_PREFIX, ApiRoute
-from backend.core.metrics import OPEN_STREAMS
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from backend.projects.dependencies import PROJECT_KEYS, ProjectScopeDep, StreamedProject, VisibleProject
 from backend.projects.errors import ProjectNotFound
@@ -148,7 +154,9 @@ async def project_event_stream(
     reconnect (the browser's EventSource does), and another server answers.
 
     While Redis (which carries live events) is unreachable, the stream answers 503
-    `SERVICE_UNAVAILABLE` with `Retry-After` before anything is streamed.
+    `SERVICE_UNAVAILABLE` with `Retry-After` before anything is streamed. When Redis or the
+    database fails while it is open, it ends with a `retry` of 5 s: reconnect then (the EventSource
+    does), with `Last-Event-ID`, and nothing is missed.
 
     From a browser: get a ticket (`POST .../events/tickets`), then `new EventSource(ticket.url)`.
     The EventSource reconnects by itself with the ticket until `expires_at`; when it gives up
@@ -166,16 +174,13 @@ async def project_event_stream(
         members = await facts.member_map(project_id)
         return members is not None and project_access(now, members) is not None
 
-    OPEN_STREAMS.inc()
-    try:
-        async for event in project_events(
-            project_id,
-            still_allowed=still_allowed,
-            draining=lambda: drain.started,
-            last_event_id=last_event_id or resume_after,
-            activity=activity,
-            live=live,
-        ):
-            yield event
-    finally:
-        OPEN_STREAMS.dec()
+    events = project_events(
+        project_id,
+        still_allowed=still_allowed,
+        draining=lambda: drain.started,
+        last_event_id=last_event_id or resume_after,
+        activity=activity,
+        live=live,
+    )
+    async for event in streamed(events):
+        yield event

@@ -2,15 +2,15 @@
 streams' activity, backend/activity/events.py), so any API process delivers what any other wrote."""
 
 import json
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import structlog
 from beanie import PydanticObjectId
 from redis.exceptions import RedisError
 
-from backend.activity.events import Subscription
+from backend.activity.events import Subscription, subscription
 from backend.core.caching import keys
 from backend.core.storage.redis import RedisClient
 
@@ -37,13 +37,5 @@ class UserEvents:
         except RedisError as exc:  # stored already: a stream resumes from MongoDB with Last-Event-ID
             log.warning("user_event_publish_failed", error=type(exc).__name__)
 
-    @asynccontextmanager
-    async def subscribe(self, user_id: PydanticObjectId) -> AsyncIterator[Subscription]:
-        """Subscribed on entry, so messages published from then on are kept for the caller."""
-        pubsub = self._redis.pubsub()
-        await pubsub.subscribe(keys.user_events(user_id))
-        try:
-            yield Subscription(pubsub)
-        finally:
-            await pubsub.unsubscribe()
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+    def subscribe(self, user_id: PydanticObjectId) -> AbstractAsyncContextManager[Subscription]:
+        return subscription(self._redis, keys.user_events(user_id))

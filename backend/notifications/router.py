@@ -8,14 +8,13 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from backend.access.dependencies import AUTH_ERRORS, CurrentCaller, StreamCaller
-from backend.activity.events import LastEventIdHeader, ResumeAfterQuery, Subscription, subscribed
+from backend.activity.events import LastEventIdHeader, ResumeAfterQuery, Subscription, streamed, subscribed
 from backend.activity.schemas import StreamTicket
 from backend.core.dependencies import RedisDep
 from backend.core.http.errors import error_responses
 from backend.core.http.headers import header_refs
 from backend.core.http.openapi import event_stream
 from backend.core.http.routing import API_PREFIX, ApiRoute
-from backend.core.metrics import OPEN_STREAMS
 from backend.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from backend.notifications.dependencies import NotificationServiceDep
 from backend.notifications.events import UserEvents
@@ -174,7 +173,9 @@ async def user_event_stream(
     shuts down it ends with a `retry` of 250 ms.
 
     While Redis (which carries live events) is unreachable, the stream answers 503
-    `SERVICE_UNAVAILABLE` with `Retry-After` before anything is streamed.
+    `SERVICE_UNAVAILABLE` with `Retry-After` before anything is streamed. When Redis or the
+    database fails while it is open, it ends with a `retry` of 5 s: reconnect then (the EventSource
+    does), with `Last-Event-ID`, and nothing is missed.
 
     From a browser: get a ticket (`POST /api/v1/users/me/events/tickets`), then
     `new EventSource(ticket.url)`, as for a project's stream.
@@ -182,16 +183,13 @@ async def user_event_stream(
     resources = resources_of(request.app)
     authenticator, drain = resources.authenticator, resources.drain
 
-    OPEN_STREAMS.inc()
-    try:
-        async for event in user_events(
-            caller,
-            current=lambda: authenticator.current(caller),
-            draining=lambda: drain.started,
-            last_event_id=last_event_id or resume_after,
-            notifications=notifications,
-            live=live,
-        ):
-            yield event
-    finally:
-        OPEN_STREAMS.dec()
+    events = user_events(
+        caller,
+        current=lambda: authenticator.current(caller),
+        draining=lambda: drain.started,
+        last_event_id=last_event_id or resume_after,
+        notifications=notifications,
+        live=live,
+    )
+    async for event in streamed(events):
+        yield event
