@@ -29,7 +29,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any, Protocol, cast
 
 from beanie import Document, PydanticObjectId
-from bson import Binary, ObjectId
+from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
 
 from backend.core.storage.db import BEANIE_2, Collection, Database, Mongo
@@ -37,8 +37,8 @@ from backend.core.time import UtcDatetime, utcnow
 
 BUCKET = "attachments"
 DEFAULT_CHUNK_BYTES = 255 * 1024  # GridFS's own default
-# Chunks per read batch: enough to keep the next chunk coming while one is sent, no more.
-_READ_BATCH = 2
+# Chunks per read batch: one, so a download holds one chunk's reply and its decoded document.
+_READ_BATCH = 1
 
 
 class CorruptBlob(Exception):
@@ -135,7 +135,8 @@ class GridFSBlobs:
         return size
 
     async def _insert_chunk(self, blob_id: ObjectId, number: int, data: bytes) -> None:
-        await self._chunks.insert_one({"files_id": blob_id, "n": number, "data": Binary(data)})
+        # Plain bytes are BSON binary (subtype 0) as `Binary` is, without copying the chunk again.
+        await self._chunks.insert_one({"files_id": blob_id, "n": number, "data": data})
 
     async def read(self, blob_id: ObjectId, start: int, end: int) -> AsyncIterator[bytes]:
         if end <= start:
