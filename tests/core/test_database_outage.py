@@ -5,7 +5,13 @@ is exercised by the fault tier (faults/)."""
 from typing import Any
 
 import pytest
-from pymongo.errors import AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
+from pymongo.errors import (
+    AutoReconnect,
+    ExecutionTimeout,
+    NetworkTimeout,
+    OperationFailure,
+    ServerSelectionTimeoutError,
+)
 
 from backend.access.facts import AccessFacts
 from backend.projects.repository import ProjectRepository
@@ -15,6 +21,10 @@ FAILURES = [
     ServerSelectionTimeoutError("no servers"),
     AutoReconnect("connection closed"),
     NetworkTimeout("timed out"),
+    # The server answered, but cannot serve now.
+    OperationFailure("The server is in quiesce mode and will shut down", code=91),
+    OperationFailure("Resource temporarily unavailable", code=365),
+    ExecutionTimeout("operation exceeded time limit", code=50),
 ]
 
 
@@ -25,7 +35,7 @@ def unreachable(exc: Exception) -> Any:
     return fail
 
 
-@pytest.mark.parametrize("failure", FAILURES, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("failure", FAILURES, ids=lambda e: f"{type(e).__name__}-{getattr(e, 'code', '')}")
 async def test_a_route_answers_503_when_mongodb_is_unreachable(
     team: Team, monkeypatch: pytest.MonkeyPatch, failure: Exception, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -55,3 +65,14 @@ async def test_it_recovers_without_a_restart(team: Team, monkeypatch: pytest.Mon
         assert (await team.member.client.get(team.tasks_url)).status_code == 503
 
     assert (await team.member.client.get(team.tasks_url)).status_code == 200
+
+
+async def test_a_command_the_server_refuses_for_itself_stays_a_500(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bad command (here: a type mismatch the server reports) is a bug to log, not an outage.
+    monkeypatch.setattr(ProjectRepository, "by_id", unreachable(OperationFailure("bad value", code=2)))
+
+    response = await team.owner.client.patch(team.project_url, json={"name": "Renamed"})
+
+    problem(response, 500, "INTERNAL_ERROR")

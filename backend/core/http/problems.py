@@ -6,7 +6,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, OperationFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
@@ -33,14 +33,25 @@ MONGODB_RETRY_AFTER = "5"
 _mongodb_down = OccasionalWarning("mongodb_unavailable")
 
 
+# Server answers that say the database cannot serve now, not that the command was wrong: shutting
+# down or stepping down (91, 189, 10107, 11600, 11602, 13435, 13436), unreachable peers (6, 7, 89,
+# 9001), out of time (50, 262) or of resources for now (365, TemporarilyUnavailable).
+_NOT_NOW_CODES = frozenset({6, 7, 50, 89, 91, 189, 262, 365, 9001, 10107, 11600, 11602, 13435, 13436})
+
+
 def unavailable(exc: BaseException) -> ServiceUnavailable | None:
-    """The 503 for a failure that means MongoDB is unreachable or timing out (None for any other).
+    """The 503 for a failure that means MongoDB is unreachable, timing out or unable to serve now
+    (None for any other).
 
     PyMongo raises `ConnectionFailure` and its subclasses (`AutoReconnect`, `NetworkTimeout`,
-    `ServerSelectionTimeoutError`, `WaitQueueTimeoutError`) for exactly that: the request itself
-    was fine, so the client should retry, and no traceback is worth logging for each one.
+    `ServerSelectionTimeoutError`, `WaitQueueTimeoutError`) for exactly that, and an
+    `OperationFailure` whose code says so when the server answered: the request itself was fine,
+    so the client should retry, and no traceback is worth logging for each one.
     """
-    if not isinstance(exc, ConnectionFailure):
+    not_now = isinstance(exc, ExecutionTimeout) or (
+        isinstance(exc, OperationFailure) and exc.code in _NOT_NOW_CODES
+    )
+    if not (isinstance(exc, ConnectionFailure) or not_now):
         return None
     _mongodb_down(log, exc)
     return ServiceUnavailable(
