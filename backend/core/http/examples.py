@@ -208,6 +208,7 @@ _NOTIFICATION = {
     "project_id": PROJECT,
     "task_id": TASK,
     "task_key": "WEB-42",
+    "webhook_id": None,
     "comment_id": COMMENT,
     "activity_id": ACTIVITY,
     "actor": _ADA,
