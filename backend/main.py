@@ -255,7 +255,7 @@ def create_app(
         app.include_router(router)
     app.webhooks.include_router(webhook_deliveries)  # requests Tasklane sends, in the contract
     setattr(app.state, openapi_doc.MESSAGE_MODELS, MESSAGE_MODELS)
-    _install_contract(app, settings)
+    _install_contract(app)
 
     # Uploads stream past the limit: they count their bytes against their own limits as they arrive.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, streamed=(UPLOAD_PATH,))
@@ -283,8 +283,13 @@ def _rate_limit_key(scope: Scope) -> str | None:
     return None if caller is None else caller.rate_limit_key
 
 
-def _install_contract(app: FastAPI, settings: Settings) -> None:
-    """The app generates its schema for the drift check, and serves the committed file to clients."""
+def _install_contract(app: FastAPI) -> None:
+    """The app generates its schema for the drift check, and serves the committed file to clients.
+
+    The endpoints are module functions reading the app from the request, not closures over it:
+    FastAPI caches facts about each endpoint function process-wide (an lru_cache keyed by the
+    function), so a closure kept every app ever made alive: the test suite, which makes an app per
+    test, grew to 775 MB."""
     generated: dict[str, Any] = {}
 
     def openapi() -> dict[str, Any]:
@@ -293,39 +298,47 @@ def _install_contract(app: FastAPI, settings: Settings) -> None:
         return generated
 
     app.openapi = openapi  # type: ignore[method-assign]
-    served: dict[str, Any] = {}
-
-    @app.get("/openapi.json", include_in_schema=False)
-    async def contract() -> JSONResponse:
-        if not served:
-            path = settings.openapi_spec_path
-            served.update(load_spec(path) if path.exists() else openapi())
-        return JSONResponse(served)
-
+    app.add_api_route("/openapi.json", _contract, include_in_schema=False, name="contract")
     # The documentation pages' scripts and styles come from an installed package, not a CDN.
     assets = Path(str(files("fastapi_offline") / "static"))
     app.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs-assets")
+    app.add_api_route("/docs", _docs, include_in_schema=False, name="docs")
+    app.add_api_route("/redoc", _redoc, include_in_schema=False, name="redoc")
 
-    @app.get("/docs", include_in_schema=False)
-    async def docs(request: Request) -> HTMLResponse:
-        page = get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="Tasklane API docs",
-            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
-            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
-        )
-        page.headers["Content-Security-Policy"] = DOCS_CSP
-        return page
 
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc(request: Request) -> HTMLResponse:
-        page = get_redoc_html(
-            openapi_url="/openapi.json",
-            title="Tasklane API reference",
-            redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
-            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
-            with_google_fonts=False,
-        )
-        page.headers["Content-Security-Policy"] = DOCS_CSP
-        return page
+_SERVED_CONTRACT = "served_contract"
+
+
+async def _contract(request: Request) -> JSONResponse:
+    """The committed contract (the generated one when the file is absent), read once per app."""
+    app: FastAPI = request.app
+    served: dict[str, Any] | None = getattr(app.state, _SERVED_CONTRACT, None)
+    if served is None:
+        path = resources_of(app).settings.openapi_spec_path
+        served = load_spec(path) if path.exists() else app.openapi()
+        setattr(app.state, _SERVED_CONTRACT, served)
+    return JSONResponse(served)
+
+
+async def _docs(request: Request) -> HTMLResponse:
+    page = get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="Tasklane API docs",
+        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+    )
+    page.headers["Content-Security-Policy"] = DOCS_CSP
+    return page
+
+
+async def _redoc(request: Request) -> HTMLResponse:
+    page = get_redoc_html(
+        openapi_url="/openapi.json",
+        title="Tasklane API reference",
+        redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+        redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        with_google_fonts=False,
+    )
+    page.headers["Content-Security-Policy"] = DOCS_CSP
+    return page
