@@ -163,13 +163,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         gc.unfreeze()  # a process that runs another app after this one (tests) collects these again
-        await resources.background.stop()
-        await _stop(tasks)
+        await _within(resources.background.stop(), "background", settings.webhook_timeout_seconds + 10)
+        await _within(_stop(tasks), "tasks")
         worker_exited()
-        await redis.aclose()
+        await _within(redis.aclose(), "redis")
         if feed is not None:
-            await feed.close()
-        await mongo.close()
+            await _within(feed.close(), "access feed")
+        await _within(mongo.close(), "mongodb")
 
 
 async def run_worker(settings: Settings) -> None:
@@ -194,6 +194,23 @@ async def _record_memory() -> None:
     while True:
         record_resident_memory()
         await asyncio.sleep(5)
+
+
+SHUTDOWN_STEP_SECONDS = 10.0
+
+
+async def _within(step: Coroutine[Any, Any, None], name: str, seconds: float = SHUTDOWN_STEP_SECONDS) -> None:
+    """One step of shutting down, given `seconds`: a step that overruns is logged by name and left
+    behind, so the process (or the next test's app) is not held up by it. Seen on PyMongo's async
+    stack in CI: a webhook test's app took over 30 s to stop, now and then, in a step not yet known;
+    this log names it."""
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        log.warning("shutdown_step_overran", step=name, seconds=seconds)
+        task.cancel()
+        return
+    task.result()  # its own failure, if any, is the lifespan's
 
 
 async def _stop(tasks: Sequence[asyncio.Task[None]]) -> None:
