@@ -163,7 +163,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         gc.unfreeze()  # a process that runs another app after this one (tests) collects these again
-        await _within(resources.background.stop(), "background", settings.webhook_timeout_seconds + 10)
+        await _within(resources.background.stop(), "background", extra=settings.webhook_timeout_seconds)
         await _within(_stop(tasks), "tasks")
         worker_exited()
         await _within(redis.aclose(), "redis")
@@ -199,11 +199,12 @@ async def _record_memory() -> None:
 SHUTDOWN_STEP_SECONDS = 10.0
 
 
-async def _within(step: Coroutine[Any, Any, None], name: str, seconds: float = SHUTDOWN_STEP_SECONDS) -> None:
+async def _within(step: Coroutine[Any, Any, None], name: str, extra: float = 0.0) -> None:
     """One step of shutting down, given `seconds`: a step that overruns is logged by name and left
     behind, so the process (or the next test's app) is not held up by it. Seen on PyMongo's async
     stack in CI: a webhook test's app took over 30 s to stop, now and then, in a step not yet known;
-    this log names it."""
+    this log names it. `extra`: seconds more than SHUTDOWN_STEP_SECONDS for this step."""
+    seconds = SHUTDOWN_STEP_SECONDS + extra
     task = asyncio.ensure_future(step)
     done, _ = await asyncio.wait({task}, timeout=seconds)
     if not done:
