@@ -27,5 +27,7 @@ async def test_a_stuck_step_is_named_and_left_behind(monkeypatch: pytest.MonkeyP
         stopped_in = time.monotonic() - started
 
     assert stopped_in < 5
-    overran = [e for e in logs if e["event"] == "shutdown_step_overran"]
-    assert [e["step"] for e in overran] == ["mongodb"]
+    overran = [e["step"] for e in logs if e["event"] == "shutdown_step_overran"]
+    # On real servers the access feed follows MongoDB with a client of its own, stuck alike.
+    assert "mongodb" in overran
+    assert set(overran) <= {"access feed", "mongodb"}
