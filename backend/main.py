@@ -339,24 +339,30 @@ async def _contract(request: Request) -> JSONResponse:
 
 
 async def _docs(request: Request) -> HTMLResponse:
-    page = get_swagger_ui_html(
-        openapi_url="/openapi.json",
-        title="Tasklane API docs",
-        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
-        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
-        swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+    return _with_policy(
+        get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Tasklane API docs",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        )
     )
-    page.headers["Content-Security-Policy"] = DOCS_CSP
-    return page
 
 
 async def _redoc(request: Request) -> HTMLResponse:
-    page = get_redoc_html(
-        openapi_url="/openapi.json",
-        title="Tasklane API reference",
-        redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
-        redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
-        with_google_fonts=False,
+    return _with_policy(
+        get_redoc_html(
+            openapi_url="/openapi.json",
+            title="Tasklane API reference",
+            redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
     )
+
+
+def _with_policy(page: HTMLResponse) -> HTMLResponse:
+    """A documentation page may load only its own packaged scripts and styles."""
     page.headers["Content-Security-Policy"] = DOCS_CSP
     return page
