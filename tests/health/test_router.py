@@ -97,8 +97,11 @@ async def test_docs_page_loads_the_served_contract(client: httpx.AsyncClient, ap
 async def test_docs_load_their_assets_from_the_api_not_a_cdn(
     client: httpx.AsyncClient, page: str, script: str
 ) -> None:
-    html = (await client.get(page)).text
+    response = await client.get(page)
+    html = response.text
 
+    # Its own packaged scripts and styles only, also if a CDN link were injected into the page.
+    assert "script-src 'self'" in response.headers["content-security-policy"]
     assert f'src="/docs/assets/{script}"' in html
     assert "cdn." not in html
     assert "googleapis" not in html
