@@ -149,6 +149,9 @@ class GridFSBlobs:
         cursor = (
             self._chunks.find({"files_id": blob_id, "n": {"$gte": first, "$lte": last}})
             .sort("n", 1)
+            # The limit lets the server close the cursor with the last chunk: no getMore to learn
+            # that nothing follows (a one-chunk range stays one round trip).
+            .limit(last - first + 1)
             .batch_size(_READ_BATCH)
         )
         expected = first
