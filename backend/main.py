@@ -200,10 +200,10 @@ SHUTDOWN_STEP_SECONDS = 10.0
 
 
 async def _within(step: Coroutine[Any, Any, None], name: str, extra: float = 0.0) -> None:
-    """One step of shutting down, given `seconds`: a step that overruns is logged by name and left
-    behind, so the process (or the next test's app) is not held up by it. Seen on PyMongo's async
-    stack in CI: a webhook test's app took over 30 s to stop, now and then, in a step not yet known;
-    this log names it. `extra`: seconds more than SHUTDOWN_STEP_SECONDS for this step."""
+    """One step of shutting down, given SHUTDOWN_STEP_SECONDS (plus `extra`): a step that overruns
+    is logged by name and left behind, so the process (or the next test's app) is not held up by
+    it. Seen on PyMongo's async stack in CI: a webhook test's app took over 30 s to stop, now and
+    then, in a step not yet known; this log names it."""
     seconds = SHUTDOWN_STEP_SECONDS + extra
     task = asyncio.ensure_future(step)
     done, _ = await asyncio.wait({task}, timeout=seconds)

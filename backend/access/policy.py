@@ -16,6 +16,9 @@ from backend.projects.errors import InsufficientRole, ProjectArchived
 
 # The scope of a global admin who is not a member: they see what a viewer sees, and change nothing.
 GLOBAL_ADMIN_SCOPE = "global-admin"
+# Who manages a project's webhooks (secrets, targets, deliveries), and so is told when the server
+# disables one.
+MANAGES_WEBHOOKS = ProjectRole.ADMIN
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from beanie import PydanticObjectId
 
 from backend.access.caller import Caller
 from backend.access.facts import AccessFacts
-from backend.access.policy import project_access
+from backend.access.policy import MANAGES_WEBHOOKS, project_access
 from backend.activity.documents import ActivityRecord
 from backend.activity.verbs import ActivityVerb
 from backend.core.pagination import CursorCodec, Page
@@ -352,7 +352,7 @@ def _to_admins(
             created_at=record.created_at,
         )
         for person, role in sorted(members.items())
-        if role.at_least(ProjectRole.ADMIN)  # who manages webhooks (webhooks/service.py)
+        if role.at_least(MANAGES_WEBHOOKS)
     ]
 
 

@@ -4,11 +4,11 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
+from backend.access.policy import MANAGES_WEBHOOKS
 from backend.core.config import Environment, Settings
 from backend.core.http.preconditions import PreconditionFailed, check_if_match
 from backend.core.pagination import CursorCodec, Page
 from backend.core.time import as_utc, utcnow
-from backend.projects.documents import ProjectRole
 from backend.projects.service import ProjectScope
 from backend.webhooks.documents import DeliveryStatus, Webhook, WebhookDelivery
 from backend.webhooks.errors import DeliveryNotFound, TargetRefused, WebhookNotFound
@@ -36,7 +36,7 @@ class WebhookService:
         self._deliveries = DeliveryRepository()
 
     async def create(self, scope: ProjectScope, data: WebhookCreate) -> Webhook:
-        scope.grant.require(ProjectRole.ADMIN)
+        scope.grant.require(MANAGES_WEBHOOKS)
         url = await self._checked(str(data.url))
         webhook = Webhook(
             project_id=scope.project_id,
@@ -52,7 +52,7 @@ class WebhookService:
 
     async def page(self, scope: ProjectScope, *, cursor: str | None, limit: int) -> Page[WebhookRead]:
         """Oldest first."""
-        scope.grant.require(ProjectRole.ADMIN)
+        scope.grant.require(MANAGES_WEBHOOKS)
         items, next_cursor = await self._webhooks.page(
             scope.project_id, codec=self._cursors, cursor=cursor, limit=limit
         )
@@ -60,7 +60,7 @@ class WebhookService:
 
     async def get(self, scope: ProjectScope, webhook_id: PydanticObjectId) -> Webhook:
         """403 below admin (whether the webhook exists or not), then 404 for another project's."""
-        scope.grant.require(ProjectRole.ADMIN)
+        scope.grant.require(MANAGES_WEBHOOKS)
         webhook = await self._webhooks.by_id(webhook_id)
         if webhook is None or webhook.project_id != scope.project_id:
             raise WebhookNotFound()

@@ -6,7 +6,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pymongo.errors import ConnectionFailure, ExecutionTimeout, OperationFailure
+from pymongo.errors import ConnectionFailure, OperationFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
@@ -48,9 +48,7 @@ def unavailable(exc: BaseException) -> ServiceUnavailable | None:
     `OperationFailure` whose code says so when the server answered: the request itself was fine,
     so the client should retry, and no traceback is worth logging for each one.
     """
-    not_now = isinstance(exc, ExecutionTimeout) or (
-        isinstance(exc, OperationFailure) and exc.code in _NOT_NOW_CODES
-    )
+    not_now = isinstance(exc, OperationFailure) and exc.code in _NOT_NOW_CODES  # ExecutionTimeout: 50
     if not (isinstance(exc, ConnectionFailure) or not_now):
         return None
     _mongodb_down(log, exc)
