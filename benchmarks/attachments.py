@@ -18,8 +18,9 @@ import statistics
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 import pymongo
@@ -27,6 +28,7 @@ import pymongo
 from benchmarks.load import rss_kib, seed, server
 
 MIB = 1024 * 1024
+T = TypeVar("T")
 BOUNDARY = "tasklane-benchmark-boundary"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -122,28 +124,30 @@ class Round:
     down_growth_kib: int
 
 
-async def one_round(
-    http: httpx.AsyncClient, attachments: str, auth: dict[str, str], pid: int, each: int, concurrency: int
-) -> Round:
+async def measured(pid: int, work: Awaitable[T]) -> tuple[T, float, int]:
+    """What `work` gives, its seconds, and how far the worker's RSS rose above where it started."""
     base = rss_kib(pid)
     with RssSampler(pid) as sampler:
         started = time.perf_counter()
-        locations = await asyncio.gather(
-            *(send(http, attachments, auth, each, f"big-{i}.png") for i in range(concurrency))
-        )
-        up_seconds = time.perf_counter() - started
-    up_peak = sampler.peak_kib
-    base_down = rss_kib(pid)
-    with RssSampler(pid) as sampler:
-        started = time.perf_counter()
-        fetched = await asyncio.gather(*(fetch(http, loc, auth) for loc in locations))
-        down_seconds = time.perf_counter() - started
-    down_peak = sampler.peak_kib
+        result = await work
+        seconds = time.perf_counter() - started
+    return result, seconds, sampler.peak_kib - base
+
+
+async def one_round(
+    http: httpx.AsyncClient, attachments: str, auth: dict[str, str], pid: int, each: int, concurrency: int
+) -> Round:
+    uploads = asyncio.gather(
+        *(send(http, attachments, auth, each, f"big-{i}.png") for i in range(concurrency))
+    )
+    locations, up_seconds, up_growth = await measured(pid, uploads)
+    downloads = asyncio.gather(*(fetch(http, loc, auth) for loc in locations))
+    fetched, down_seconds, down_growth = await measured(pid, downloads)
     assert all(size == each for size, _ in fetched), fetched
     for location in locations:  # the next round starts with the project's quota free again
         assert (await http.delete(location, headers=auth)).status_code == 204
     total = each * concurrency / MIB
-    return Round(total / up_seconds, up_peak - base, total / down_seconds, down_peak - base_down)
+    return Round(total / up_seconds, up_growth, total / down_seconds, down_growth)
 
 
 async def run(url: str, pid: int, mb: int, concurrency: int, chunk_bytes: int, rounds: int) -> None:
