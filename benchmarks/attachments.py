@@ -2,7 +2,7 @@
 """Attachment throughput and the worker's memory: upload and download a large file (100 MB by
 default) through one Tasklane uvicorn worker, sampling the worker's RSS all along.
 
-    .venv/bin/python benchmarks/attachments.py [--mb 100] [--concurrency 1] [--rounds 5]
+    .venv/bin/python -m benchmarks.attachments [--mb 100] [--concurrency 1] [--rounds 5]
 
 Without MONGODB_URL/REDIS_URL it runs in memory (the file then lives in the worker's memory, so
 its RSS says nothing about streaming: use real servers for the memory goal). The goal: the worker's

@@ -1,7 +1,7 @@
 """What the MongoDB-wire test server charges for the operations a create and a read make, one
 client, on a fresh server of its own (issue 24's analysis; numbers in benchmarks/README.md).
 
-    .venv/bin/python benchmarks/db_costs.py
+    .venv/bin/python -m benchmarks.db_costs
 
 Starts `secantusd-py --storage-path :memory:` from this venv, then times with pymongo: inserts of a
 task under Tasklane's indexes and fewer, an activity record, the task counter's `findAndModify`,
@@ -9,6 +9,7 @@ a lookup by `_id` with and without Beanie's all-fields projection, and the datab
 insert with and without an open change stream.
 """
 
+import argparse
 import os
 import random
 import subprocess
@@ -23,12 +24,9 @@ from bson import ObjectId
 from pymongo import MongoClient, ReturnDocument
 from pymongo.database import Database
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from backend.activity.documents import ActivityRecord  # noqa: E402
-from backend.tasks.documents import Task  # noqa: E402
-from backend.tasks.search import search_terms  # noqa: E402
+from backend.activity.documents import ActivityRecord
+from backend.tasks.documents import Task
+from backend.tasks.search import search_terms
 
 WORDS = (
     "alpha",
@@ -159,6 +157,10 @@ def change_stream(db: Database[dict[str, Any]], server: int) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.parse_args()
     port = 27000 + random.randrange(900)
     binary = Path(sys.executable).parent / "secantusd-py"
     command = [str(binary), "--port", str(port), "--storage-path", ":memory:", "--log-level", "WARNING"]

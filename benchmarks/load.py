@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Load benchmark: Tasklane under wrk, each scenario beside a bare FastAPI endpoint in the same run.
 
-    .venv/bin/python benchmarks/load.py [--duration 10] [--connections 32]
+    .venv/bin/python -m benchmarks.load [--duration 10] [--connections 32]
 
 Without MONGODB_URL/REDIS_URL it measures the in-memory mode; with them, the real servers. It starts
 one Tasklane worker and the bare app with uvicorn on loopback, seeds a project through the API, runs

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tasklane beside the peers users would pick instead, in one run, against the same servers.
 
-    .venv/bin/python benchmarks/peers.py [--duration 8] [--rounds 2] [--no-eve] [--only create]
+    .venv/bin/python -m benchmarks.peers [--duration 8] [--rounds 2] [--no-eve] [--only create]
 
 It starts a redis-server and SecantusDB (the MongoDB-wire server) unless MONGODB_URL / REDIS_URL are
 given, then on the same two servers:

@@ -1,7 +1,7 @@
 """Webhook delivery: deliveries per second to a local receiver with 1 and 2 worker processes, and
 the time from a change's acknowledgement to its delivery (p50/p99).
 
-    .venv/bin/python benchmarks/webhooks.py [--deliveries 400] [--changes 100]
+    .venv/bin/python -m benchmarks.webhooks [--deliveries 400] [--changes 100]
 
 Starts redis-server and SecantusDB (`benchmarks/peers.py`'s `backends`, or MONGODB_URL/REDIS_URL),
 runs the API in this process (ASGI, no HTTP) and a receiver on loopback (uvicorn, answering 204),
