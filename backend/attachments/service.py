@@ -125,7 +125,7 @@ class AttachmentService:
         assert task.id is not None
         incoming = await receive()
         filename = safe_filename(incoming.filename)
-        head, rest, complete = await _head(incoming.chunks, SNIFF_BYTES)
+        head, first, rest, complete = await _head(incoming.chunks, SNIFF_BYTES)
         content_type = decide_content_type(incoming.content_type, head, complete=complete)
         if content_type is None:
             raise ContentTypeMismatch()
@@ -138,9 +138,9 @@ class AttachmentService:
         digest = hashlib.sha256()
         blob_id = ObjectId()
 
-        async def checked() -> AsyncIterator[bytes]:
+        async def checked() -> AsyncIterator[memoryview]:
             size = 0
-            async for chunk in _chained(head, rest):
+            async for chunk in _chained(first, rest):
                 size += len(chunk)
                 if size > self._limits.max_bytes:
                     raise AttachmentTooLarge()
@@ -249,24 +249,27 @@ class AttachmentService:
         )
 
 
-async def _head(chunks: AsyncIterator[bytes], wanted: int) -> tuple[bytes, AsyncIterator[bytes], bool]:
-    """At least `wanted` bytes from the front (fewer when the file is shorter: then `complete`), and
-    the chunks after them."""
-    parts: list[bytes] = []
+async def _head(
+    chunks: AsyncIterator[memoryview], wanted: int
+) -> tuple[bytes, list[memoryview], AsyncIterator[memoryview], bool]:
+    """The first `wanted` bytes (all of them when the file is shorter: then `complete`), the pieces
+    they were read from, and the pieces after those. The head is a copy of `wanted` bytes only: the
+    pieces (up to a received buffer each) are not joined for the whole upload's length."""
+    parts: list[memoryview] = []
     size = 0
     while size < wanted:
         try:
             chunk = await anext(chunks)
         except StopAsyncIteration:
-            return b"".join(parts), chunks, True
+            return b"".join(parts), parts, chunks, True
         parts.append(chunk)
         size += len(chunk)
-    return b"".join(parts), chunks, False
+    return b"".join(parts)[:wanted], parts, chunks, False
 
 
-async def _chained(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    if head:
-        yield head
+async def _chained(first: list[memoryview], rest: AsyncIterator[memoryview]) -> AsyncIterator[memoryview]:
+    while first:
+        yield first.pop(0)
     async for chunk in rest:
         yield chunk
 

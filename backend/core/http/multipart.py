@@ -4,9 +4,10 @@ Starlette's `request.form()` spools every file to a temporary file before the en
 whole upload is received (and written to local disk) before any limit, type or access rule can
 refuse it. Here python-multipart's push parser (`MultipartParser`, already installed: Starlette
 uses it) is fed the body chunk by chunk as the server receives it, and the file part's bytes go on
-to the caller at once. Memory is bounded by one received chunk plus what the caller keeps; nothing
-touches the local disk. (`streaming-form-data` would do the same as a compiled extension and a new
-dependency, for speed this path does not need: GridFS writes dominate.)
+to the caller at once, as views of the received pieces (a copy of each was a quarter of an upload's
+memory). Memory is bounded by one received piece plus what the caller keeps; nothing touches the
+local disk. (`streaming-form-data` would do the same as a compiled extension and a new dependency,
+for speed this path does not need: GridFS writes dominate.)
 """
 
 from collections.abc import AsyncIterator
@@ -46,17 +47,18 @@ class _BodyEnd:
     pass
 
 
-_Event = _PartStart | bytes | _PartEnd | _BodyEnd
+_Event = _PartStart | memoryview | _PartEnd | _BodyEnd
 
 
 @dataclass
 class IncomingFile:
-    """The `file` part of an upload: its claimed name and type, and its bytes as they arrive.
-    Iterating `chunks` raises `MalformedUpload` when the body ends before the part does."""
+    """The `file` part of an upload: its claimed name and type, and its bytes as they arrive (views
+    of the received pieces, which nothing changes afterwards). Iterating `chunks` raises
+    `MalformedUpload` when the body ends before the part does."""
 
     filename: str
     content_type: str | None
-    chunks: AsyncIterator[bytes]
+    chunks: AsyncIterator[memoryview]
 
 
 def boundary_of(content_type: str | None) -> bytes:
@@ -93,7 +95,8 @@ async def _events(body: AsyncIterator[bytes], boundary: bytes) -> AsyncIterator[
         pending.append(_PartStart(dict(headers)))
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
-        pending.append(bytes(data[start:end]))
+        # `data` is the piece received (or the parser's constant boundary bytes): immutable.
+        pending.append(memoryview(data)[start:end])
 
     def on_part_end() -> None:
         pending.append(_PartEnd())
@@ -144,9 +147,9 @@ async def incoming_file(body: AsyncIterator[bytes], content_type: str | None) ->
     raise MalformedUpload("The body has no `file` part.")
 
 
-async def _file_bytes(events: AsyncIterator[_Event]) -> AsyncIterator[bytes]:
+async def _file_bytes(events: AsyncIterator[_Event]) -> AsyncIterator[memoryview]:
     async for event in events:
-        if isinstance(event, bytes):
+        if isinstance(event, memoryview):
             yield event
         elif isinstance(event, _PartEnd):
             break
@@ -159,7 +162,7 @@ async def _file_bytes(events: AsyncIterator[_Event]) -> AsyncIterator[bytes]:
     async for event in events:
         if isinstance(event, _BodyEnd):
             return
-        if isinstance(event, bytes):
+        if isinstance(event, memoryview):
             trailing += len(event)
             if trailing > _TRAILER_LIMIT:
                 raise MalformedUpload("Only one file may be sent per upload.")

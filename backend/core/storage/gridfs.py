@@ -13,9 +13,9 @@ far more than a chunk per stream (measured with PyMongo 4.20, benchmarks/attachm
 - a download stream reads the chunks with the server's default batches (101 documents first: 25 MB
   of 255 KiB chunks): +32 MB per download.
 
-Here an upload holds less than one chunk plus the piece being received, and inserts each chunk as
-it fills; a download asks for two chunks per batch. The limit checks, hashing and quota run on the
-same pieces as they pass (the caller's iterable).
+Here an upload holds less than one chunk, as views of the pieces received (no copy), joins them
+into the chunk's one copy as it fills and inserts it; a download reads one chunk per batch. The
+limit checks, hashing and quota run on the same pieces as they pass (the caller's iterable).
 
 The drivers' buckets on each tier, measured: Motor's `AsyncIOMotorGridFSBucket` on Motor and
 SecantusDB, PyMongo's `gridfs.AsyncGridFSBucket` on Beanie 2; on the in-memory MongoDB Motor's
@@ -48,9 +48,9 @@ class CorruptBlob(Exception):
 class BlobStore(Protocol):
     """Where attachment contents live; their metadata lives in the domain's own documents."""
 
-    async def write(self, blob_id: ObjectId, filename: str, chunks: AsyncIterable[bytes]) -> int:
-        """Store the chunks under `blob_id`; the number of bytes. On any error (the iterable's too)
-        removes what it wrote, then raises."""
+    async def write(self, blob_id: ObjectId, filename: str, pieces: AsyncIterable[memoryview]) -> int:
+        """Store the pieces (views nothing changes while this runs) under `blob_id`; the number of
+        bytes. On any error (the iterable's too) removes what it wrote, then raises."""
         ...
 
     def read(self, blob_id: ObjectId, start: int, end: int) -> AsyncIterator[bytes]:
@@ -101,23 +101,30 @@ class GridFSBlobs:
         self._chunks: Collection = database[f"{BUCKET}.chunks"]
         self._chunk_bytes = chunk_bytes
 
-    async def write(self, blob_id: ObjectId, filename: str, chunks: AsyncIterable[bytes]) -> int:
+    async def write(self, blob_id: ObjectId, filename: str, pieces: AsyncIterable[memoryview]) -> int:
         size = 0
         number = 0
-        pending = bytearray()  # less than one chunk between pieces
+        # Less than a chunk, as views of the pieces: the chunk's bytes are copied once, when it is
+        # full (a growing buffer held up to two chunks more, measured by benchmarks/attachments.py).
+        held: list[memoryview] = []
+        held_bytes = 0
         try:
-            async for piece in chunks:
-                pending += piece
+            async for piece in pieces:
                 size += len(piece)
-                while len(pending) >= self._chunk_bytes:
-                    with memoryview(pending) as view:  # one copy of the chunk, not two
-                        data = bytes(view[: self._chunk_bytes])
-                    del pending[: self._chunk_bytes]
-                    await self._insert_chunk(blob_id, number, data)
-                    del data
-                    number += 1
-            if pending:
-                await self._insert_chunk(blob_id, number, bytes(pending))
+                while piece:
+                    part = piece[: self._chunk_bytes - held_bytes]
+                    piece = piece[len(part) :]
+                    held.append(part)
+                    held_bytes += len(part)
+                    if held_bytes == self._chunk_bytes:
+                        data = b"".join(held)
+                        held.clear()
+                        held_bytes = 0
+                        await self._insert_chunk(blob_id, number, data)
+                        del data
+                        number += 1
+            if held:
+                await self._insert_chunk(blob_id, number, b"".join(held))
             # The files document last (as GridFS does): a blob without one is an unfinished upload.
             await self._files.insert_one(
                 {
