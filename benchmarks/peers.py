@@ -633,6 +633,7 @@ def login(http: httpx.Client, email: str) -> dict[str, Any]:
 def seed_tasklane(url: str, db: Any, projects: int, per_project: int) -> TasklaneData:
     """Two users, the projects, their members, one task and one comment each through the API (the
     templates); the rest inserted directly in the same shape, and each project's task counter set."""
+    from backend.tasks.ranks import initial_rank
     from backend.tasks.search import search_terms
 
     started = time.monotonic()
@@ -652,6 +653,7 @@ def seed_tasklane(url: str, db: Any, projects: int, per_project: int) -> Tasklan
         for i in range(8):
             email = f"user{i}-{tag}@example.com"
             doc = {**user_template, "_id": ObjectId(), "email": email, "email_normalized": email}
+            doc["handle"] = f"user{i}-{tag}"  # unique, as registration makes them
             doc["display_name"] = f"User {i} {words(rng, 1).title()}"
             db.users.insert_one(doc)
             extra.append(doc["_id"])
@@ -723,6 +725,7 @@ def seed_tasklane(url: str, db: Any, projects: int, per_project: int) -> Tasklan
                 "due_at": created + timedelta(days=rng.randint(3, 60)) if rng.random() < 0.3 else None,
                 "parent_id": None,
                 "position": float(number),
+                "rank": initial_rank(number),  # unique in its project, as a create makes it
                 "created_by": rng.choice(project_members[pid]),
                 "created_at": created,
                 "updated_at": created + timedelta(hours=rng.randint(0, 72)),
