@@ -202,7 +202,8 @@ def main() -> None:
         "MONGODB_DB": f"tasklane_bench_{uuid.uuid4().hex[:8]}",
         "ENVIRONMENT": "development",
         "ATTACHMENT_MAX_BYTES": str(args.mb * MIB + MIB),
-        "ATTACHMENT_PROJECT_QUOTA_BYTES": str(4 * args.mb * MIB),
+        # Room for the rounds and the warm-up files (2 MiB a stream), which stay stored.
+        "ATTACHMENT_PROJECT_QUOTA_BYTES": str((4 * args.mb + 4 * args.concurrency) * MIB),
         "ATTACHMENT_CHUNK_BYTES": str(chunk_bytes),
     }
     print("mode:", "real servers" if os.environ.get("MONGODB_URL") else "in-memory")

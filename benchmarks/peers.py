@@ -248,7 +248,9 @@ def backends(logs: Path) -> Iterator[Backends]:
                     log=logs / "secantusd.log",
                 )
             )
-            mongodb_url = f"mongodb://127.0.0.1:{port}/?directConnection=true"
+            # Without retryable writes for all three: SecantusDB slows each retryable write as they
+            # accumulate over a run (PEERS.md, "What skews the comparison").
+            mongodb_url = f"mongodb://127.0.0.1:{port}/?directConnection=true&retryWrites=false"
             url = mongodb_url
 
             def pings() -> bool:
