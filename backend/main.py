@@ -32,6 +32,7 @@ from backend.core.caching.mirror import KeyMirror
 from backend.core.caching.responses import ResponseCache
 from backend.core.caching.stores import CacheStore, MemoryStore, QuietStore, RedisStore
 from backend.core.caching.values import JsonValues
+from backend.core.cancellation import cancel_until_done
 from backend.core.config import Settings, get_settings
 from backend.core.http import openapi as openapi_doc
 from backend.core.http.headers import RESPONSE_HEADERS
@@ -164,7 +165,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         gc.unfreeze()  # a process that runs another app after this one (tests) collects these again
         await _within(resources.background.stop(), "background", extra=settings.webhook_timeout_seconds)
-        await _within(_stop(tasks), "tasks")
+        await _within(cancel_until_done(tasks), "tasks")
         worker_exited()
         await _within(redis.aclose(), "redis")
         if feed is not None:
@@ -203,7 +204,7 @@ async def _within(step: Coroutine[Any, Any, None], name: str, extra: float = 0.0
     """One step of shutting down, given SHUTDOWN_STEP_SECONDS (plus `extra`): a step that overruns
     is logged by name and left behind, so the process (or the next test's app) is not held up by
     it. Seen on PyMongo's async stack in CI: a webhook test's app took over 30 s to stop, now and
-    then, in a step not yet known; this log names it."""
+    then; the step was `background`, whose loops survived a lost cancellation (core/cancellation.py)."""
     seconds = SHUTDOWN_STEP_SECONDS + extra
     task = asyncio.ensure_future(step)
     done, _ = await asyncio.wait({task}, timeout=seconds)
@@ -212,16 +213,6 @@ async def _within(step: Coroutine[Any, Any, None], name: str, extra: float = 0.0
         task.cancel()
         return
     task.result()  # its own failure, if any, is the lifespan's
-
-
-async def _stop(tasks: Sequence[asyncio.Task[None]]) -> None:
-    # redis-py may turn a cancellation that lands inside a command into its own error, which the
-    # background loops then survive: cancel again until they end.
-    pending = set(tasks)
-    while pending:
-        for task in pending:
-            task.cancel()
-        _, pending = await asyncio.wait(pending, timeout=0.1)
 
 
 def create_app(

@@ -18,6 +18,7 @@ from saq.types import Context
 
 from backend.activity.dependencies import activity_service
 from backend.attachments.dependencies import attachment_service
+from backend.core.cancellation import cancel_until_done
 from backend.notifications.dependencies import notification_service
 from backend.notifications.reminders import DueReminders
 from backend.resources import AppResources
@@ -97,9 +98,8 @@ class Background:
             while self.worker.job_task_contexts and loop.time() < deadline:
                 await asyncio.sleep(0.05)
             await self.worker.stop()
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await cancel_until_done(self.tasks)
+        await asyncio.gather(*self.tasks, return_exceptions=True)  # all ended: their errors retrieved
         await self.http.aclose()
         if self.owns_redis:
             await self.queue.redis.aclose()
