@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from starlette.applications import Starlette
 
 from backend.access.dependencies import AUTH_ERRORS, CurrentCaller
 from backend.core.caching.reads import cached_read
@@ -28,8 +29,9 @@ from backend.projects.dependencies import (
 from backend.projects.documents import ProjectRole
 from backend.projects.errors import InsufficientRole, ProjectArchived, ProjectNotFound
 from backend.projects.repository import ProjectRepository
-from backend.projects.service import ProjectAccess
-from backend.tasks.dependencies import TASK_KEYS, TaskInProject, TaskScopeDep, TaskServiceDep
+from backend.projects.service import ProjectAccess, TaskScope
+from backend.resources import resources_of
+from backend.tasks.dependencies import TASK_KEYS, TaskInProject, TaskScopeDep, TaskServiceDep, task_service
 from backend.tasks.documents import Priority, Task, TaskStatus
 from backend.tasks.errors import (
     AssigneeNotMember,
@@ -54,6 +56,7 @@ from backend.tasks.schemas import (
     TaskRead,
     TaskUpdate,
 )
+from backend.tasks.service import TaskService
 
 router = APIRouter(prefix=API_PREFIX + "/projects/{project_id}/tasks", tags=["tasks"], route_class=ApiRoute)
 by_key_router = APIRouter(prefix=API_PREFIX + "/tasks", tags=["tasks"], route_class=ApiRoute)
@@ -255,19 +258,28 @@ async def bulk_update_tasks(data: BulkUpdate, access: VisibleProject, tasks: Tas
     return await tasks.bulk_update(access, data)
 
 
+async def task_entry(tasks: TaskService, scope: TaskScope) -> CachedResponse:
+    task = await tasks.get(scope.project_id, scope.task_id)
+    (read,) = await tasks.read([task])
+    return json_entry(read, etag=task.etag)
+
+
+async def load_task_entry(app: Starlette, scope: TaskScope) -> CachedResponse:
+    return await task_entry(task_service(resources_of(app)), scope)
+
+
 @cached_read(
     router,
     "/{task_id}",
     keys=TASK_KEYS,
+    load=load_task_entry,
     name="get",
     response_model=TaskRead,
     responses=error_responses(*SEEN),
 )
 async def read_task(task_id: str, scope: TaskScopeDep, tasks: TaskServiceDep) -> CachedResponse:
     """One task, with its ETag (its revision)."""
-    task = await tasks.get(scope.project_id, scope.task_id)
-    (read,) = await tasks.read([task])
-    return json_entry(read, etag=task.etag)
+    return await task_entry(tasks, scope)
 
 
 @router.patch(

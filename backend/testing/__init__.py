@@ -366,8 +366,8 @@ DEFAULT_PASSWORD = "correct horse battery"
 
 
 def cached_reads(app: FastAPI) -> CachedReads:
-    """The app's cache-hit fast path (built with the middleware stack on the first request): its
-    `served` count tells a test whether a hit skipped routing."""
+    """The app's cached-read fast path (built with the middleware stack on the first request): its
+    `served` count tells a test whether a hit skipped routing, `loaded` whether a miss did."""
     layer: Any = app.middleware_stack
     while layer is not None and not isinstance(layer, CachedReads):
         layer = getattr(layer, "app", None)

@@ -8,9 +8,10 @@ import pytest
 import yaml
 from fastapi import FastAPI
 
-from backend.core.caching.reads import declared_reads
+from backend.core.caching.reads import declared_reads, response_cache
 from backend.core.config import Settings
 from backend.main import create_app
+from backend.tasks.service import TaskService
 from backend.testing import Actor, Team, UserFactory, cached_reads, make_test_settings, problem
 from tests.caching.test_response_cache import cached_urls
 
@@ -219,3 +220,74 @@ class TestCors:
 
         assert hit.headers["access-control-allow-origin"] == "https://app.example.com"
         assert "X-Cache" in hit.headers["access-control-expose-headers"]
+
+
+def loaded_urls(app: FastAPI, team: Team, task_id: str) -> list[str]:
+    """A URL of every cached read whose misses the fast path computes (those declaring `load`)."""
+    reads = [read for read in declared_reads(app.routes) if read.load is not None]
+    urls = {read.path: [u for u in cached_urls(team, task_id) if read.pattern.match(u)] for read in reads}
+    assert reads
+    assert all(urls.values()), urls  # each such read has a URL in cached_urls
+    return [found[0] for found in urls.values()]
+
+
+async def from_the_route(app: FastAPI, actor: Actor, url: str) -> httpx.Response:
+    """The route's own answer: with the cache off, the fast path lets every request through."""
+    cache = response_cache(app)
+    cache.enabled = False
+    try:
+        return await actor.client.get(url)
+    finally:
+        cache.enabled = True
+
+
+async def loaded_before_routing(app: FastAPI, actor: Actor, url: str) -> httpx.Response:
+    fast = cached_reads(app)
+    before = fast.loaded
+    response = await actor.client.get(url)
+    assert fast.loaded == before + 1, f"{url} went to the route"
+    return response
+
+
+async def test_misses_with_a_loader_are_computed_before_routing_as_the_route_would(
+    app: FastAPI, team: Team
+) -> None:
+    task_id = await first_task(team)
+    for url in loaded_urls(app, team, task_id):
+        routed = await from_the_route(app, team.member, url + "?v=1")
+
+        miss = await loaded_before_routing(app, team.member, url + "?v=2")
+        hit = await hit_before_routing(app, team.member, url + "?v=2")
+
+        assert miss.status_code == routed.status_code == 200
+        assert miss.content == routed.content == hit.content, url
+        assert [miss.headers.get(h) for h in (*SAME_HEADERS, "x-cache")] == [
+            routed.headers.get(h) for h in (*SAME_HEADERS, "x-cache")
+        ]
+        assert miss.headers["x-request-id"]
+
+
+async def test_a_miss_of_a_task_not_there_is_the_routes_404(app: FastAPI, team: Team) -> None:
+    deleted = await first_task(team)
+    assert (await team.member.client.delete(f"{team.tasks_url}/{deleted}")).status_code == 204
+    for task_id in (deleted, "0123456789abcdef01234567"):
+        url = f"{team.tasks_url}/{task_id}"
+        routed = problem(await from_the_route(app, team.member, url), 404, "TASK_NOT_FOUND")
+
+        fast = problem(await loaded_before_routing(app, team.member, url), 404, "TASK_NOT_FOUND")
+
+        assert {**fast, "request_id": None} == {**routed, "request_id": None}
+
+
+async def test_a_miss_that_fails_unexpectedly_is_the_last_resort_500(
+    app: FastAPI, team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"{team.tasks_url}/{await first_task(team)}"
+
+    async def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(TaskService, "get", broken)
+
+    problem(await from_the_route(app, team.member, url), 500, "INTERNAL_ERROR")
+    problem(await loaded_before_routing(app, team.member, url), 500, "INTERNAL_ERROR")

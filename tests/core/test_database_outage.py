@@ -5,6 +5,7 @@ is exercised by the fault tier (faults/)."""
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from pymongo.errors import (
     AutoReconnect,
     ExecutionTimeout,
@@ -15,7 +16,8 @@ from pymongo.errors import (
 
 from backend.access.facts import AccessFacts
 from backend.projects.repository import ProjectRepository
-from backend.testing import Team, problem
+from backend.tasks.repository import TaskRepository
+from backend.testing import Team, cached_reads, problem
 
 FAILURES = [
     ServerSelectionTimeoutError("no servers"),
@@ -76,3 +78,19 @@ async def test_a_command_the_server_refuses_for_itself_stays_a_500(
     response = await team.owner.client.patch(team.project_url, json={"name": "Renamed"})
 
     problem(response, 500, "INTERNAL_ERROR")
+
+
+@pytest.mark.parametrize("failure", FAILURES, ids=lambda e: f"{type(e).__name__}-{getattr(e, 'code', '')}")
+async def test_a_read_computed_before_routing_answers_503_too(
+    app: FastAPI, team: Team, monkeypatch: pytest.MonkeyPatch, failure: Exception
+) -> None:
+    task = (await team.member.client.post(team.tasks_url, json={"title": "Read me"})).json()
+    monkeypatch.setattr(TaskRepository, "by_id", unreachable(failure))
+    fast = cached_reads(app)
+    before = fast.loaded
+
+    response = await team.member.client.get(f"{team.tasks_url}/{task['id']}")
+
+    problem(response, 503, "SERVICE_UNAVAILABLE")
+    assert response.headers["retry-after"] == "5"
+    assert fast.loaded == before + 1  # the fast path computed the miss (core/caching/fastpath.py)

@@ -1,13 +1,22 @@
-"""Cache hits served before routing, without FastAPI's dependency resolution.
+"""Cached reads served before routing, without FastAPI's dependency resolution.
 
 Dependency resolution, validation and the response machinery cost a cache hit four times the hit
-itself (benchmarks/README.md). A hit served here decides access exactly as the route does (the
-read's `keys.fast`, which asks the same policy as the route's dependency), then looks for an entry
-under the very key the route builds (`CachedRead.key_parts`). Whenever something is not known here
-(no caller, a generation unreadable, a miss, a header the route would have to validate), the request
-goes on to the route, which answers as always and fills the cache.
+itself, and an uncached read a third of its CPU (benchmarks/README.md). A read served here decides
+access exactly as the route does (the read's `keys.fast`, which asks the same policy as the route's
+dependency), then looks for an entry under the very key the route builds (`CachedRead.key_parts`).
+A miss is computed here too when the read declares its `load` (the same function its handler
+calls); its errors are answered by the app's own exception handlers, as the route's are. Whenever
+something is not known here (no caller, a generation unreadable, a miss without `load`, a header the
+route would have to validate), the request goes on to the route, which answers as always and fills
+the cache.
 """
 
+import functools
+import inspect
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.core.caching.reads import CachedRead, declared_reads, response_cache
@@ -24,24 +33,26 @@ class CachedReads:
         self.app = app
         self._reads: tuple[CachedRead, ...] | None = None
         self.served = 0  # hits answered here, for tests and curiosity
+        self.loaded = 0  # misses answered here (their errors included)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and await self._serve(scope, send):
-            self.served += 1
+        if scope["type"] == "http" and scope["method"] == "GET" and await self._serve(scope, receive, send):
             return
         await self.app(scope, receive, send)
 
-    async def _serve(self, scope: Scope, send: Send) -> bool:
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> bool:
         if self._reads is None:  # the routes are all in place by the first request
             self._reads = tuple(declared_reads(scope["app"].routes))
         path = scope["path"]
         for read in self._reads:
             found = read.pattern.match(path)
             if found is not None:
-                return await self._answer(scope, send, read, found.groupdict())
+                return await self._answer(scope, receive, send, read, found.groupdict())
         return False
 
-    async def _answer(self, scope: Scope, send: Send, read: CachedRead, params: dict[str, str]) -> bool:
+    async def _answer(
+        self, scope: Scope, receive: Receive, send: Send, read: CachedRead, params: dict[str, str]
+    ) -> bool:
         cache = response_cache(scope["app"])
         if not cache.enabled:
             return False
@@ -51,15 +62,39 @@ class CachedReads:
         key_scope = await read.keys.fast(scope, params)
         if key_scope is None:
             return False
-        entry = await cache.peek(read.key_parts(key_scope, scope["path"], scope["query_string"]))
-        if entry is None:
+        parts = read.key_parts(key_scope, scope["path"], scope["query_string"])
+        entry = await cache.peek(parts)
+        # Metrics label the request with the route's template, as they would the route's answer.
+        scope["route"] = read
+        if entry is not None:
+            self.served += 1
+            hit = True
+        elif read.load is None:
             return False
+        else:
+            self.loaded += 1
+            try:
+                entry, hit = await cache.fetch(parts, functools.partial(read.load, scope["app"], key_scope))
+            except Exception as exc:
+                failure = await _error_response(scope["app"], Request(scope, receive), exc)
+                await failure(scope, receive, send)
+                return True
         if_none_match = conditions[0].decode("latin-1") if conditions else None
-        answer = reply(entry, hit=True, if_none_match=if_none_match)
+        answer = reply(entry, hit=hit, if_none_match=if_none_match)
         headers = [(name.lower().encode(), value.encode()) for name, value in answer.headers.items()]
         if answer.status != 304:
             headers.append((b"content-length", str(len(answer.body)).encode()))
-        scope["route"] = read  # metrics label the request with the route's template, as for the route
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         await send({"type": "http.response.body", "body": answer.body})
         return True
+
+
+async def _error_response(app: Starlette, request: Request, exc: Exception) -> Response:
+    """The app's answer to an error, from its exception handlers as the route would get it; an
+    error no handler takes is raised on (to the last-resort 500, as from the route)."""
+    for kind in type(exc).__mro__:
+        handler = app.exception_handlers.get(kind)
+        if handler is not None:
+            response = handler(request, exc)
+            return await response if inspect.isawaitable(response) else response  # type: ignore[no-any-return]
+    raise exc

@@ -9,6 +9,11 @@ and the answer it serves (strong ETag, 304, `X-Cache`) all come from one `cached
 for the cache-hit fast path (fastpath.py), and `dependency` for the route, which the handler must
 take as a parameter. Both decide through the same access policy, so they agree; the key is built by
 `CachedRead.key_parts` for both. The fast path finds every read so declared on the app's routes.
+
+A read whose answer follows from its key scope alone (no query parameter, body or header to
+validate) may also declare `load(app, key_scope)`, the entry its handler computes: the fast path
+then answers its misses too, without routing (its handler must compute the same, through the same
+function; a test compares the two answers for every such read).
 """
 
 import functools
@@ -22,6 +27,7 @@ from typing import Annotated, Any, Generic, TypeVar, get_args, get_origin, get_t
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response, params, status
+from starlette.applications import Starlette
 from starlette.types import Scope
 
 from backend.core.caching.responses import JSON, CachedResponse, ResponseCache, reply
@@ -53,6 +59,9 @@ class KeyResolver(Generic[K]):
     dependency: Callable[..., Awaitable[K]]
 
 
+# The entry of a read whose answer follows from its key scope alone, for misses before routing.
+MissLoader = Callable[[Starlette, K], Awaitable[CachedResponse]]
+
 # What an answer depends on beyond the key scope, path and query: the caller's id and the last value
 # of each query parameter (FastAPI reads a repeated single-valued parameter as its last value).
 Variance = Callable[[str, Mapping[str, str]], list[str]]
@@ -67,6 +76,7 @@ class CachedRead:
     path: str  # the route's template, e.g. /api/v1/projects/{project_id}/tasks/{task_id}
     keys: KeyResolver[Any]
     vary: Variance = invariant
+    load: MissLoader[Any] | None = None
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -111,13 +121,14 @@ def cached_read(
     router: APIRouter,
     path: str,
     *,
-    keys: KeyResolver[Any],
+    keys: KeyResolver[K],
     vary: Variance = invariant,
+    load: MissLoader[K] | None = None,
     responses: dict[int | str, dict[str, Any]] | None = None,
     **route: Any,
 ) -> Callable[[Handler], Handler]:
     """Declare a cached GET route at `router.prefix + path` (see the module's docstring)."""
-    read = CachedRead(router.prefix + path, keys, vary)
+    read = CachedRead(router.prefix + path, keys, vary, load)
 
     def declare(handler: Handler) -> Handler:
         hints = get_type_hints(handler, include_extras=True)
