@@ -37,7 +37,12 @@ class TaskRepository:
         return await by_id(Task, task_id)
 
     async def live_by_number(self, project_id: PydanticObjectId, number: int) -> Task | None:
-        return await Task.find_one({"project_id": project_id, "number": number, "deleted_at": None})
+        # By (project_id, number) alone, the unique index's fields: at most one task, deleted or not,
+        # checked here. SecantusDB uses a compound index only for a filter of exactly its leading
+        # fields, and read {project_id, number, deleted_at} through all of the project's tasks: 230
+        # against 2 ms with 2,000 tasks a project. MongoDB answers both alike.
+        task = await Task.find_one({"project_id": project_id, "number": number})
+        return task if task is not None and task.deleted_at is None else None
 
     async def live_of_project(
         self, project_id: PydanticObjectId | None, ids: list[PydanticObjectId]
