@@ -1,13 +1,17 @@
 """Cache hits are answered before routing, with the same answer and the same checks as the route."""
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
 import yaml
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from backend.core.caching.fastpath import _error_response
 from backend.core.caching.reads import declared_reads, response_cache
 from backend.core.config import Settings
 from backend.main import create_app
@@ -294,3 +298,27 @@ async def test_a_miss_that_fails_unexpectedly_is_the_last_resort_500(
 
     problem(await from_the_route(app, team.member, url), 500, "INTERNAL_ERROR")
     problem(await loaded_before_routing(app, team.member, url), 500, "INTERNAL_ERROR")
+
+
+async def test_errors_are_looked_up_as_starlette_does_inside_routing() -> None:
+    """By status code first for an HTTPException; `Exception`'s and 500's handlers belong to FastAPI's
+    ServerErrorMiddleware, outside the rate limiter, so the fast path leaves such errors to it."""
+    app = FastAPI()
+
+    def answer(text: str) -> Callable[[Request, Exception], Awaitable[Response]]:
+        async def handler(_: Request, __: Exception) -> Response:
+            return PlainTextResponse(text)
+
+        return handler
+
+    app.add_exception_handler(StarletteHTTPException, answer("by class"))
+    app.add_exception_handler(418, answer("by status"))
+    app.add_exception_handler(Exception, answer("server error"))
+    request = Request({"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""})
+
+    teapot = await _error_response(app, request, StarletteHTTPException(418))
+    other = await _error_response(app, request, StarletteHTTPException(404))
+
+    assert (teapot.body, other.body) == (b"by status", b"by class")
+    with pytest.raises(RuntimeError):
+        await _error_response(app, request, RuntimeError("a bug"))

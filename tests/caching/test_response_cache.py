@@ -230,7 +230,11 @@ async def test_assignee_me_is_never_shared_between_users(team: Team) -> None:
     assert theirs.json()["items"] == []
 
 
-async def test_concurrent_misses_compute_once(team: Team, monkeypatch: pytest.MonkeyPatch) -> None:
+# The task's detail is computed before routing (it declares `load`), its activity by the route.
+@pytest.mark.parametrize("suffix", ["", "/activity"], ids=["before routing", "by the route"])
+async def test_concurrent_misses_compute_once(
+    team: Team, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
     task = (await team.member.client.post(team.tasks_url, json={"title": "x"})).json()
     calls = 0
     original = TaskService.get
@@ -242,7 +246,7 @@ async def test_concurrent_misses_compute_once(team: Team, monkeypatch: pytest.Mo
         return await original(self, *args, **kwargs)
 
     monkeypatch.setattr(TaskService, "get", slow_get)
-    url = f"{team.tasks_url}/{task['id']}"
+    url = f"{team.tasks_url}/{task['id']}{suffix}"
 
     responses = await asyncio.gather(*(team.member.client.get(url) for _ in range(20)))
 

@@ -17,7 +17,8 @@ from pymongo.errors import (
 from backend.access.facts import AccessFacts
 from backend.projects.repository import ProjectRepository
 from backend.tasks.repository import TaskRepository
-from backend.testing import Team, cached_reads, problem
+from backend.testing import Team, problem
+from tests.caching.test_fast_path import from_the_route, loaded_before_routing
 
 FAILURES = [
     ServerSelectionTimeoutError("no servers"),
@@ -85,12 +86,27 @@ async def test_a_read_computed_before_routing_answers_503_too(
     app: FastAPI, team: Team, monkeypatch: pytest.MonkeyPatch, failure: Exception
 ) -> None:
     task = (await team.member.client.post(team.tasks_url, json={"title": "Read me"})).json()
+    url = f"{team.tasks_url}/{task['id']}"
     monkeypatch.setattr(TaskRepository, "by_id", unreachable(failure))
-    fast = cached_reads(app)
-    before = fast.loaded
+    routed = await from_the_route(app, team.member, url)
+
+    response = await loaded_before_routing(app, team.member, url)
+
+    problem(response, 503, "SERVICE_UNAVAILABLE")
+    assert response.headers["retry-after"] == "5"
+    # Answered where the route's is: by the app's handler inside the rate limiter (its headers), or
+    # by the last resort outside it.
+    assert sorted(response.headers) == sorted(routed.headers)
+
+
+async def test_an_outage_while_the_fast_path_decides_access_is_the_routes_503(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    task = (await team.member.client.post(team.tasks_url, json={"title": "Read me"})).json()
+    monkeypatch.setattr(AccessFacts, "member_map", unreachable(AutoReconnect("gone")))
 
     response = await team.member.client.get(f"{team.tasks_url}/{task['id']}")
 
     problem(response, 503, "SERVICE_UNAVAILABLE")
     assert response.headers["retry-after"] == "5"
-    assert fast.loaded == before + 1  # the fast path computed the miss (core/caching/fastpath.py)
+    assert response.headers["ratelimit-limit"]  # the app's handler answered, inside the rate limiter

@@ -15,6 +15,8 @@ import functools
 import inspect
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -59,26 +61,28 @@ class CachedReads:
         conditions = [value for name, value in scope["headers"] if name == _IF_NONE_MATCH]
         if len(conditions) > 1 or (conditions and len(conditions[0]) > _MAX_IF_NONE_MATCH):
             return False  # the route judges these (it reads the first, and refuses one too long)
-        key_scope = await read.keys.fast(scope, params)
-        if key_scope is None:
-            return False
-        parts = read.key_parts(key_scope, scope["path"], scope["query_string"])
-        entry = await cache.peek(parts)
-        # Metrics label the request with the route's template, as they would the route's answer.
-        scope["route"] = read
-        if entry is not None:
-            self.served += 1
-            hit = True
-        elif read.load is None:
-            return False
-        else:
-            self.loaded += 1
-            try:
+        try:
+            key_scope = await read.keys.fast(scope, params)
+            if key_scope is None:
+                return False
+            parts = read.key_parts(key_scope, scope["path"], scope["query_string"])
+            entry = await cache.peek(parts)
+            # Metrics label the request with the route's template, as they would the route's answer
+            # (the router sets its own when the request goes on to it).
+            scope["route"] = read
+            if entry is not None:
+                self.served += 1
+                hit = True
+            elif read.load is None:
+                return False
+            else:
+                self.loaded += 1
                 entry, hit = await cache.fetch(parts, functools.partial(read.load, scope["app"], key_scope))
-            except Exception as exc:
-                failure = await _error_response(scope["app"], Request(scope, receive), exc)
-                await failure(scope, receive, send)
-                return True
+        except Exception as exc:
+            # As the route's errors are answered: by the app's handlers, inside the rate limiter.
+            failure = await _error_response(scope["app"], Request(scope, receive), exc)
+            await failure(scope, receive, send)
+            return True
         if_none_match = conditions[0].decode("latin-1") if conditions else None
         answer = reply(entry, hit=hit, if_none_match=if_none_match)
         headers = [(name.lower().encode(), value.encode()) for name, value in answer.headers.items()]
@@ -90,11 +94,24 @@ class CachedReads:
 
 
 async def _error_response(app: Starlette, request: Request, exc: Exception) -> Response:
-    """The app's answer to an error, from its exception handlers as the route would get it; an
-    error no handler takes is raised on (to the last-resort 500, as from the route)."""
+    """The app's answer to an error, looked up as Starlette's ExceptionMiddleware (inside routing)
+    does: by status code for an HTTPException, then by class. `Exception`'s and 500's handlers are
+    FastAPI's ServerErrorMiddleware's, outside the rate limiter, never the route's: an error no
+    other handler takes is raised on, to the last-resort 500 (or 503) as from the route."""
+    handlers = app.exception_handlers
+    handler = None
+    if isinstance(exc, HTTPException) and exc.status_code != 500:
+        handler = handlers.get(exc.status_code)
     for kind in type(exc).__mro__:
-        handler = app.exception_handlers.get(kind)
-        if handler is not None:
-            response = handler(request, exc)
-            return await response if inspect.isawaitable(response) else response  # type: ignore[no-any-return]
-    raise exc
+        if handler is not None or kind is Exception:
+            break
+        handler = handlers.get(kind)
+    if handler is None:
+        raise exc
+    if inspect.iscoroutinefunction(handler):
+        response = await handler(request, exc)
+    else:
+        response = await run_in_threadpool(handler, request, exc)
+    if not isinstance(response, Response):
+        raise exc  # Starlette would send nothing; the last resort answers instead
+    return response
