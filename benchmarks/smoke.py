@@ -59,6 +59,7 @@ def main() -> None:
         out = Path(folder)
         run("load", "--duration", "1", "--rounds", "1", "--tasks", "5", "--rss-requests", "0",
             "--out", str(out / "load.json"))  # fmt: skip
+        run("hit_cost", "--requests", "50", "--rounds", "1")
         run("attachments", "--mb", "2", "--rounds", "1", "--concurrency", "2")
         run("webhooks", "--deliveries", "20", "--changes", "5", own_servers=True)
         peers = out / "peers.json"
