@@ -80,7 +80,7 @@ def inserts(db: Database[dict[str, Any]]) -> None:
         "without the search-terms index": [
             i for i in indexes if i.document["name"] != "project_search_terms"
         ],
-        "without the six sort indexes": [
+        "only the unique number, search-terms and due-date ones": [
             i for i in indexes if i.document["name"] in ("project_number_unique", "project_search_terms")
             or not i.document["name"].startswith("project_")
         ],
