@@ -140,9 +140,13 @@ async def run(deliveries: int, changes: int, logs: Path) -> None:
 async def login(api: httpx.AsyncClient) -> dict[str, str]:
     email = f"bench{time.time_ns()}@example.com"
     password = "correct horse battery"
-    await api.post("/api/v1/auth/register", json={"email": email, "password": password, "display_name": "B"})
-    token = (await api.post("/api/v1/auth/token", data={"username": email, "password": password})).json()
-    return {"Authorization": f"Bearer {token['access_token']}"}
+    registered = await api.post(
+        "/api/v1/auth/register", json={"email": email, "password": password, "display_name": "B"}
+    )
+    registered.raise_for_status()
+    token = await api.post("/api/v1/auth/token", data={"username": email, "password": password})
+    token.raise_for_status()
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
 
 def main() -> None:
