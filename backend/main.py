@@ -274,7 +274,9 @@ def create_app(
     # Before everything that reads the caller: the limiter, the fast path and the routes.
     app.add_middleware(CallerMiddleware, authenticator=resources.authenticator)
     # Ids, the access log, metrics and the last-resort 500 cover all else ...
-    app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(resources.metrics_registry))
+    app.add_middleware(
+        RequestContextMiddleware, metrics=HttpMetrics(resources.metrics_registry), drain=resources.drain
+    )
     # ... and CORS covers even those answers: a browser on another origin reads their error_code
     # and Retry-After. Every documented header is readable (the safelisted ones already are).
     app.add_middleware(

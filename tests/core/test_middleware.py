@@ -1,4 +1,5 @@
 import json
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -51,6 +52,11 @@ async def test_one_json_access_line_per_request(
     assert access[0]["duration_ms"] >= 0
     assert access[0]["client"] == "127.0.0.1"
     assert "user_id" not in access[0]
+    # ISO 8601 in UTC, as log shippers parse it.
+    logged_at = datetime.fromisoformat(access[0]["timestamp"])
+    assert access[0]["timestamp"].endswith("Z")
+    assert logged_at.utcoffset() == timedelta(0)
+    assert abs(datetime.now(UTC) - logged_at) < timedelta(minutes=1)
 
 
 @pytest.mark.tasklane_settings(log_level="INFO")

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.core.http.drain import ShuttingDown
+from backend.core.http.drain import Drain, ShuttingDown
 from backend.core.http.errors import InternalError, PayloadTooLarge, ProblemError
 from backend.core.http.problems import problem_response, request_id_of, unavailable
+from backend.core.logging import access_log
 from backend.core.metrics import HttpMetrics, handler_of
-from backend.core.resources import resources
 
 log = structlog.get_logger("tasklane.http")
 
@@ -56,9 +56,10 @@ class RequestContextMiddleware:
     and answers a problem 500 for any exception that escapes the app, with the traceback only in the
     log."""
 
-    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics, drain: Drain) -> None:
         self.app = app
         self.metrics = metrics
+        self.drain = drain
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,7 +91,7 @@ class RequestContextMiddleware:
 
         bound = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
-            if resources(scope["app"]).drain.started and scope["path"] != LIVENESS_PATH:
+            if self.drain.started and scope["path"] != LIVENESS_PATH:
                 # Arrived on a kept-alive connection after SIGTERM: say so, and close it.
                 refused = problem_response(ShuttingDown(), path=scope["path"], request_id=request_id)
                 refused.headers["Connection"] = "close"
@@ -111,7 +112,7 @@ class RequestContextMiddleware:
             handler = handler_of(scope)
             if handler != METRICS_PATH:
                 self.metrics.observe(handler, scope["method"], status, seconds)
-            log.info(
+            access_log().info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
