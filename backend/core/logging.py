@@ -96,6 +96,8 @@ class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+ACCESS_LOGGER = "tasklane.http"  # the name of the line each request writes, and of its errors
+
 # The access log's logger, made when logging is configured. A module's `structlog.get_logger()` is a
 # proxy that builds a new logger on every call (configuring again must reach it: tests and tools
 # configure per app): 3% of a cache hit for the one line every request writes.
@@ -103,10 +105,10 @@ _access_log: structlog.typing.FilteringBoundLogger | None = None
 
 
 def access_log() -> structlog.typing.FilteringBoundLogger:
-    """The logger of the line each request writes (`tasklane.http`), as `configure_logging` last
-    made it; before that, structlog's proxy, as whatever configured structlog would have it."""
+    """The logger of the line each request writes, as `configure_logging` last made it; before
+    that, structlog's proxy, as whatever configured structlog would have it."""
     if _access_log is None:
-        proxy: structlog.typing.FilteringBoundLogger = structlog.get_logger("tasklane.http")
+        proxy: structlog.typing.FilteringBoundLogger = structlog.get_logger(ACCESS_LOGGER)
         return proxy
     return _access_log
 
@@ -130,7 +132,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         cache_logger_on_first_use=False,
     )
-    _access_log = structlog.get_logger("tasklane.http").bind()
+    _access_log = structlog.get_logger(ACCESS_LOGGER).bind()
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[

@@ -89,17 +89,14 @@ class CachedRead:
     def key_parts(self, scope: KeyScope, path: str, query_string: bytes) -> list[str]:
         """Everything the answer depends on: what the caller may see, this route's variance, the
         path and the normalised query."""
-        if not query_string:  # most reads: the parsing and the JSON of nothing cost a hit 3%
-            return [*scope.key_parts(), *self.vary(scope.caller_id(), {}), path, _NO_QUERY]
-        query = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
-        return [
-            *scope.key_parts(),
-            *self.vary(scope.caller_id(), dict(query)),
-            path,
+        if query_string:
+            query = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
             # By name only: a stable sort keeps a repeated parameter's values in their order, which
             # decides the answer (FastAPI reads a single-valued parameter's last value).
-            json.dumps(sorted(query, key=itemgetter(0))),
-        ]
+            normalised = json.dumps(sorted(query, key=itemgetter(0)))
+        else:  # most reads: the parsing and the JSON of nothing cost a hit 3%
+            query, normalised = [], _NO_QUERY
+        return [*scope.key_parts(), *self.vary(scope.caller_id(), dict(query)), path, normalised]
 
 
 _HEADER_DOCS = header_refs("ETag", "X-Cache", "Cache-Control")

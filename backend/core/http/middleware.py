@@ -15,10 +15,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend.core.http.drain import Drain, ShuttingDown
 from backend.core.http.errors import InternalError, PayloadTooLarge, ProblemError
 from backend.core.http.problems import problem_response, request_id_of, unavailable
-from backend.core.logging import access_log
+from backend.core.logging import ACCESS_LOGGER, access_log
 from backend.core.metrics import HttpMetrics, handler_of
 
-log = structlog.get_logger("tasklane.http")
+log = structlog.get_logger(ACCESS_LOGGER)
 
 METRICS_PATH = "/metrics"  # scrapes are not requests worth counting
 LIVENESS_PATH = "/health/live"  # alive while draining: the orchestrator must not kill it early
