@@ -91,7 +91,10 @@ class Settings(MongoSettings):
     )
     redis_url_file: Path | None = Field(None, description="A file holding REDIS_URL, read at startup.")
     redis_max_connections: int = Field(
-        50, ge=1, description="Bounded Redis pool per process; callers wait for a free connection."
+        50,
+        ge=1,
+        description="Bounded Redis pool per process; past it a command waits up to `REDIS_TIMEOUT_SECONDS` "
+        "for a free connection, then is answered as if Redis were down.",
     )
     redis_timeout_seconds: float = Field(1.0, gt=0, description="Redis connect and command timeout.")
     drain_timeout_seconds: int = Field(
