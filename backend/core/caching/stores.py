@@ -12,6 +12,7 @@ from typing import Protocol, TypeVar
 import structlog
 from redis.exceptions import RedisError
 
+from backend.core.caching.batches import TurnBatches
 from backend.core.caching.mirror import KeyMirror
 from backend.core.logging import OccasionalWarning
 from backend.core.metrics import REDIS_CACHE_SECONDS
@@ -32,11 +33,17 @@ class CacheStore(Protocol):
 
 
 class RedisStore:
-    """Redis, with the values of the keys `mirror` follows read from the process while it knows them."""
+    """Redis, with the values of the keys `mirror` follows read from the process while it knows them.
+
+    Reads (`get`, `mget`) and `set`s asked for in one turn of the event loop go to Redis together: an
+    `MGET` of all their keys, a pipeline of all the `SET`s (batches.py).
+    """
 
     def __init__(self, redis: RedisClient, mirror: KeyMirror | None = None) -> None:
         self._redis = redis
         self._mirror = mirror
+        self._reads: TurnBatches[list[str], list[bytes | None]] = TurnBatches(self._read_all)
+        self._stores: TurnBatches[tuple[str, bytes, int], None] = TurnBatches(self._store_all)
 
     async def get(self, key: str) -> bytes | None:
         return (await self.mget([key]))[0]
@@ -45,20 +52,39 @@ class RedisStore:
         mirror = self._mirror
         if mirror is None:
             with REDIS_CACHE_SECONDS.time():
-                return [_as_bytes(v) for v in await self._redis.mget(keys)]
+                return await self._reads(keys)
         known, missing, epoch = mirror.split(keys)
         if missing:  # only these cost a round trip; the process follows the rest
             with REDIS_CACHE_SECONDS.time():
-                values = [_as_bytes(v) for v in await self._redis.mget(missing)]
+                values = await self._reads(missing)
             known.update(mirror.learn(missing, values, epoch))
         return [known[key] for key in keys]
 
     async def set(self, key: str, value: bytes, ttl: int) -> None:
         try:
             with REDIS_CACHE_SECONDS.time():
-                await self._redis.set(key, value, ex=ttl)
+                await self._stores((key, value, ttl))
         finally:
             self._wrote(key)
+
+    async def _read_all(self, reads: list[list[str]]) -> list[list[bytes | None]]:
+        values = [_as_bytes(v) for v in await self._redis.mget([key for keys in reads for key in keys])]
+        answers, start = [], 0
+        for keys in reads:
+            answers.append(values[start : start + len(keys)])
+            start += len(keys)
+        return answers
+
+    async def _store_all(self, stores: list[tuple[str, bytes, int]]) -> list[None]:
+        if len(stores) == 1:  # a pipeline of one costs more than the command
+            key, value, ttl = stores[0]
+            await self._redis.set(key, value, ex=ttl)
+        else:
+            async with self._redis.pipeline(transaction=False) as pipeline:
+                for key, value, ttl in stores:
+                    pipeline.set(key, value, ex=ttl)
+                await pipeline.execute()
+        return [None] * len(stores)
 
     async def set_many(self, items: dict[str, bytes], ttl: int) -> None:
         """In one round trip."""
