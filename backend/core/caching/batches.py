@@ -2,7 +2,7 @@
 every request that asked in that turn.
 
 Under load many requests look for their cached answer, or store it, in the same turn of the loop.
-A command of its own costs this process about 150 µs of CPU (redis-py's command path and two system
+A command of its own costs this process about 160 µs of CPU (redis-py's command path and two system
 calls), a command in a pipeline about 70 µs (benchmarks/README.md). The wait is one turn of the
 loop: nothing sleeps.
 

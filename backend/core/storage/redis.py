@@ -22,8 +22,8 @@ class WaitingConnectionPool(ConnectionPool):
     a connection to be released, then fails with `ConnectionError("No connection available.")`.
 
     Not redis-py's `BlockingConnectionPool`, which does the same: it takes an `asyncio.Condition`
-    and starts a timeout for every command, free connections or not, and that cost a `GET` 60 of its
-    210 µs of client CPU here (benchmarks/README.md; redis/redis-py#3692). redis-py's plain pool is
+    and starts a timeout for every command, free connections or not: about 50 of the 215 µs of
+    client CPU a `GET` took here (benchmarks/README.md; redis/redis-py#3692). redis-py's plain pool is
     cheaper but raises when full (redis/redis-py#2517). This one takes a free connection at once
     and waits only when there is none.
     """
