@@ -105,8 +105,24 @@ async def test_a_caller_cancelled_while_waiting_leaves_the_others_their_answers(
     await asyncio.sleep(0)
     second.cancel()
 
-    assert await first == 10
-    assert await third == 30
+    assert await asyncio.wait_for(first, 1) == 10
+    assert await asyncio.wait_for(third, 1) == 30
+    assert second.cancelled()
+
+
+async def test_a_caller_cancelled_while_its_round_trip_fails_leaves_the_others_their_failure() -> None:
+    async def send(items: list[int]) -> list[int]:
+        await asyncio.sleep(0.01)
+        raise RedisConnectionError("Redis is down")
+
+    batches: TurnBatches[int, int] = TurnBatches(send)
+    first, second, third = (asyncio.create_task(batches(i)) for i in (1, 2, 3))
+    await asyncio.sleep(0)
+    second.cancel()
+
+    for caller in (first, third):
+        with pytest.raises(RedisConnectionError):
+            await asyncio.wait_for(caller, 1)
     assert second.cancelled()
 
 

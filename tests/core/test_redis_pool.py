@@ -55,7 +55,7 @@ async def test_waiting_past_the_timeout_fails_as_redis_unavailable() -> None:
     started = time.monotonic()
 
     with pytest.raises(RedisConnectionError, match="No connection available"):
-        await connections.get_connection()
+        await asyncio.wait_for(connections.get_connection(), 1)
 
     assert 0.04 < time.monotonic() - started < 1
 
@@ -74,6 +74,34 @@ async def test_a_caller_cancelled_as_it_is_woken_passes_the_connection_on() -> N
     assert first.cancelled()
 
 
+async def test_a_caller_waiting_behind_one_that_timed_out_gets_the_released_connection() -> None:
+    connections = pool(1, timeout=0.05)
+    held = await connections.get_connection()
+    timed_out = asyncio.create_task(connections.get_connection())
+    await asyncio.sleep(0.01)
+    connections.timeout = 5.0
+    waiting = asyncio.create_task(connections.get_connection())
+    await asyncio.gather(timed_out, return_exceptions=True)
+
+    await connections.release(held)
+
+    assert await asyncio.wait_for(waiting, 1) is held
+
+
+async def test_while_redis_moves_the_pool_a_connection_is_taken_after_the_move() -> None:
+    # redis-py applies a MOVING notification (Redis Cloud, Enterprise) under the pool's lock.
+    connections = pool(2)
+    connections.set_in_maintenance(True)
+    await connections._lock.acquire()
+    taking = asyncio.create_task(connections.get_connection())
+    await asyncio.sleep(0.01)
+    assert not taking.done()
+
+    connections._lock.release()
+
+    assert isinstance(await asyncio.wait_for(taking, 1), Connection)
+
+
 async def test_no_connection_is_lost_to_callers_that_time_out() -> None:
     connections = pool(2, timeout=0.02)
     held = [await connections.get_connection(), await connections.get_connection()]
@@ -90,11 +118,13 @@ async def test_no_connection_is_lost_to_callers_that_time_out() -> None:
 @pytest.mark.real_servers
 async def test_the_apps_redis_client_queues_commands_past_its_pool_size() -> None:
     redis = make_redis(Settings(redis_url=os.environ["REDIS_URL"], redis_max_connections=2))
+    connections = redis.connection_pool._available_connections
     try:
         # Eight commands that each hold a connection for 0.1 s, on a pool of two.
         holds = [redis.blpop([f"test:pool:empty:{i}"], timeout=0.1) for i in range(8)]
         answers = await asyncio.gather(*holds)
         assert answers == [None] * 8
-        assert len(redis.connection_pool._available_connections) == 2
+        assert len(connections) == 2
     finally:
         await redis.aclose()
+    assert not any(connection.is_connected for connection in connections)  # closed with the client

@@ -32,11 +32,21 @@ class WaitingConnectionPool(ConnectionPool):
         super().__init__(**kwargs)
         self.timeout = timeout
         self._waiters: deque[asyncio.Future[None]] = deque()
+        self._in_maintenance = False
+
+    def set_in_maintenance(self, in_maintenance: bool) -> None:
+        """Called by redis-py around a server's MOVING notification (Redis Cloud and Enterprise),
+        whose handler rewrites the pool's connections under the pool's lock."""
+        self._in_maintenance = in_maintenance
 
     async def get_connection(self, *_: Any, **__: Any) -> AbstractConnection:
-        if not self.can_get_connection():
-            await self._wait_for_release()
-        # Free: nothing was awaited since the check.
+        while not self.can_get_connection() or (self._in_maintenance and self._lock.locked()):
+            if not self.can_get_connection():
+                await self._wait_for_release()
+            else:  # a MOVING notification is being applied: take a connection after it
+                async with self._lock:
+                    pass
+        # Free, and the pool not being rewritten: nothing was awaited since the check.
         connection: AbstractConnection = self.get_available_connection()  # type: ignore[no-untyped-call]
         try:
             await self.ensure_connection(connection)
@@ -88,4 +98,4 @@ def make_redis(settings: Settings) -> RedisClient:
         socket_timeout=settings.redis_timeout_seconds,
         socket_connect_timeout=settings.redis_timeout_seconds,
     )
-    return Redis(connection_pool=pool)
+    return Redis.from_pool(pool)  # closing the client closes the pool's connections too
