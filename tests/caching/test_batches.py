@@ -144,3 +144,13 @@ async def test_no_caller_waits_for_ever_when_its_round_trip_is_cancelled() -> No
 
     assert not pending
     assert all(caller.cancelled() for caller in done)
+
+
+async def test_many_values_stored_at_once_are_one_round_trip_with_their_ttl(redis: CountedRedis) -> None:
+    store = RedisStore(redis)
+
+    await store.set_many({"a": b"1", "b": b"2"}, 30)
+
+    assert redis.round_trips == ["pipeline: SET SET"]
+    assert await redis.mget(["a", "b"]) == [b"1", b"2"]
+    assert 25 < await redis.ttl("b") <= 30

@@ -90,10 +90,7 @@ class RedisStore:
         """In one round trip."""
         try:
             with REDIS_CACHE_SECONDS.time():
-                async with self._redis.pipeline(transaction=False) as pipeline:
-                    for key, value in items.items():
-                        pipeline.set(key, value, ex=ttl)
-                    await pipeline.execute()
+                await self._store_all([(key, value, ttl) for key, value in items.items()])
         finally:
             for key in items:
                 self._wrote(key)
